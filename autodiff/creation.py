@@ -1,0 +1,232 @@
+"""Creating tensors: from data, filled, ranges, identity, random (seeded by manual_seed)."""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from . import dtypes
+from .tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
+           "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
+           "randn_like", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state"]
+
+_TORCH_DEFAULT_SEED = 67280421310721  # what torch seeds its default generator with at start-up
+
+
+class _Generator:
+    """The default random generator (numpy's PCG64), reseeded by manual_seed for reproducible rand/randn."""
+
+    def __init__(self) -> None:
+        self.seed(_TORCH_DEFAULT_SEED)
+
+    def seed(self, value: int) -> None:
+        self.initial = int(value)
+        self.rng = np.random.Generator(np.random.PCG64(self.initial))
+
+
+default_generator = _Generator()
+
+
+def manual_seed(seed: int):
+    seed = int(seed)
+    if not -0x8000_0000_0000_0000 <= seed <= 0xFFFF_FFFF_FFFF_FFFF:
+        raise RuntimeError(f"Overflow when unpacking long long")
+    default_generator.seed(seed % (1 << 64))
+    return default_generator
+
+
+def seed() -> int:
+    value = int(np.random.SeedSequence().entropy % (1 << 63))
+    default_generator.seed(value)
+    return value
+
+
+def initial_seed() -> int:
+    return default_generator.initial
+
+
+def get_rng_state() -> dict:
+    """The generator's state (a dict; pass it back to set_rng_state to replay)."""
+    return {"initial": default_generator.initial, "state": default_generator.rng.bit_generator.state}
+
+
+def set_rng_state(new_state: dict) -> None:
+    default_generator.initial = new_state["initial"]
+    default_generator.rng.bit_generator.state = new_state["state"]
+
+
+def _infer_dtype(data, array: np.ndarray):
+    """torch's dtype for Python data: floats -> default float, ints -> int64, bools -> bool."""
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return array.dtype
+    kind = array.dtype.kind
+    if kind == "f":
+        return dtypes.get_default_dtype().numpy_dtype
+    if kind in "iu":
+        return np.dtype(np.int64)
+    if kind == "b":
+        return np.dtype(np.bool_)
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _to_array(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return np.array([_to_array(d) for d in data]) if any(isinstance(d, (Tensor, list, tuple)) for d in data) \
+            else np.array(data)
+    return np.array(data)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, numpy arrays or tensors)."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
+                      "sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    if isinstance(data, str) or data is None:
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    array = _to_array(data)
+    if array.dtype.kind in "OUS":
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    target = dtypes.to_numpy(dtype) if dtype is not None else _infer_dtype(data, array)
+    array = np.array(array, dtype=target, copy=True, order="C")
+    out = Tensor._from_array(array)
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtypes.to_numpy(dtype)):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray``."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtypes.from_numpy(ndarray.dtype)
+    return Tensor._from_array(ndarray)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (numbers.Integral,)):
+            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _finish(array, requires_grad) -> Tensor:
+    out = Tensor._from_array(array)
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+def _float_dtype(dtype):
+    return dtypes.to_numpy(dtype) if dtype is not None else dtypes.get_default_dtype().numpy_dtype
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = (np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, numbers.Integral)
+                 else dtypes.get_default_dtype().numpy_dtype)
+    return _finish(np.full(_size((size,)), fill_value, dtype=dtypes.to_numpy(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    target = dtypes.to_numpy(dtype) if dtype is not None else (
+        np.dtype(np.int64) if integral else dtypes.get_default_dtype().numpy_dtype)
+    n = int(np.ceil((end - start) / step))
+    array = (start + step * np.arange(n, dtype=np.float64)).astype(target) if not integral else \
+        np.arange(start, end, step, dtype=np.int64).astype(target)
+    return _finish(array, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    rng = (generator or default_generator).rng
+    return _finish(rng.random(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    if "size" in kwargs:
+        size = (kwargs.pop("size"),)
+    rng = (generator or default_generator).rng
+    return _finish(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    rng = (generator or default_generator).rng
+    array = rng.integers(low, high, size=_size((size,)), dtype=np.int64)
+    return _finish(array.astype(dtypes.to_numpy(dtype)) if dtype is not None else array, requires_grad)
+
+
+def _like(input, dtype):
+    return input._data.dtype if dtype is None else dtypes.to_numpy(dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(np.zeros(input.shape, dtype=_like(input, dtype)), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(np.ones(input.shape, dtype=_like(input, dtype)), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(np.empty(input.shape, dtype=_like(input, dtype)), requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return _finish(np.full(input.shape, fill_value, dtype=_like(input, dtype)), requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)

@@ -1,0 +1,234 @@
+"""Reverse mode: the backward pass over the recorded graph.
+
+Nodes are visited in topological order found without recursion (a graph tens of thousands of ops deep is fine),
+each node's incoming cotangents are summed before its rules run, broadcasting is undone here once for all ops,
+and leaves accumulate into ``.grad`` as torch's AccumulateGrad does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .grad_mode import set_grad_enabled
+from .node import Node
+from .tensor import Tensor
+
+__all__ = ["backward", "run_backward", "unbroadcast"]
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
+          "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+          "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+          "if you need to access saved tensors after calling backward.")
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape``, undoing numpy broadcasting (the one place this is done)."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if isinstance(g, Tensor):
+        from .ops.reductions import sum as _sum
+        g = _sum(g, dim=axes, keepdim=False) if axes else g
+        return g.reshape(shape)
+    if axes:
+        g = np.sum(g, axis=axes)
+    return np.reshape(g, shape)
+
+
+def _key(t: Tensor):
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def _check_versions(node: Node) -> None:
+    for counter, saved in node.versions:
+        if counter[0] != saved:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"which is an input or output of {node.name()}, is at version {counter[0]}; expected version "
+                f"{saved} instead. Hint: the backtrace further above shows the operation that failed to compute "
+                "its gradient. The variable in question was changed in there or anywhere later. Good luck!")
+
+
+def _topological_counts(roots):
+    """For every node reachable from ``roots``: how many edges point at it (iterative DFS)."""
+    counts = {}
+    stack = [r for r in roots if isinstance(r, Node)]
+    seen = set(id(r) for r in stack)
+    while stack:
+        node = stack.pop()
+        for a in node.args:
+            if type(a) is Tensor and a._requires_grad:
+                parent = a.grad_fn
+                if parent is None:
+                    continue
+                counts[parent] = counts.get(parent, 0) + 1
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append(parent)
+    return counts
+
+
+def _run_hooks(t: Tensor, g):
+    for hook in list(t._backward_hooks.values()):
+        wrapped = g if isinstance(g, Tensor) else Tensor._from_array(np.asarray(g))
+        out = hook(wrapped)
+        if out is not None:
+            g = out if isinstance(g, Tensor) else out._data
+    return g
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):
+    """Propagate ``root_grads`` from ``roots`` back through the graph.
+
+    ``capture``: tensors whose total gradient is returned (for ``autograd.grad``), in order; ``accumulate``:
+    whether leaves (restricted to ``capture`` when given with accumulate=True, i.e. ``backward(inputs=...)``)
+    accumulate into ``.grad``.
+    """
+    grads = {}
+    for r, g in zip(roots, root_grads):
+        key = _key(r)
+        grads[key] = grads[key] + g if key in grads else g
+    counts = _topological_counts(list(grads))
+    captured = {}
+    capture_ids = None if capture is None else {id(_key(t)): t for t in capture}
+    handed_out = set(id(g) for g in root_grads)
+    ready = [k for k in grads if isinstance(k, Node) and counts.get(k, 0) == 0]
+    leaves = [k for k in grads if isinstance(k, Tensor)]
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node)
+            if capture_ids is not None and id(node) in capture_ids:
+                captured[id(node)] = g
+            if node.retained:
+                for t in node.retained:
+                    _store_grad(t, g, create_graph, handed_out, accumulate=False)
+            if node.freed:
+                raise RuntimeError(_FREED)
+            if node.versions:
+                _check_versions(node)
+            op = node.op
+            args = node.args
+            kw = node.kw
+            if create_graph:
+                if not isinstance(g, Tensor):
+                    g = Tensor._from_array(np.asarray(g))
+                ans = Tensor._from_array(node.ans)
+                ans.grad_fn = node
+                ans._requires_grad = True
+                if node.ans_tangent is not None:
+                    from .grad_mode import state
+                    ans._tangent = (state.forward_token, node.ans_tangent)
+                rule_args = args
+            else:
+                ans = node.ans
+                rule_args = tuple(a._data if type(a) is Tensor else a for a in args)
+            for i, a in enumerate(args):
+                if type(a) is not Tensor or not a._requires_grad:
+                    continue
+                gi = op.vjp(i, g, ans, rule_args, kw)
+                if gi is None:
+                    continue
+                shape = a._data.shape
+                if gi.shape != shape:
+                    gi = unbroadcast(gi, shape)
+                if gi.dtype != a._data.dtype:
+                    gi = gi.to(a.dtype) if isinstance(gi, Tensor) else np.asarray(gi).astype(a._data.dtype)
+                if a._backward_hooks:
+                    gi = _run_hooks(a, gi)
+                parent = a.grad_fn
+                key = parent if parent is not None else a
+                if key in grads:
+                    grads[key] = grads[key] + gi
+                else:
+                    grads[key] = gi
+                    if parent is None:
+                        leaves.append(a)
+                if parent is not None:
+                    remaining = counts[parent] - 1
+                    counts[parent] = remaining
+                    if remaining == 0:
+                        ready.append(parent)
+            if not retain_graph:
+                node.freed = node.freed or bool(op.saves)
+        for leaf in leaves:
+            g = grads.pop(leaf, None)
+            if g is None:
+                continue
+            if capture_ids is not None and id(leaf) in capture_ids:
+                captured[id(leaf)] = g
+                if not accumulate:
+                    continue
+            elif capture_ids is not None:
+                continue
+            if accumulate:
+                _store_grad(leaf, g, create_graph, handed_out, accumulate=True)
+    if capture is None:
+        return None
+    return [captured.get(id(_key(t))) for t in capture]
+
+
+def _store_grad(t: Tensor, g, create_graph, handed_out, accumulate):
+    if isinstance(g, Tensor):
+        if not create_graph:
+            g = g._data
+    if create_graph:
+        g = g if isinstance(g, Tensor) else Tensor._from_array(np.asarray(g))
+        if accumulate and t._grad is not None:
+            t._grad = t._grad + g
+        else:
+            t._grad = g
+        return
+    g = np.asarray(g)
+    if accumulate and t._grad is not None:
+        existing = t._grad
+        if existing._requires_grad:
+            t._grad = existing + Tensor._from_array(g)
+        else:
+            existing._data += g
+            existing._version[0] += 1
+        return
+    if id(g) in handed_out or g.base is not None or not g.flags.writeable:
+        g = g.copy()
+    handed_out.add(id(g))
+    t._grad = Tensor._from_array(g)
+
+
+def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    roots, grads = _prepare_roots([tensor], [gradient], create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    run_backward(roots, grads, retain_graph, create_graph, capture=inputs, accumulate=True)
+
+
+def _prepare_roots(outputs, grad_outputs, create_graph):
+    roots, grads = [], []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out._data.dtype.kind != "f":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
+                                   f"{out.dtype}")
+            g = np.ones(out._data.shape, dtype=out._data.dtype)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._from_array(np.asarray(g, dtype=out._data.dtype))
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {_size(g._data.shape)} "
+                                   f"and output[{i}] has a shape of {_size(out._data.shape)}.")
+            g = g if create_graph else g._data
+        roots.append(out)
+        grads.append(g)
+    return roots, grads
+
+
+def _size(shape) -> str:
+    return f"autodiff.Size({list(shape)})"

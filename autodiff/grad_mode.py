@@ -1,0 +1,91 @@
+"""Global switches of autograd: grad mode (no_grad / enable_grad / set_grad_enabled)."""
+from __future__ import annotations
+
+import functools
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+
+class _State:
+    # One module-level object so the hot path reads a single attribute.
+    grad_enabled = True
+    forward_token = None  # the open forward-mode (dual) level, if any
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return state.grad_enabled
+
+
+class _GradModeContext:
+    """A context manager that is also a decorator, as torch's grad-mode classes are."""
+
+    mode: bool
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.mode
+        return None
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self._prev
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return self.__class__()
+
+
+class _NoParamContext(_GradModeContext):
+    # Usable as @no_grad as well as @no_grad() and `with no_grad():`, as in torch.
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamContext):
+    """Disable gradient recording inside the block (or the decorated function)."""
+    mode = False
+
+
+class enable_grad(_NoParamContext):
+    """Enable gradient recording inside the block (or the decorated function)."""
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode to ``mode``: immediately, and back to the previous mode when used as a context manager."""
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = state.grad_enabled
+        self.mode = bool(mode)
+        state.grad_enabled = self.mode
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self._prev
+        return False
+
+    def __call__(self, func):
+        state.grad_enabled = self._prev
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return set_grad_enabled(self.mode)

@@ -1,0 +1,92 @@
+"""Graph nodes (``grad_fn``) and the op declaration they read their rules from.
+
+An :class:`Op` is declared once, in the rule table under ``autodiff/ops/``, with its forward (on numpy arrays),
+one VJP per input and one JVP per input side by side. A :class:`Node` is one application of an op: it keeps the
+op, the inputs (tensors or constants), the keyword arguments and the forward's result, and nothing per-op.
+"""
+from __future__ import annotations
+
+__all__ = ["Op", "Node"]
+
+
+class Op:
+    """A differentiable primitive.
+
+    ``forward(*arrays, **kw)`` computes on numpy arrays. ``vjps[i](g, ans, *args, **kw)`` returns the
+    cotangent of input ``i`` given the output cotangent ``g``; ``jvps[i](t, ans, *args, **kw)`` returns the
+    output tangent contributed by the tangent ``t`` of input ``i``. Rules are written with autodiff's own
+    functions and operators, so they run on raw arrays when gradients are not recorded and build a graph
+    (double backward, forward-over-reverse) when they are. Broadcasting is undone by the engine, not the rules.
+    Variadic ops (``cat``, ``stack``) give a single rule taking the input index first: ``vjp(i, g, ans, ...)``.
+    """
+
+    __slots__ = ("name", "forward", "vjps", "jvps", "variadic", "saves", "differentiable")
+
+    def __init__(self, name, forward, vjps=None, jvps=None, *, variadic=False, saves=True, differentiable=True):
+        self.name = name            # the grad_fn name, as torch prints it: "SumBackward0"
+        self.forward = forward
+        self.vjps = vjps
+        self.jvps = jvps
+        self.variadic = variadic
+        self.saves = saves          # the VJP reads input or output values (so in-place edits of them are errors)
+        self.differentiable = differentiable
+
+    def vjp(self, i, g, ans, args, kw):
+        if self.variadic:
+            return self.vjps(i, g, ans, *args, **kw)
+        return self.vjps[i](g, ans, *args, **kw)
+
+    def jvp(self, i, t, ans, args, kw):
+        if self.variadic:
+            return self.jvps(i, t, ans, *args, **kw)
+        return self.jvps[i](t, ans, *args, **kw)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+class Node:
+    """One recorded application of an op: what ``tensor.grad_fn`` is."""
+
+    __slots__ = ("op", "args", "kw", "ans", "versions", "freed", "retained", "name_override", "ans_tangent", "__weakref__")
+
+    def __init__(self, op, args, kw, ans, versions):
+        self.op = op
+        self.args = args
+        self.kw = kw
+        self.ans = ans
+        self.versions = versions
+        self.freed = False
+        self.retained = None        # non-leaf tensors of this node that called retain_grad()
+        self.name_override = None
+        self.ans_tangent = None
+
+    def name(self) -> str:
+        return self.name_override or self.op.name
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        from .tensor import Tensor
+        out = []
+        for a in self.args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                out.append((a.grad_fn if a.grad_fn is not None else _AccumulateGrad(a), 0))
+            elif isinstance(a, Tensor):
+                out.append((None, 0))
+        return tuple(out)
+
+
+class _AccumulateGrad:
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"

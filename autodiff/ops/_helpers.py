@@ -1,0 +1,51 @@
+"""Small pieces shared by the op modules: promotion of operands, argument checks, error-silenced numpy."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+
+
+def fix_dtype(out, x, y):
+    """Give a binary op's numpy result torch's result dtype (numpy differs for int/float and 0-d mixes)."""
+    ref = x if isinstance(x, np.ndarray) else y
+    if not isinstance(ref, np.ndarray) or out.dtype == ref.dtype and not (
+            isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype != y.dtype):
+        return out
+    arrays = [a for a in (x, y) if isinstance(a, np.ndarray)]
+    scalars = [a for a in (x, y) if not isinstance(a, np.ndarray)]
+    expected = dtypes.result_type(arrays, scalars)
+    return out if out.dtype == expected else out.astype(expected)
+
+
+def as_operand(value):
+    """Accept what torch accepts beside a tensor: tensors, Python/numpy scalars."""
+    if isinstance(value, (Tensor, np.ndarray, numbers.Number, np.generic)):
+        return value
+    raise TypeError(f"unsupported operand type: '{type(value).__name__}'")
+
+
+def quiet(func):
+    """Run ``func`` with numpy's floating-point warnings off: torch returns nan/inf silently."""
+    def wrapped(*args, **kw):
+        with np.errstate(all="ignore"):
+            return func(*args, **kw)
+    wrapped.__name__ = getattr(func, "__name__", "quiet")
+    return wrapped
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` (int, tuple or None) as a tuple of non-negative axes, with torch's range error."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    n = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        out.append(int(d) % n)
+    return tuple(out)

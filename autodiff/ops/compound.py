@@ -1,0 +1,57 @@
+"""Compound elementwise ops optimizers are written with: addcmul, addcdiv, lerp; and fill/copy for in-place use."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..dispatch import apply
+from ._helpers import fix_dtype
+from .table import defop
+
+__all__ = ["addcmul", "addcdiv", "lerp"]
+
+
+ADDCMUL = defop("AddcmulBackward0",
+                lambda x, a, b, value=1: fix_dtype(x + value * (a * b), x, a),
+                (lambda g, ans, x, a, b, value=1: g,
+                 lambda g, ans, x, a, b, value=1: g * (value * b),
+                 lambda g, ans, x, a, b, value=1: g * (value * a)),
+                (lambda t, ans, x, a, b, value=1: t,
+                 lambda t, ans, x, a, b, value=1: t * (value * b),
+                 lambda t, ans, x, a, b, value=1: t * (value * a)),
+                saves=((), (2,), (1,)))
+ADDCDIV = defop("AddcdivBackward0",
+                lambda x, a, b, value=1: fix_dtype(x + value * (a / b), x, a),
+                (lambda g, ans, x, a, b, value=1: g,
+                 lambda g, ans, x, a, b, value=1: g * value / b,
+                 lambda g, ans, x, a, b, value=1: -g * value * a / (b * b)),
+                (lambda t, ans, x, a, b, value=1: t,
+                 lambda t, ans, x, a, b, value=1: t * value / b,
+                 lambda t, ans, x, a, b, value=1: -t * value * a / (b * b)),
+                saves=((), (2,), (1, 2)))
+LERP = defop("LerpBackward0",
+             lambda x, end, weight: fix_dtype(x + weight * (end - x), x, end),
+             (lambda g, ans, x, end, weight: g * (1 - weight),
+              lambda g, ans, x, end, weight: g * weight,
+              lambda g, ans, x, end, weight: g * (end - x)),
+             (lambda t, ans, x, end, weight: t * (1 - weight),
+              lambda t, ans, x, end, weight: t * weight,
+              lambda t, ans, x, end, weight: t * (end - x)),
+             saves=((2,), (2,), (0, 1)))
+# fill_ / zero_ / copy_: the old value of the tensor gets no gradient; copy_'s source gets all of it.
+FILL = defop("FillBackward0", lambda x, value: np.full_like(x, value),
+             (lambda g, ans, x, value: g * 0, None), (lambda t, ans, x, value: t * 0, None), saves=((), ()))
+COPY = defop("CopyBackwards", lambda x, src: np.broadcast_to(np.asarray(src, dtype=x.dtype), x.shape),
+             (lambda g, ans, x, src: g * 0, lambda g, ans, x, src: g),
+             (lambda t, ans, x, src: t * 0, lambda t, ans, x, src: t), saves=((), ()))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return apply(ADDCMUL, input, tensor1, tensor2, value=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return apply(ADDCDIV, input, tensor1, tensor2, value=value)
+
+
+def lerp(input, end, weight):
+    return apply(LERP, input, end, weight)

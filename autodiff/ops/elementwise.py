@@ -1,0 +1,334 @@
+"""Elementwise ops: arithmetic, powers, transcendental functions, clamping, selection, comparisons.
+
+Each VJP rule is ``g * (partial derivative)`` and each JVP ``t * (the same partial)``; broadcasting is undone by
+the engine. Rules use autodiff's functions and operators, so they differentiate again under create_graph.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..dispatch import apply
+from ..dtypes import get_default_dtype, result_type
+from ..tensor import Tensor
+from ._helpers import as_operand, fix_dtype, quiet
+from .table import defop
+
+__all__ = ["add", "sub", "rsub", "mul", "div", "true_divide", "pow", "neg", "negative", "abs", "exp", "log",
+           "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "clip",
+           "where", "sign", "reciprocal", "square", "eq", "ne", "gt", "ge", "lt", "le"]
+
+
+def _unary(name, forward, partial, saves):
+    """An op of one input whose VJP and JVP multiply by ``partial(ans, x)``."""
+    return defop(name, forward,
+                 (lambda g, ans, x: g * partial(ans, x),),
+                 (lambda t, ans, x: t * partial(ans, x),),
+                 saves=(saves,))
+
+
+# -- arithmetic ------------------------------------------------------------------------------------------------
+
+def _add_forward(x, y, alpha=1):
+    return fix_dtype(np.add(x, y) if alpha == 1 else np.add(x, np.multiply(y, alpha)), x, y)
+
+
+def _sub_forward(x, y, alpha=1):
+    return fix_dtype(np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha)), x, y)
+
+
+def _scaled(g, alpha):
+    return g if alpha == 1 else g * alpha
+
+
+ADD = defop("AddBackward0", _add_forward,
+            (lambda g, ans, x, y, alpha=1: g, lambda g, ans, x, y, alpha=1: _scaled(g, alpha)),
+            (lambda t, ans, x, y, alpha=1: t, lambda t, ans, x, y, alpha=1: _scaled(t, alpha)),
+            saves=((), ()))
+SUB = defop("SubBackward0", _sub_forward,
+            (lambda g, ans, x, y, alpha=1: g, lambda g, ans, x, y, alpha=1: -_scaled(g, alpha)),
+            (lambda t, ans, x, y, alpha=1: t, lambda t, ans, x, y, alpha=1: -_scaled(t, alpha)),
+            saves=((), ()))
+# `other - x` with a scalar `other`: torch records it as RsubBackward1.
+RSUB = defop("RsubBackward1", lambda x, other: fix_dtype(np.subtract(other, x), x, other),
+             (lambda g, ans, x, other: -g, None),
+             (lambda t, ans, x, other: -t, None),
+             saves=((), ()))
+MUL = defop("MulBackward0", lambda x, y: fix_dtype(np.multiply(x, y), x, y),
+            (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+            (lambda t, ans, x, y: t * y, lambda t, ans, x, y: t * x),
+            saves=((1,), (0,)))
+
+
+def _div_forward(x, y):
+    out = np.true_divide(x, y)
+    if out.dtype.kind == "f" and any(isinstance(a, np.ndarray) and a.dtype == out.dtype for a in (x, y)):
+        return fix_dtype(out, x, y)
+    # true division of integers gives the default floating type in torch (float64 in numpy)
+    arrays = [a for a in (x, y) if isinstance(a, np.ndarray)]
+    expected = result_type(arrays, [a for a in (x, y) if not isinstance(a, np.ndarray)])
+    if expected.kind != "f":
+        expected = get_default_dtype().numpy_dtype
+    return out.astype(expected, copy=False)
+
+
+DIV = defop("DivBackward0", quiet(_div_forward),
+            (lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * x / (y * y)),
+            (lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * x / (y * y)),
+            saves=((1,), (0, 1)))
+RECIPROCAL = _unary("ReciprocalBackward0", quiet(lambda x: np.reciprocal(
+    x if x.dtype.kind == "f" else x.astype(get_default_dtype().numpy_dtype))), lambda ans, x: -(ans * ans), (-1,))
+NEG = defop("NegBackward0", np.negative, (lambda g, ans, x: -g,), (lambda t, ans, x: -t,), saves=((),))
+
+
+def _pow_forward(x, y):
+    return fix_dtype(np.power(x, y), x, y)
+
+
+def _pow_base_grad(g, ans, x, y):
+    if not isinstance(y, (np.ndarray, Tensor)) and y == 0:
+        return g * 0
+    if not isinstance(y, (np.ndarray, Tensor)) and y == 1:
+        return g
+    if not isinstance(y, (np.ndarray, Tensor)) and y == 2:
+        return g * 2 * x
+    if isinstance(y, (np.ndarray, Tensor)):
+        return where(y == 0, 0.0, g * y * x ** (y - 1))
+    return g * y * x ** (y - 1)
+
+
+def _pow_exponent_grad(g, ans, x, y):
+    # d(x**y)/dy = x**y * log(x); torch defines it as 0 where x == 0 and y >= 0.
+    return where((x == 0) & (y >= 0), 0.0, g * ans * log(x))
+
+
+_pow_rules = dict(vjps=(_pow_base_grad, _pow_exponent_grad),
+                  jvps=(_pow_base_grad, _pow_exponent_grad))
+POW_SCALAR_EXPONENT = defop("PowBackward0", quiet(_pow_forward), **_pow_rules, saves=((0, 1), (-1, 0, 1)))
+POW_TENSORS = defop("PowBackward1", quiet(_pow_forward), **_pow_rules, saves=((0, 1), (-1, 0, 1)))
+POW_SCALAR_BASE = defop("PowBackward2", quiet(_pow_forward), **_pow_rules, saves=((0, 1), (-1, 0, 1)))
+
+# -- unary functions ---------------------------------------------------------------------------------------------
+
+ABS = _unary("AbsBackward0", np.abs, lambda ans, x: sign(x), (0,))
+EXP = _unary("ExpBackward0", quiet(np.exp), lambda ans, x: ans, (-1,))
+LOG = _unary("LogBackward0", quiet(np.log), lambda ans, x: 1 / x, (0,))
+SQRT = _unary("SqrtBackward0", quiet(np.sqrt), lambda ans, x: 0.5 / ans, (-1,))
+SIN = _unary("SinBackward0", np.sin, lambda ans, x: cos(x), (0,))
+COS = _unary("CosBackward0", np.cos, lambda ans, x: -sin(x), (0,))
+TAN = _unary("TanBackward0", np.tan, lambda ans, x: 1 + ans * ans, (-1,))
+TANH = _unary("TanhBackward0", np.tanh, lambda ans, x: 1 - ans * ans, (-1,))
+
+
+def _sigmoid_forward(x):
+    # Stable for large |x|: never exponentiates a large positive number.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+SIGMOID = _unary("SigmoidBackward0", _sigmoid_forward, lambda ans, x: ans * (1 - ans), (-1,))
+RELU = _unary("ReluBackward0", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False),
+              lambda ans, x: ans > 0, (-1,))
+SIGN = _unary("SignBackward0", np.sign, lambda ans, x: ans * 0, ())
+
+
+def _clamp_forward(x, min=None, max=None):
+    out = x
+    if min is not None:
+        out = fix_dtype(np.maximum(out, min), x, min)
+    if max is not None:
+        out = fix_dtype(np.minimum(out, max), out, max)
+    return out if out is not x else x.copy()
+
+
+def _clamp_mask(x, min, max):
+    mask = None
+    if min is not None:
+        mask = x >= min
+    if max is not None:
+        mask = (x <= max) if mask is None else mask & (x <= max)
+    return mask
+
+
+CLAMP = defop("ClampBackward1", _clamp_forward,
+              (lambda g, ans, x, min=None, max=None: g * _clamp_mask(x, min, max),),
+              (lambda t, ans, x, min=None, max=None: t * _clamp_mask(x, min, max),),
+              saves=((0,),))
+
+
+def _max_min_rule(take_first):
+    # torch splits the gradient evenly where the two inputs are equal.
+    def rule(g, ans, x, y):
+        wins = (x > y) if take_first else (y > x)
+        return g * wins + g * (x == y) * 0.5
+    return rule
+
+
+MAXIMUM = defop("MaximumBackward0", lambda x, y: fix_dtype(np.maximum(x, y), x, y),
+                (_max_min_rule(True), lambda g, ans, x, y: _max_min_rule(True)(g, ans, y, x)),
+                (_max_min_rule(True), lambda t, ans, x, y: _max_min_rule(True)(t, ans, y, x)),
+                saves=((0, 1), (0, 1)))
+MINIMUM = defop("MinimumBackward0", lambda x, y: fix_dtype(np.minimum(x, y), x, y),
+                (_max_min_rule(False), lambda g, ans, x, y: _max_min_rule(False)(g, ans, y, x)),
+                (_max_min_rule(False), lambda t, ans, x, y: _max_min_rule(False)(t, ans, y, x)),
+                saves=((0, 1), (0, 1)))
+
+
+def _where_forward(condition, x, y):
+    return fix_dtype(np.where(condition, x, y), x, y)
+
+
+WHERE = defop("WhereBackward0", _where_forward,
+              (None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)),
+              (None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)),
+              saves=((), (0,), (0,)))
+
+
+# -- public functions ----------------------------------------------------------------------------------------------
+
+def add(input, other, *, alpha=1):
+    return apply(ADD, input, as_operand(other), alpha=alpha) if alpha != 1 else apply(ADD, input, as_operand(other))
+
+
+def sub(input, other, *, alpha=1):
+    return apply(SUB, input, as_operand(other), alpha=alpha) if alpha != 1 else apply(SUB, input, as_operand(other))
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input``."""
+    if alpha != 1:
+        input = input * alpha
+    if isinstance(other, Tensor):
+        return sub(other, input)
+    return apply(RSUB, input, as_operand(other))
+
+
+def mul(input, other):
+    return apply(MUL, input, as_operand(other))
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return apply(DIV, input, as_operand(other))
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    a, b = _data(input), _data(as_operand(other))
+    with np.errstate(all="ignore"):
+        rounded = (np.trunc if rounding_mode == "trunc" else np.floor)(np.true_divide(a, b))
+    arrays = [v for v in (a, b) if isinstance(v, np.ndarray)]
+    rounded = np.asarray(rounded).astype(result_type(arrays, [v for v in (a, b) if not isinstance(v, np.ndarray)]))
+    return Tensor._from_array(rounded)
+
+
+true_divide = div
+
+
+def reciprocal(input):
+    return apply(RECIPROCAL, input)
+
+
+def pow(input, exponent):
+    if isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return apply(POW_TENSORS, input, exponent)
+    if isinstance(exponent, Tensor):
+        return apply(POW_SCALAR_BASE, as_operand(input), exponent)
+    return apply(POW_SCALAR_EXPONENT, input, as_operand(exponent))
+
+
+def square(input):
+    return apply(POW_SCALAR_EXPONENT, input, 2)
+
+
+def neg(input):
+    return apply(NEG, input)
+
+
+negative = neg
+
+
+def abs(input):
+    return apply(ABS, input)
+
+
+def exp(input):
+    return apply(EXP, input)
+
+
+def log(input):
+    return apply(LOG, input)
+
+
+def sqrt(input):
+    return apply(SQRT, input)
+
+
+def sin(input):
+    return apply(SIN, input)
+
+
+def cos(input):
+    return apply(COS, input)
+
+
+def tan(input):
+    return apply(TAN, input)
+
+
+def tanh(input):
+    return apply(TANH, input)
+
+
+def sigmoid(input):
+    return apply(SIGMOID, input)
+
+
+def relu(input):
+    return apply(RELU, input)
+
+
+def sign(input):
+    return apply(SIGN, input)
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return apply(CLAMP, input, min=_data(min), max=_data(max))
+
+
+clip = clamp
+
+
+def maximum(input, other):
+    return apply(MAXIMUM, input, other)
+
+
+def minimum(input, other):
+    return apply(MINIMUM, input, other)
+
+
+def where(condition, input, other):
+    return apply(WHERE, condition, as_operand(input), as_operand(other))
+
+
+def _data(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _compare(ufunc):
+    def compare(input, other):
+        a, b = _data(input), _data(as_operand(other))
+        out = ufunc(a, b)
+        if isinstance(input, Tensor) or isinstance(other, Tensor):
+            return Tensor._from_array(np.asarray(out))
+        return out
+    compare.__name__ = ufunc.__name__
+    return compare
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)

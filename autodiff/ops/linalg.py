@@ -1,0 +1,113 @@
+"""Products: dot, matrix-vector, matrix-matrix and batched matmul, with numpy's promotion of 1-D operands."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..dispatch import apply
+from ._helpers import fix_dtype
+from .table import defop
+
+__all__ = ["dot", "matmul", "mm", "mv", "outer"]
+
+
+def _matmul_grad_x(g, ans, x, y):
+    if x.ndim == 1 and y.ndim == 1:
+        return g * y
+    if y.ndim == 1:                       # (.., n, k) @ (k,) -> (.., n)
+        return unsqueeze(g, -1) * y
+    if x.ndim == 1:                       # (k,) @ (.., k, m) -> (.., m)
+        return matmul(y, unsqueeze(g, -1)).squeeze(-1)
+    return matmul(g, transpose(y, -1, -2))
+
+
+def _matmul_grad_y(g, ans, x, y):
+    if x.ndim == 1 and y.ndim == 1:
+        return g * x
+    if x.ndim == 1:                       # (k,) @ (.., k, m)
+        return unsqueeze(x, -1) * unsqueeze(g, -2)
+    if y.ndim == 1:                       # (.., n, k) @ (k,)
+        return matmul(transpose(x, -1, -2), unsqueeze(g, -1)).squeeze(-1)
+    return matmul(transpose(x, -1, -2), g)
+
+
+def _matmul_tangent(tx, ty, x, y):
+    return matmul(tx, y) if ty is None else matmul(x, ty)
+
+
+def _forward(x, y):
+    return fix_dtype(np.matmul(x, y), x, y)
+
+
+_rules = dict(vjps=(_matmul_grad_x, _matmul_grad_y),
+              jvps=(lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x, t)),
+              saves=((1,), (0,)))
+DOT = defop("DotBackward0", _forward, **_rules)
+MV = defop("MvBackward0", _forward, **_rules)
+MM = defop("MmBackward0", _forward, **_rules)
+VM = defop("SqueezeBackward4", _forward, **_rules)  # torch computes vector @ matrix as unsqueeze, mm, squeeze
+MATMUL = defop("UnsafeViewBackward0", _forward, **_rules)
+
+
+def _check(x, y):
+    xs, ys = x.shape, y.shape
+    if not xs or not ys:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(xs)}D and "
+                           f"{len(ys)}D")
+    k_x = xs[-1]
+    k_y = ys[0] if len(ys) == 1 else ys[-2]
+    if k_x != k_y:
+        if len(xs) == 1 and len(ys) == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{xs[0]}] and src [{ys[0]}] to have "
+                               f"the same number of elements, but got {xs[0]} and {ys[0]} elements respectively")
+        a = f"{int(np.prod(xs[:-1]))}x{k_x}" if len(xs) > 1 else f"1x{k_x}"
+        b = f"{k_y}x{ys[-1] if len(ys) > 1 else 1}"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
+
+
+def matmul(input, other):
+    _check(input, other)
+    nx, ny = input.ndim, other.ndim
+    if nx == 1 and ny == 1:
+        op = DOT
+    elif nx == 2 and ny == 1:
+        op = MV
+    elif nx == 2 and ny == 2:
+        op = MM
+    elif nx == 1 and ny == 2:
+        op = VM
+    else:
+        op = MATMUL
+    return apply(op, input, other)
+
+
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_name(input)} and "
+                           f"{_name(other)}")
+    return matmul(input, other)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError("self must be a matrix" if input.ndim != 2 else "mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    return matmul(input, vec)
+
+
+def outer(input, vec2):
+    return unsqueeze(input, -1) * vec2
+
+
+def _name(x):
+    from ..dispatch import _type_name
+    return _type_name(x._data.dtype if hasattr(x, "_data") else x.dtype)
+
+
+from .shape import transpose, unsqueeze  # noqa: E402

@@ -1,0 +1,337 @@
+"""Reductions: sum, mean, prod, max/min, norm, logsumexp, softmax, log_softmax.
+
+A reduction's VJP broadcasts the cotangent back over the reduced dimensions (``_restore``); the JVP of a linear
+reduction is the reduction of the tangent.
+"""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from ..dispatch import apply
+from ..tensor import Tensor
+from ._helpers import normalize_dims, quiet
+from .table import defop
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "norm", "logsumexp", "softmax", "log_softmax",
+           "var", "std"]
+
+_ValuesIndices = namedtuple("_ValuesIndices", ["values", "indices"])
+
+
+def _restore(g, x, dims, keepdim):
+    """Reshape a reduced cotangent so it broadcasts against the input ``x`` (keepdim semantics)."""
+    if dims is None:
+        return g
+    if keepdim:
+        return g
+    shape = list(x.shape)
+    for d in dims:
+        shape[d] = 1
+    return g.reshape(tuple(shape))
+
+
+def _expand(g, shape):
+    from .shape import expand
+    return expand(g, shape)
+
+
+def _sum_forward(x, dims=None, keepdim=False):
+    if x.dtype.kind in "bi":
+        return np.sum(x, axis=dims, keepdims=keepdim, dtype=np.int64)
+    return np.sum(x, axis=dims, keepdims=keepdim)
+
+
+SUM = defop("SumBackward0", _sum_forward,
+            (lambda g, ans, x, dims=None, keepdim=False: _expand(_restore(g, x, dims, keepdim), x.shape),),
+            (lambda t, ans, x, dims=None, keepdim=False: sum(t, dims, keepdim),),
+            saves=((),))
+SUM_DIM = defop("SumBackward1", _sum_forward, SUM.vjps, SUM.jvps, saves=((),))
+
+
+def _count(x, dims):
+    if dims is None:
+        return int(np.prod(x.shape))
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    return n
+
+
+MEAN = defop("MeanBackward0", lambda x, dims=None, keepdim=False: np.mean(x, axis=dims, keepdims=keepdim),
+             (lambda g, ans, x, dims=None, keepdim=False:
+              _expand(_restore(g, x, dims, keepdim), x.shape) / _count(x, dims),),
+             (lambda t, ans, x, dims=None, keepdim=False: mean(t, dims, keepdim),),
+             saves=((),))
+MEAN_DIM = defop("MeanBackward1", MEAN.forward, MEAN.vjps, MEAN.jvps, saves=((),))
+
+
+def _prod_grad(x, ans, dims, keepdim):
+    """d prod / d x_i = product of the other elements, exact also where x has zeros."""
+    xd = x._data if isinstance(x, Tensor) else x
+    if not np.any(xd == 0):
+        return _restore(ans, x, dims, keepdim) / x
+    # with zeros: product of the others, computed without dividing
+    axes = tuple(range(xd.ndim)) if dims is None else dims
+    moved = np.moveaxis(xd, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]],
+                                              axis=-1), axis=-1), -1)
+    others = (left * right).reshape(moved.shape)
+    others = np.moveaxis(others, tuple(range(-len(axes), 0)), axes)
+    return Tensor._from_array(others) if isinstance(x, Tensor) else others
+
+
+PROD = defop("ProdBackward0", lambda x, dims=None, keepdim=False: np.prod(x, axis=dims, keepdims=keepdim),
+             (lambda g, ans, x, dims=None, keepdim=False:
+              _restore(g, x, dims, keepdim) * _prod_grad(x, ans, dims, keepdim),),
+             (lambda t, ans, x, dims=None, keepdim=False:
+              sum(t * _prod_grad(x, ans, dims, keepdim), dims, keepdim),),
+             saves=((-1, 0),))
+PROD_DIM = defop("ProdBackward1", PROD.forward, PROD.vjps, PROD.jvps, saves=((-1, 0),))
+
+
+def _extreme_share(x, ans, dims, keepdim):
+    """Where x attains the reduced extreme, 1/count of ties (torch's evenly distributed gradient)."""
+    hit = x == _restore(ans, x, dims, keepdim)
+    count = sum(hit, dims, True) if dims is not None else sum(hit)
+    return hit / count
+
+
+def _extreme_op(name, fn):
+    return defop(name, lambda x, dims=None, keepdim=False: fn(x, axis=dims, keepdims=keepdim),
+                 (lambda g, ans, x, dims=None, keepdim=False:
+                  _restore(g, x, dims, keepdim) * _extreme_share(x, ans, dims, keepdim),),
+                 (lambda t, ans, x, dims=None, keepdim=False:
+                  sum(t * _extreme_share(x, ans, dims, keepdim), dims, keepdim),),
+                 saves=((-1, 0),))
+
+
+MAX_ALL = _extreme_op("MaxBackward1", np.max)
+MIN_ALL = _extreme_op("MinBackward1", np.min)
+AMAX = _extreme_op("AmaxBackward0", np.amax)
+AMIN = _extreme_op("AminBackward0", np.amin)
+
+
+def _select_at(x, indices, dim, keepdim):
+    """A mask of x that is 1 at ``indices`` along ``dim`` (the positions max(dim)/min(dim) chose)."""
+    xd = x._data if isinstance(x, Tensor) else x
+    idx = indices if keepdim else np.expand_dims(indices, dim)
+    mask = np.zeros(xd.shape, dtype=xd.dtype)
+    np.put_along_axis(mask, idx, 1, axis=dim)
+    return mask
+
+
+def _indexed_extreme_op(name):
+    return defop(name, lambda x, indices, dim, keepdim: np.take_along_axis(
+                     x, indices if keepdim else np.expand_dims(indices, dim), axis=dim).reshape(indices.shape),
+                 (lambda g, ans, x, indices, dim, keepdim:
+                  _restore(g, x, (dim,), keepdim) * _select_at(x, indices, dim, keepdim), None, None, None),
+                 (lambda t, ans, x, indices, dim, keepdim:
+                  sum(t * _select_at(x, indices, dim, keepdim), (dim,), keepdim), None, None, None),
+                 saves=((0,), (), (), ()))
+
+
+MAX_DIM = _indexed_extreme_op("MaxBackward0")
+MIN_DIM = _indexed_extreme_op("MinBackward0")
+
+
+def _norm_forward(x, ord=2, dims=None, keepdim=False):
+    a = np.abs(x)
+    if ord == 2:
+        return np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+    if ord == float("inf"):
+        return np.max(a, axis=dims, keepdims=keepdim)
+    if ord == -float("inf"):
+        return np.min(a, axis=dims, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+    if ord == 1:
+        return np.sum(a, axis=dims, keepdims=keepdim)
+    return np.power(np.sum(np.power(a, ord), axis=dims, keepdims=keepdim), 1.0 / ord).astype(x.dtype, copy=False)
+
+
+def _norm_partial(ans, x, ord, dims, keepdim):
+    r = _restore(ans, x, dims, keepdim)
+    if ord == 2:
+        return where(r == 0, 0.0, x / r)
+    if ord == 1:
+        return sign(x)
+    if ord == 0:
+        return x * 0
+    if ord in (float("inf"), -float("inf")):
+        return sign(x) * _extreme_share(abs(x), ans, dims, keepdim)
+    return where(r == 0, 0.0, sign(x) * abs(x) ** (ord - 1) / r ** (ord - 1))
+
+
+NORM = defop("LinalgVectorNormBackward0", quiet(_norm_forward),
+             (lambda g, ans, x, ord=2, dims=None, keepdim=False:
+              _restore(g, x, dims, keepdim) * _norm_partial(ans, x, ord, dims, keepdim),),
+             (lambda t, ans, x, ord=2, dims=None, keepdim=False:
+              sum(t * _norm_partial(ans, x, ord, dims, keepdim), dims, keepdim),),
+             saves=((-1, 0),))
+
+
+def _logsumexp_forward(x, dims, keepdim=False):
+    m = np.max(x, axis=dims, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=dims)
+
+
+LOGSUMEXP = defop("LogsumexpBackward0", quiet(_logsumexp_forward),
+                  (lambda g, ans, x, dims, keepdim=False:
+                   _restore(g, x, dims, keepdim) * exp(x - _restore(ans, x, dims, keepdim)),),
+                  (lambda t, ans, x, dims, keepdim=False:
+                   sum(t * exp(x - _restore(ans, x, dims, keepdim)), dims, keepdim),),
+                  saves=((-1, 0),))
+
+
+def _softmax_forward(x, dim):
+    e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _log_softmax_forward(x, dim):
+    shifted = x - np.max(x, axis=dim, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+
+
+def _softmax_rule(g, ans, x, dim):
+    return ans * (g - sum(g * ans, (dim,), True))
+
+
+def _log_softmax_rule(g, ans, x, dim):
+    return g - exp(ans) * sum(g, (dim,), True)
+
+
+SOFTMAX = defop("SoftmaxBackward0", quiet(_softmax_forward), (_softmax_rule,), (_softmax_rule,), saves=((-1,),))
+LOG_SOFTMAX = defop("LogSoftmaxBackward0", quiet(_log_softmax_forward), (_log_softmax_rule,),
+                    (lambda t, ans, x, dim: t - sum(exp(ans) * t, (dim,), True),), saves=((-1,),))
+
+
+# -- public functions --------------------------------------------------------------------------------------------
+
+def _shape(x):
+    return x.shape
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    dims = normalize_dims(dim, input.ndim) if dim is not None and dim != () else None
+    if dims is None and not keepdim:
+        out = apply(SUM, input)
+    else:
+        out = apply(SUM_DIM if dims is not None else SUM, input, dims, keepdim)
+    return out if dtype is None else out.to(dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    data = input._data if isinstance(input, Tensor) else input
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {_type_name(input)}")
+    dims = normalize_dims(dim, input.ndim) if dim is not None and dim != () else None
+    if dims is None and not keepdim:
+        return apply(MEAN, input)
+    return apply(MEAN_DIM if dims is not None else MEAN, input, dims, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dim is None:
+        out = apply(PROD, input)
+    else:
+        out = apply(PROD_DIM, input, normalize_dims(dim, input.ndim), keepdim)
+    return out if dtype is None else out.to(dtype)
+
+
+def _extreme(input, dim, keepdim, other, full_op, dim_op, pairwise, argfn, name):
+    if isinstance(dim, Tensor) and other is None:
+        return pairwise(input, dim)
+    if other is not None:
+        return pairwise(input, other)
+    if dim is None:
+        if input.size == 0 if isinstance(input, np.ndarray) else input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument.")
+        return apply(full_op, input)
+    (d,) = normalize_dims(dim, input.ndim)
+    data = input._data if isinstance(input, Tensor) else input
+    indices = argfn(data, axis=d, keepdims=keepdim) if data.ndim else np.zeros((), dtype=np.int64)
+    indices = np.asarray(indices, dtype=np.int64)
+    if data.ndim == 0:
+        values = apply(full_op, input)
+    else:
+        values = apply(dim_op, input, indices, d, keepdim)
+    return _ValuesIndices(values, Tensor._from_array(indices) if isinstance(input, Tensor) else indices)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    from .elementwise import maximum
+    return _extreme(input, dim, keepdim, other, MAX_ALL, MAX_DIM, maximum, np.argmax, "max")
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    from .elementwise import minimum
+    return _extreme(input, dim, keepdim, other, MIN_ALL, MIN_DIM, minimum, np.argmin, "min")
+
+
+def amax(input, dim=(), keepdim=False):
+    dims = normalize_dims(dim, input.ndim) if dim not in (None, ()) else None
+    return apply(AMAX, input, dims, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    dims = normalize_dims(dim, input.ndim) if dim not in (None, ()) else None
+    return apply(AMIN, input, dims, keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    ord = 2 if p in ("fro", None) else p
+    if ord == "nuc":
+        raise NotImplementedError("the nuclear norm is not supported")
+    dims = normalize_dims(dim, input.ndim) if dim is not None else None
+    if dims is None and not keepdim and ord == 2:
+        return apply(NORM, input)
+    return apply(NORM, input, ord, dims, keepdim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return apply(LOGSUMEXP, input, normalize_dims(dim, input.ndim), keepdim)
+
+
+def softmax(input, dim, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    (d,) = normalize_dims(dim, input.ndim)
+    return apply(SOFTMAX, input, d)
+
+
+def log_softmax(input, dim, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    (d,) = normalize_dims(dim, input.ndim)
+    return apply(LOG_SOFTMAX, input, d)
+
+
+def var(input, dim=None, *, correction=1, keepdim=False):
+    centered = input - mean(input, dim, keepdim=True)
+    n = _count(input, normalize_dims(dim, input.ndim) if dim is not None else None)
+    return sum(centered * centered, dim, keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input, dim=None, *, correction=1, keepdim=False):
+    from .elementwise import sqrt
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim))
+
+
+def _type_name(x):
+    from ..dispatch import _type_name as name
+    return name(x._data.dtype if isinstance(x, Tensor) else x.dtype)
+
+
+from .elementwise import abs, exp, sign, where  # noqa: E402  (rules call these; elementwise has no cycle back)
