@@ -1,0 +1,50 @@
+"""Run an elementwise update over cache-sized blocks, with scratch buffers that are reused.
+
+An update such as Adam's is a chain of in-place ufuncs (``out=``). On a large array each ufunc
+streams the whole array through memory, so a chain of ten costs ten passes. Cut into blocks that
+fit in the L2 cache, the chain streams each input once and the intermediate passes hit the cache,
+which is what brings a plain-numpy step near the machine's memory bandwidth. Scratch buffers are
+kept per thread and dtype so a step allocates nothing (large fresh allocations also page-fault).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+#: Elements per block: 16384 float32 values are 64 KiB; a step touches ~6 such blocks at once.
+BLOCK = 1 << 14
+
+_local = threading.local()
+
+
+def _workspace(dtype: np.dtype, count: int) -> list[np.ndarray]:
+    """``count`` reusable 1-D scratch buffers of ``BLOCK`` elements of ``dtype``."""
+    cache = getattr(_local, "cache", None)
+    if cache is None:
+        cache = _local.cache = {}
+    buffers = cache.get(dtype)
+    if buffers is None or len(buffers) < count:
+        buffers = cache[dtype] = [np.empty(BLOCK, dtype) for _ in range(count)]
+    return buffers
+
+
+def run_blocked(kernel, arrays: tuple, n_scratch: int, hyper: dict) -> None:
+    """Call ``kernel(*arrays, *scratch, **hyper)`` on the arrays as a whole or block by block.
+
+    ``arrays`` are same-shaped ndarrays updated in place (``None`` entries pass through);
+    ``scratch`` are ``n_scratch`` buffers of the block's shape the kernel may overwrite.
+    """
+    first = arrays[0]
+    n = first.size
+    if n <= BLOCK or not all(a is None or a.flags.c_contiguous for a in arrays):
+        kernel(*arrays, *[np.empty_like(first) for _ in range(n_scratch)], **hyper)
+        return
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    scratch = _workspace(first.dtype, n_scratch)
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        size = stop - start
+        kernel(*[None if a is None else a[start:stop] for a in flat],
+               *[s[:size] for s in scratch[:n_scratch]], **hyper)

@@ -1,0 +1,47 @@
+"""Adam, with AMSGrad and coupled (L2) or decoupled (AdamW) weight decay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._blocks import run_blocked
+from ._common import addcmul_, effective_grad, lerp_
+
+
+def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
+          weight_decay, amsgrad, maximize, decoupled_weight_decay):
+    r"""One Adam update in place; ``step`` is the count including this update (1, 2, ...).
+
+    .. math::
+        \theta \leftarrow \theta(1-\gamma\lambda) \text{ (decoupled) or } g \leftarrow g + \lambda\theta,\\
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        \hat v = \max(\hat v, v) \text{ (amsgrad)},\\
+        \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}\,
+            \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    """
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    run_blocked(_adam_block, (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), 2, dict(
+        lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, maximize=maximize,
+        decoupled=decoupled_weight_decay, step_size=lr / bias_correction1,
+        bias_correction2_sqrt=bias_correction2**0.5))
+
+
+def _adam_block(p, g, m, v, vmax, t, u, *, lr, beta1, beta2, eps, weight_decay, maximize,
+                decoupled, step_size, bias_correction2_sqrt):
+    if weight_decay != 0 and decoupled:
+        p *= 1 - lr * weight_decay
+        weight_decay = 0
+    g = effective_grad(g, p, weight_decay, maximize, u)
+    lerp_(m, g, 1 - beta1, t)
+    v *= beta2
+    addcmul_(v, g, g, 1 - beta2, t)
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
+    np.sqrt(v, out=t)
+    t /= bias_correction2_sqrt
+    t += eps
+    np.multiply(m, -step_size, out=u)
+    u /= t
+    p += u

@@ -1,0 +1,51 @@
+"""NAdam: Adam with Nesterov momentum and a momentum-decay schedule (Dozat, 2016)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._blocks import run_blocked
+from ._common import addcmul_, effective_grad, lerp_
+
+
+def nadam_(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, beta2, eps,
+           weight_decay, momentum_decay, decoupled_weight_decay, maximize):
+    r"""One NAdam update in place; ``mu_product`` is the 0-d state array :math:`\prod_i \mu_i`.
+
+    .. math::
+        \mu_t = \beta_1(1 - \tfrac12 0.96^{t\psi}),\quad
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\\
+        \theta \leftarrow \theta - \gamma\Big(\frac{(1-\mu_t) g}{1-\prod_{i\le t}\mu_i}
+            + \frac{\mu_{t+1} m}{1-\prod_{i\le t+1}\mu_i}\Big) \Big/ \big(\sqrt{v/(1-\beta_2^t)}+\epsilon\big)
+    """
+    bias_correction2 = 1 - beta2**step
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+    # The product lives in the state's precision (float32 by default), as torch keeps it.
+    mu_product *= mu
+    product = float(mu_product)
+    run_blocked(_nadam_block, (param, grad, exp_avg, exp_avg_sq), 3, dict(
+        lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, maximize=maximize,
+        decoupled=decoupled_weight_decay, bias_correction2=bias_correction2,
+        grad_coef=-lr * (1.0 - mu) / (1.0 - product),
+        avg_coef=(-lr * mu_next) / (1.0 - product * mu_next)))
+
+
+def _nadam_block(p, g, m, v, t, u, w, *, lr, beta1, beta2, eps, weight_decay, maximize, decoupled,
+                 bias_correction2, grad_coef, avg_coef):
+    if weight_decay != 0 and decoupled:
+        p *= 1 - lr * weight_decay
+        weight_decay = 0
+    g = effective_grad(g, p, weight_decay, maximize, u)
+    lerp_(m, g, 1 - beta1, t)
+    v *= beta2
+    addcmul_(v, g, g, 1 - beta2, t)
+    np.divide(v, bias_correction2, out=w)
+    np.sqrt(w, out=w)
+    w += eps
+    np.multiply(g, grad_coef, out=t)
+    t /= w
+    p += t
+    np.multiply(m, avg_coef, out=t)
+    t /= w
+    p += t

@@ -1,0 +1,60 @@
+"""AdaBelief (Zhuang et al., 2020), beyond torch.optim."""
+
+from __future__ import annotations
+
+from ._functional import adabelief_
+from .adam import check_adam_hyperparameters
+from .optimizer import Optimizer, step_state, to_scalar, zeros_state
+
+
+class AdaBelief(Optimizer):
+    r"""AdaBelief (Zhuang et al., 2020, "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients", Algorithm 2): Adam with :math:`v_t` replaced by the variance of the
+    gradient around its running mean, so the step is large when the gradient is predictable.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
+        s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \epsilon,\\
+        \theta_t = \theta_{t-1} - \gamma\,\frac{m_t/(1-\beta_1^t)}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}
+
+    Args: lr (1e-3), betas ((0.9, 0.999)), eps (1e-16, the authors' recommended default),
+    weight_decay (0), decoupled_weight_decay (False: L2 added to the gradient; True: AdamW-style),
+    amsgrad (use the running maximum of :math:`s_t`), maximize.
+    Example: ``AdaBelief([w], lr=1e-3, eps=1e-16)``.
+
+    State: ``step``, ``exp_avg``, ``exp_avg_var``, ``max_exp_avg_var`` (amsgrad).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-16, weight_decay=0,
+                 amsgrad=False, *, decoupled_weight_decay=False, maximize=False):
+        check_adam_hyperparameters(lr, eps, betas, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform one AdaBelief step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, amsgrad = to_scalar(group["lr"]), group["amsgrad"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_state()
+                    state["exp_avg"] = zeros_state(p)
+                    state["exp_avg_var"] = zeros_state(p)
+                    if amsgrad:
+                        state["max_exp_avg_var"] = zeros_state(p)
+                step_t = state["step"]._data
+                step_t += 1
+                adabelief_(p._data, p.grad._data, state["exp_avg"]._data,
+                           state["exp_avg_var"]._data,
+                           state["max_exp_avg_var"]._data if amsgrad else None,
+                           step=float(step_t), lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                           weight_decay=group["weight_decay"],
+                           decoupled_weight_decay=group["decoupled_weight_decay"],
+                           amsgrad=amsgrad, maximize=group["maximize"])
+        return loss

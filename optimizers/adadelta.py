@@ -1,0 +1,62 @@
+"""torch.optim.Adadelta on autodiff tensors."""
+
+from __future__ import annotations
+
+from ._functional import adadelta_
+from .optimizer import Optimizer, check_lr, check_step_flags, step_state, to_scalar, zeros_state
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (Zeiler, 2012; torch.optim.Adadelta).
+
+    .. math::
+        v_t = \rho v_{t-1} + (1-\rho) g_t^2,\quad
+        \Delta_t = \frac{\sqrt{u_{t-1}+\epsilon}}{\sqrt{v_t+\epsilon}}\,g_t,\quad
+        u_t = \rho u_{t-1} + (1-\rho)\Delta_t^2,\quad \theta_t = \theta_{t-1} - \gamma\Delta_t
+
+    Args: lr (1.0), rho (0.9), eps (1e-6), weight_decay (0), foreach (accepted),
+    capturable/differentiable (fail at ``step``), maximize. Example: ``Adadelta([w], rho=0.9)``.
+
+    State: ``step``, ``square_avg``, ``acc_delta``.
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
+        check_lr(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    def step(self, closure=None):
+        """Perform one Adadelta step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_state()
+                    state["square_avg"] = zeros_state(p)
+                    state["acc_delta"] = zeros_state(p)
+                check_step_flags(group, supports_xla=False)
+                state["step"]._data += 1
+                adadelta_(p._data, p.grad._data, state["square_avg"]._data,
+                          state["acc_delta"]._data, lr=lr, rho=group["rho"], eps=group["eps"],
+                          weight_decay=group["weight_decay"], maximize=group["maximize"])
+        return loss

@@ -1,0 +1,87 @@
+"""torch.optim.Adafactor on autodiff tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._functional import adafactor_
+from .optimizer import Optimizer, new_state_tensor, step_state, to_scalar
+
+
+class Adafactor(Optimizer):
+    r"""Adafactor (Shazeer and Stern, 2018) in torch.optim.Adafactor's form.
+
+    For a matrix (or a batch of matrices) the second moment is kept factored as row and column
+    means of :math:`g^2`; for a vector it is kept whole. With :math:`\hat\beta_{2,t} = 1 - t^{c}`
+    (``beta2_decay`` :math:`c`), :math:`\rho_t = \min(\gamma, t^{-1/2})` and
+    :math:`\alpha_t = \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1}))\rho_t`:
+
+    .. math::
+        \hat V_t = \frac{R_t C_t}{\max(\bar R_t, \epsilon_1)},\quad
+        U_t = \frac{g_t}{\sqrt{\max(\hat V_t, \epsilon_1^2)}},\quad
+        \theta_t = \theta_{t-1}(1-\gamma\lambda) - \frac{\alpha_t}{\max(1, \mathrm{RMS}(U_t)/d)} U_t
+
+    Args: lr (1e-2), beta2_decay (-0.8), eps ((None, 1e-3): :math:`\epsilon_1` defaults to the
+    dtype's machine epsilon), d (clipping threshold, 1.0), weight_decay (0), foreach (accepted),
+    maximize. Example: ``Adafactor([w], lr=1e-2)``.
+
+    State: ``step``, and ``row_var``/``col_var`` (ndim > 1) or ``variance``.
+    """
+
+    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
+                 *, foreach=None, maximize=False):
+        if hasattr(lr, "numel") and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= to_scalar(lr):
+            raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
+        if not 0.0 >= beta2_decay:
+            raise ValueError(f"beta2_decay should be <= 0 but is: {beta2_decay}")
+        if eps[0] is not None and not 0.0 <= eps[0]:
+            raise ValueError(f"epsilon1 should be >= 0 but is: {eps[0]}")
+        if not 0.0 <= eps[1]:
+            raise ValueError(f"epsilon2 should be >= 0 but is: {eps[1]}")
+        if not 1.0 <= d:
+            raise ValueError(f"Clipping threshold d should be >= 1 but is: {d}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"weight_decay should be >= 0 but is: {weight_decay}")
+        defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
+                        foreach=foreach, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+
+    def step(self, closure=None):
+        """Perform one Adafactor step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            eps1, eps2 = group["eps"]
+            lr = to_scalar(group["lr"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad._data
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_state()
+                    if grad.ndim > 1:
+                        state["row_var"] = new_state_tensor(np.zeros(grad.shape[:-1] + (1,), grad.dtype))
+                        state["col_var"] = new_state_tensor(
+                            np.zeros(grad.shape[:-2] + (1,) + grad.shape[-1:], grad.dtype))
+                    else:
+                        state["variance"] = new_state_tensor(np.zeros_like(grad))
+                if eps1 is None:
+                    # torch takes machine epsilon from the first parameter and keeps it for the group
+                    eps1 = float(np.finfo(p._data.dtype).eps)
+                step_t = state["step"]._data
+                step_t += 1
+                adafactor_(p._data, grad,
+                           state["row_var"]._data if "row_var" in state else None,
+                           state["col_var"]._data if "col_var" in state else None,
+                           state["variance"]._data if "variance" in state else None,
+                           step=float(step_t), lr=lr, beta2_decay=group["beta2_decay"], eps1=eps1,
+                           eps2=eps2, d=group["d"], weight_decay=group["weight_decay"],
+                           maximize=group["maximize"])
+        return loss

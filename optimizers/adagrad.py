@@ -1,0 +1,76 @@
+"""torch.optim.Adagrad on autodiff tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._functional import adagrad_
+from .optimizer import (Optimizer, check_kernel_flags, check_lr, check_step_flags, new_state_tensor,
+                        step_state, to_scalar)
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011; torch.optim.Adagrad).
+
+    .. math::
+        \tilde\gamma_t = \frac{\gamma}{1 + (t-1)\eta},\quad s_t = s_{t-1} + g_t^2,\quad
+        \theta_t = \theta_{t-1} - \tilde\gamma_t\,\frac{g_t}{\sqrt{s_t} + \epsilon}
+
+    Args: lr (1e-2), lr_decay :math:`\eta` (0), weight_decay (0), initial_accumulator_value
+    (:math:`s_0`, 0), eps (1e-10), foreach/fused (accepted, same numbers), maximize,
+    differentiable (fails at ``step``). Example: ``Adagrad([w], lr=0.1, lr_decay=0.01)``.
+
+    State (made for every parameter at construction, as torch does): ``step``, ``sum``.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_lr(lr)
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        check_kernel_flags(fused, foreach, differentiable)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        state = self.state[p]
+        state["step"] = step_state(group["fused"])
+        state["sum"] = new_state_tensor(np.full_like(p._data, group["initial_accumulator_value"]))
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure=None):
+        """Perform one Adagrad step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    self._init_state(p, group)
+                check_step_flags(group)
+                step_t = state["step"]._data
+                step_t += 1
+                adagrad_(p._data, p.grad._data, state["sum"]._data, step=float(step_t), lr=lr,
+                         lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+                         eps=group["eps"], maximize=group["maximize"])
+        return loss

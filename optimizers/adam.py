@@ -1,0 +1,104 @@
+"""torch.optim.Adam on autodiff tensors (AdamW is this class with decoupled weight decay)."""
+
+from __future__ import annotations
+
+from ._functional import adam_
+from .optimizer import (Optimizer, check_kernel_flags, check_step_flags, step_state, to_scalar,
+                        zeros_state)
+
+
+def check_adam_hyperparameters(lr, eps, betas, weight_decay) -> None:
+    """torch's checks, in torch's order, shared by the Adam family."""
+    if hasattr(lr, "numel") and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= to_scalar(lr):
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba, 2015), with AMSGrad and optional decoupled weight decay (torch.optim.Adam).
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\\
+        \theta_t = \theta_{t-1} - \gamma\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
+
+    with :math:`v_t` replaced by its running maximum under ``amsgrad``; ``weight_decay`` adds
+    :math:`\lambda\theta` to the gradient, or with ``decoupled_weight_decay`` multiplies
+    :math:`\theta` by :math:`1-\gamma\lambda` first (AdamW, Loshchilov and Hutter, 2019).
+
+    Args:
+        params: tensors, ``(name, tensor)`` pairs or parameter-group dicts.
+        lr (default 1e-3), betas (default (0.9, 0.999)), eps (default 1e-8),
+        weight_decay (default 0), amsgrad, maximize, decoupled_weight_decay: as in torch.
+        foreach, fused: torch's kernel choices; accepted with torch's checks, same numbers.
+        capturable: CUDA-graph option; ``step`` raises torch's CPU AssertionError.
+        differentiable: refused at ``step`` (the update is not recorded by autograd here).
+
+    Example:
+        >>> opt = Adam([a, b], lr=0.1)
+        >>> opt.zero_grad(); loss(a, b).backward(); opt.step()
+
+    State: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        check_adam_hyperparameters(lr, eps, betas, weight_decay)
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+                or (hasattr(betas[0], "numel") and hasattr(betas[1], "numel"))):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = tuple(betas)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+        check_kernel_flags(fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure=None):
+        """Perform one Adam step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = (to_scalar(b) for b in group["betas"])
+            lr, amsgrad = to_scalar(group["lr"]), group["amsgrad"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_state(group["fused"])
+                    state["exp_avg"] = zeros_state(p)
+                    state["exp_avg_sq"] = zeros_state(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = zeros_state(p)
+                check_step_flags(group)
+                step_t = state["step"]._data
+                step_t += 1
+                adam_(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                      state["max_exp_avg_sq"]._data if amsgrad else None, step=float(step_t),
+                      lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                      weight_decay=group["weight_decay"], amsgrad=amsgrad,
+                      maximize=group["maximize"],
+                      decoupled_weight_decay=group["decoupled_weight_decay"])
+        return loss

@@ -1,0 +1,59 @@
+"""torch.optim.Adamax on autodiff tensors."""
+
+from __future__ import annotations
+
+from ._functional import adamax_
+from .adam import check_adam_hyperparameters
+from .optimizer import Optimizer, check_step_flags, step_state, to_scalar, zeros_state
+
+
+class Adamax(Optimizer):
+    r"""Adamax, Adam's infinity-norm variant (Kingma and Ba, 2015, section 7.1; torch.optim.Adamax).
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),\quad
+        \theta_t = \theta_{t-1} - \frac{\gamma}{1-\beta_1^t}\frac{m_t}{u_t}
+
+    Args: lr (default 2e-3), betas (default (0.9, 0.999)), eps (1e-8), weight_decay (0), maximize;
+    foreach accepted (same numbers); capturable/differentiable fail at ``step`` as described in
+    :func:`optimizers.optimizer.check_step_flags`. Example: ``Adamax([w], lr=2e-3)``.
+
+    State: ``step``, ``exp_avg``, ``exp_inf``.
+    """
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None,
+                 *, maximize=False, differentiable=False, capturable=False):
+        check_adam_hyperparameters(lr, eps, betas, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    def step(self, closure=None):
+        """Perform one Adamax step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr = to_scalar(group["lr"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_state()
+                    state["exp_avg"] = zeros_state(p)
+                    state["exp_inf"] = zeros_state(p)
+                check_step_flags(group)
+                step_t = state["step"]._data
+                step_t += 1
+                adamax_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data,
+                        step=float(step_t), lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                        weight_decay=group["weight_decay"], maximize=group["maximize"])
+        return loss

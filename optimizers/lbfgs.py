@@ -1,0 +1,184 @@
+"""torch.optim.LBFGS on autodiff tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._functional import strong_wolfe, two_loop_direction
+from .optimizer import Optimizer, new_state_tensor, to_scalar
+
+
+def _array(value):
+    return value._data if hasattr(value, "_data") else value
+
+
+class LBFGS(Optimizer):
+    r"""L-BFGS (Nocedal and Wright, Numerical Optimization, algorithm 7.5; torch.optim.LBFGS).
+
+    Each ``step(closure)`` runs up to ``max_iter`` quasi-Newton iterations: the direction
+    :math:`d = -H g` comes from the last ``history_size`` pairs :math:`(s_i, y_i)` by the two-loop
+    recursion (with :math:`H_0 = \frac{s^Ty}{y^Ty} I`), and the step along it is ``lr`` (the
+    first iteration: :math:`\min(1, 1/\|g\|_1)\,lr`) or, with ``line_search_fn="strong_wolfe"``,
+    the step found by a line search meeting the strong Wolfe conditions.
+
+    Args: lr (1), max_iter (20), max_eval (max_iter * 5 // 4), tolerance_grad (1e-7: stop when
+    :math:`\max|g| \le` it), tolerance_change (1e-9: stop when the step or the loss change is
+    below it), history_size (100), line_search_fn (None or "strong_wolfe").
+
+    One parameter group only. The closure re-evaluates the loss and its gradient::
+
+        def closure():
+            opt.zero_grad()
+            loss = f(x)
+            loss.backward()
+            return loss
+        opt.step(closure)
+
+    State (on the first parameter, as torch): ``func_evals``, ``n_iter``, ``d``, ``t``,
+    ``old_dirs``, ``old_stps``, ``ro``, ``H_diag``, ``prev_flat_grad``, ``prev_loss`` (and ``al``).
+    """
+
+    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
+                 tolerance_change=1e-9, history_size=100, line_search_fn=None):
+        if hasattr(lr, "numel") and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= to_scalar(lr):
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
+                        tolerance_change=tolerance_change, history_size=history_size,
+                        line_search_fn=line_search_fn)
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    # The parameters seen as one flat vector.
+    def _gather_flat_grad(self) -> np.ndarray:
+        return np.concatenate([
+            np.zeros(p._data.size, p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
+            for p in self._params
+        ])
+
+    def _add_grad(self, step_size, update) -> None:
+        offset = 0
+        for p in self._params:
+            n = p._data.size
+            p._data += (step_size * update[offset:offset + n]).reshape(p._data.shape)
+            offset += n
+
+    def _directional_evaluate(self, closure, x, t, d):
+        self._add_grad(t, d)
+        loss = float(closure())
+        flat_grad = self._gather_flat_grad()
+        for p, saved in zip(self._params, x):
+            np.copyto(p._data, saved)
+        return loss, flat_grad
+
+    def step(self, closure):
+        """Run up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
+        group = self.param_groups[0]
+        lr = to_scalar(group["lr"])
+        max_iter, max_eval = group["max_iter"], group["max_eval"]
+        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
+        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
+
+        def evaluate():
+            return self._evaluate_closure(closure)
+
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        orig_loss = evaluate()
+        loss = float(orig_loss)
+        current_evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._gather_flat_grad()
+        if np.max(np.abs(flat_grad)) <= tolerance_grad:
+            return orig_loss
+
+        d = _array(state.get("d"))
+        t = state.get("t")
+        old_dirs = [_array(v) for v in state.get("old_dirs", [])]
+        old_stps = [_array(v) for v in state.get("old_stps", [])]
+        ro = state.get("ro")
+        h_diag = state.get("H_diag")
+        prev_flat_grad = _array(state.get("prev_flat_grad"))
+        prev_loss = state.get("prev_loss")
+
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            if state["n_iter"] == 1:
+                d = np.negative(flat_grad)
+                old_dirs, old_stps, ro = [], [], []
+                h_diag = 1
+            else:
+                y = flat_grad - prev_flat_grad
+                s = d * t
+                ys = float(np.dot(y, s))
+                if ys > 1e-10:
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0)
+                        old_stps.pop(0)
+                        ro.pop(0)
+                    old_dirs.append(y)
+                    old_stps.append(s)
+                    ro.append(1.0 / ys)
+                    h_diag = ys / float(np.dot(y, y))
+                if "al" not in state:
+                    state["al"] = [None] * history_size
+                d = two_loop_direction(flat_grad, old_dirs, old_stps, ro, h_diag, state["al"])
+
+            prev_flat_grad = flat_grad.copy()
+            prev_loss = loss
+            if state["n_iter"] == 1:
+                t = min(1.0, 1.0 / float(np.sum(np.abs(flat_grad)))) * lr
+            else:
+                t = lr
+            gtd = float(np.dot(flat_grad, d))
+            if gtd > -tolerance_change:
+                break
+
+            ls_func_evals = 0
+            if line_search_fn is not None:
+                if line_search_fn != "strong_wolfe":
+                    raise RuntimeError("only 'strong_wolfe' is supported")
+                x_init = [p._data.copy() for p in self._params]
+
+                def obj_func(x, step, direction):
+                    return self._directional_evaluate(evaluate, x, step, direction)
+
+                loss, flat_grad, t, ls_func_evals = strong_wolfe(
+                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
+                self._add_grad(t, d)
+                opt_cond = np.max(np.abs(flat_grad)) <= tolerance_grad
+            else:
+                self._add_grad(t, d)
+                if n_iter != max_iter:
+                    loss = float(evaluate())
+                    flat_grad = self._gather_flat_grad()
+                    opt_cond = np.max(np.abs(flat_grad)) <= tolerance_grad
+                    ls_func_evals = 1
+            current_evals += ls_func_evals
+            state["func_evals"] += ls_func_evals
+
+            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                break
+            if np.max(np.abs(d * t)) <= tolerance_change:
+                break
+            if abs(loss - prev_loss) < tolerance_change:
+                break
+
+        state["d"] = None if d is None else new_state_tensor(d)
+        state["t"] = t
+        state["old_dirs"] = [new_state_tensor(v) for v in old_dirs]
+        state["old_stps"] = [new_state_tensor(v) for v in old_stps]
+        state["ro"] = ro
+        state["H_diag"] = h_diag
+        state["prev_flat_grad"] = None if prev_flat_grad is None else new_state_tensor(prev_flat_grad)
+        state["prev_loss"] = prev_loss
+        return orig_loss

@@ -1,0 +1,50 @@
+"""Lion (Chen et al., 2023), beyond torch.optim."""
+
+from __future__ import annotations
+
+from ._functional import lion_
+from .optimizer import Optimizer, check_lr, to_scalar, zeros_state
+
+
+class Lion(Optimizer):
+    r"""Lion: EvoLved Sign Momentum (Chen et al., 2023, "Symbolic Discovery of Optimization
+    Algorithms", Algorithm 2).
+
+    .. math::
+        c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
+        \theta_t = \theta_{t-1} - \gamma\big(\operatorname{sign}(c_t) + \lambda\theta_{t-1}\big),\quad
+        m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t
+
+    The update has the same magnitude :math:`\gamma` in every coordinate, so the paper advises a
+    learning rate 3-10x smaller than AdamW's and a weight decay 3-10x larger.
+
+    Args: lr (1e-4), betas ((0.9, 0.99)), weight_decay (0.0, decoupled as above), maximize.
+    Example: ``Lion([w], lr=1e-4, weight_decay=1.0)``. State: ``exp_avg`` (:math:`m`).
+    """
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
+        check_lr(lr)
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform one Lion step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr = to_scalar(group["lr"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["exp_avg"] = zeros_state(p)
+                lion_(p._data, p.grad._data, state["exp_avg"]._data, lr=lr, beta1=beta1,
+                      beta2=beta2, weight_decay=group["weight_decay"], maximize=group["maximize"])
+        return loss

@@ -1,0 +1,76 @@
+"""torch.optim.NAdam on autodiff tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._functional import nadam_
+from .adam import check_adam_hyperparameters
+from .optimizer import (Optimizer, check_step_flags, new_state_tensor, scalar_dtype, step_state,
+                        to_scalar, zeros_state)
+
+
+class NAdam(Optimizer):
+    r"""NAdam: Adam with Nesterov momentum (Dozat, 2016; torch.optim.NAdam).
+
+    .. math::
+        \mu_t = \beta_1\big(1 - \tfrac12 0.96^{t\psi}\big),\quad
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\\
+        \theta_t = \theta_{t-1} - \gamma\Big(\frac{(1-\mu_t)\,g_t}{1-\prod_{i\le t}\mu_i}
+            + \frac{\mu_{t+1}\,m_t}{1-\prod_{i\le t+1}\mu_i}\Big)\Big/\Big(\sqrt{\tfrac{v_t}{1-\beta_2^t}}+\epsilon\Big)
+
+    Args: lr (default 2e-3), betas ((0.9, 0.999)), eps (1e-8), weight_decay (0),
+    momentum_decay :math:`\psi` (4e-3), decoupled_weight_decay (False, True gives NAdamW),
+    maximize; foreach accepted; capturable/differentiable fail at ``step``.
+    Example: ``NAdam([w], lr=2e-3, momentum_decay=4e-3)``.
+
+    State: ``step``, ``mu_product`` (0-d, the running product of :math:`\mu_t`), ``exp_avg``,
+    ``exp_avg_sq``.
+    """
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False):
+        check_adam_hyperparameters(lr, eps, betas, weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+
+    def step(self, closure=None):
+        """Perform one NAdam step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr = to_scalar(group["lr"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_state()
+                    state["mu_product"] = new_state_tensor(np.ones((), scalar_dtype()))
+                    state["exp_avg"] = zeros_state(p)
+                    state["exp_avg_sq"] = zeros_state(p)
+                check_step_flags(group, "params, mu_products and state_steps")
+                step_t = state["step"]._data
+                step_t += 1
+                nadam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                       state["mu_product"]._data, step=float(step_t), lr=lr, beta1=beta1,
+                       beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                       momentum_decay=group["momentum_decay"],
+                       decoupled_weight_decay=group["decoupled_weight_decay"],
+                       maximize=group["maximize"])
+        return loss

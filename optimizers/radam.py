@@ -1,0 +1,65 @@
+"""torch.optim.RAdam on autodiff tensors."""
+
+from __future__ import annotations
+
+from ._functional import radam_
+from .adam import check_adam_hyperparameters
+from .optimizer import Optimizer, check_step_flags, step_state, to_scalar, zeros_state
+
+
+class RAdam(Optimizer):
+    r"""RAdam: rectified Adam (Liu et al., 2020; torch.optim.RAdam).
+
+    .. math::
+        \rho_\infty = \tfrac{2}{1-\beta_2} - 1,\quad \rho_t = \rho_\infty - \tfrac{2t\beta_2^t}{1-\beta_2^t},\quad
+        \hat m_t = \frac{m_t}{1-\beta_1^t},\\
+        \theta_t = \theta_{t-1} - \gamma\,\hat m_t\, r_t\,\frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\epsilon}
+        \ \text{if } \rho_t > 5 \text{ else } \theta_{t-1} - \gamma\hat m_t,\quad
+        r_t = \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}
+
+    Args: lr (1e-3), betas ((0.9, 0.999)), eps (1e-8), weight_decay (0), decoupled_weight_decay
+    (False), maximize; foreach accepted; capturable/differentiable fail at ``step``.
+    Example: ``RAdam([w], lr=1e-3)``. State: ``step``, ``exp_avg``, ``exp_avg_sq``.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        check_adam_hyperparameters(lr, eps, betas, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        foreach=foreach, capturable=capturable,
+                        decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("capturable", False)
+
+    def step(self, closure=None):
+        """Perform one RAdam step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr = to_scalar(group["lr"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_state()
+                    state["exp_avg"] = zeros_state(p)
+                    state["exp_avg_sq"] = zeros_state(p)
+                check_step_flags(group)
+                step_t = state["step"]._data
+                step_t += 1
+                radam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                       step=float(step_t), lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                       weight_decay=group["weight_decay"],
+                       decoupled_weight_decay=group["decoupled_weight_decay"],
+                       maximize=group["maximize"])
+        return loss

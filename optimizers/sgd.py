@@ -1,0 +1,82 @@
+"""torch.optim.SGD on autodiff tensors."""
+
+from __future__ import annotations
+
+from ._functional import sgd_
+from .optimizer import Optimizer, check_kernel_flags, check_step_flags, new_state_tensor, to_scalar
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with momentum (torch.optim.SGD).
+
+    .. math::
+        g_t = \nabla f(\theta_{t-1}) + \lambda\theta_{t-1},\quad
+        b_t = \mu b_{t-1} + (1-\tau) g_t\ (b_1 = g_1),\quad
+        \theta_t = \theta_{t-1} - \gamma\,(g_t + \mu b_t \text{ if nesterov else } b_t)
+
+    Args:
+        params: tensors, ``(name, tensor)`` pairs or parameter-group dicts.
+        lr: learning rate :math:`\gamma` (default 1e-3).
+        momentum: :math:`\mu` (default 0). dampening: :math:`\tau` (default 0).
+        weight_decay: L2 penalty :math:`\lambda` (default 0). nesterov: Nesterov momentum.
+        maximize: ascend instead of descend.
+        foreach, fused: torch's kernel choices; accepted with torch's checks, the numbers are the same.
+        differentiable: refused at ``step`` (the update is not recorded by autograd here).
+
+    Example:
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss(w).backward(); opt.step()
+
+    State: ``momentum_buffer`` when ``momentum != 0``.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if hasattr(lr, "numel") and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if to_scalar(lr) < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach,
+                        differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+        check_kernel_flags(fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure=None):
+        """Perform one SGD step; returns the closure's loss if one is given."""
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            check_step_flags(group)
+            lr, momentum = to_scalar(group["lr"]), group["momentum"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                buffer = None
+                first = False
+                if momentum != 0:
+                    state = self.state[p]
+                    buffer = state.get("momentum_buffer")
+                    if buffer is None:
+                        buffer = state["momentum_buffer"] = new_state_tensor(grad._data.copy())
+                        first = True
+                    buffer = buffer._data
+                sgd_(p._data, grad._data, buffer, lr=lr, momentum=momentum,
+                     dampening=group["dampening"], weight_decay=group["weight_decay"],
+                     nesterov=group["nesterov"], maximize=group["maximize"], first_step=first)
+        return loss

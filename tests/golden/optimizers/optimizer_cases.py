@@ -1,0 +1,145 @@
+"""The optimizer parity table and the two runners (ours, torch's) that fill it.
+
+Every row runs STEPS steps in float64 on the same nonconvex problem: parameters W (3x4) and b (4,)
+from a fixed random start, gradient ``cos(3p) + p/2 + p^3/10`` of each parameter's current value
+(the gradient of ``sum(sin(3p)/3 + p^2/4 + p^4/40)``). A run records every parameter and every
+state tensor after every step, as ``{"param0": (STEPS, 3, 4), "state0.exp_avg": ..., ...}``.
+``make_golden.py`` stores torch's records; the tests compare ours with them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+STEPS = 40
+SHAPES = [(3, 4), (4,)]
+
+# (row id, class name, constructor kwargs[, per-group overrides: one dict per parameter])
+CASES = [
+    ("sgd", "SGD", dict(lr=0.05)),
+    ("sgd-momentum", "SGD", dict(lr=0.05, momentum=0.9)),
+    ("sgd-dampening", "SGD", dict(lr=0.05, momentum=0.9, dampening=0.3)),
+    ("sgd-nesterov", "SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("sgd-weight_decay", "SGD", dict(lr=0.05, momentum=0.5, weight_decay=0.1)),
+    ("sgd-maximize", "SGD", dict(lr=0.01, momentum=0.9, maximize=True)),
+    ("sgd-groups", "SGD", dict(lr=0.05, momentum=0.9), [dict(lr=0.02), dict(momentum=0.5)]),
+    ("sgd-foreach", "SGD", dict(lr=0.05, momentum=0.9, foreach=True)),
+    ("sgd-fused", "SGD", dict(lr=0.05, momentum=0.9, fused=True)),
+    ("adam", "Adam", dict(lr=0.05)),
+    ("adam-amsgrad", "Adam", dict(lr=0.05, amsgrad=True)),
+    ("adam-weight_decay", "Adam", dict(lr=0.05, weight_decay=0.1)),
+    ("adam-decoupled", "Adam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("adam-maximize", "Adam", dict(lr=0.01, maximize=True, amsgrad=True)),
+    ("adam-betas-eps", "Adam", dict(lr=0.05, betas=(0.3, 0.9), eps=1e-3)),
+    ("adam-foreach", "Adam", dict(lr=0.05, foreach=True)),
+    ("adam-fused", "Adam", dict(lr=0.05, fused=True)),
+    ("adam-groups", "Adam", dict(lr=0.05), [dict(lr=0.01, amsgrad=True), dict(weight_decay=0.2)]),
+    ("adamw", "AdamW", dict(lr=0.05)),
+    ("adamw-amsgrad", "AdamW", dict(lr=0.05, weight_decay=0.3, amsgrad=True)),
+    ("adamw-maximize", "AdamW", dict(lr=0.01, maximize=True)),
+    ("adamax", "Adamax", dict(lr=0.05)),
+    ("adamax-weight_decay", "Adamax", dict(lr=0.05, weight_decay=0.1, betas=(0.8, 0.99))),
+    ("adamax-maximize", "Adamax", dict(lr=0.01, maximize=True)),
+    ("nadam", "NAdam", dict(lr=0.05)),
+    ("nadam-momentum_decay", "NAdam", dict(lr=0.05, momentum_decay=0.05)),
+    ("nadam-weight_decay", "NAdam", dict(lr=0.05, weight_decay=0.1)),
+    ("nadam-decoupled", "NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("nadam-maximize", "NAdam", dict(lr=0.01, maximize=True)),
+    ("radam", "RAdam", dict(lr=0.05)),
+    ("radam-weight_decay", "RAdam", dict(lr=0.05, weight_decay=0.1)),
+    ("radam-decoupled", "RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("radam-maximize", "RAdam", dict(lr=0.01, maximize=True, betas=(0.9, 0.9))),
+    ("rmsprop", "RMSprop", dict(lr=0.01)),
+    ("rmsprop-alpha", "RMSprop", dict(lr=0.01, alpha=0.9)),
+    ("rmsprop-centered", "RMSprop", dict(lr=0.01, centered=True)),
+    ("rmsprop-momentum", "RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("rmsprop-centered-momentum", "RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1)),
+    ("rmsprop-maximize", "RMSprop", dict(lr=0.005, maximize=True)),
+    ("rprop", "Rprop", dict(lr=0.01)),
+    ("rprop-etas", "Rprop", dict(lr=0.05, etas=(0.3, 1.5))),
+    ("rprop-step_sizes", "Rprop", dict(lr=0.05, step_sizes=(1e-3, 0.1))),
+    ("rprop-maximize", "Rprop", dict(lr=0.01, maximize=True)),
+    ("adagrad", "Adagrad", dict(lr=0.1)),
+    ("adagrad-lr_decay", "Adagrad", dict(lr=0.1, lr_decay=0.05)),
+    ("adagrad-initial_accumulator", "Adagrad", dict(lr=0.1, initial_accumulator_value=0.5, eps=1e-6)),
+    ("adagrad-weight_decay", "Adagrad", dict(lr=0.1, weight_decay=0.1)),
+    ("adagrad-maximize", "Adagrad", dict(lr=0.02, maximize=True)),
+    ("adagrad-fused", "Adagrad", dict(lr=0.1, fused=True)),
+    ("adadelta", "Adadelta", dict(lr=1.0)),
+    ("adadelta-rho", "Adadelta", dict(lr=0.5, rho=0.5, eps=1e-4)),
+    ("adadelta-weight_decay", "Adadelta", dict(lr=1.0, weight_decay=0.1)),
+    ("adadelta-maximize", "Adadelta", dict(lr=0.2, maximize=True)),
+    ("asgd", "ASGD", dict(lr=0.05)),
+    ("asgd-t0", "ASGD", dict(lr=0.05, t0=10, lambd=1e-2, alpha=0.5)),
+    ("asgd-weight_decay", "ASGD", dict(lr=0.05, t0=5, weight_decay=0.1)),
+    ("asgd-maximize", "ASGD", dict(lr=0.01, t0=5, maximize=True)),
+    ("adafactor", "Adafactor", dict(lr=0.05)),
+    ("adafactor-beta2_decay", "Adafactor", dict(lr=0.05, beta2_decay=-0.5)),
+    ("adafactor-d-eps", "Adafactor", dict(lr=0.05, d=2.0, eps=(1e-20, 1e-2))),
+    ("adafactor-weight_decay", "Adafactor", dict(lr=0.05, weight_decay=0.1)),
+    ("adafactor-maximize", "Adafactor", dict(lr=0.01, maximize=True)),
+]
+
+
+def start_values() -> list[np.ndarray]:
+    rng = np.random.default_rng(20240611)
+    return [rng.standard_normal(shape) for shape in SHAPES]
+
+
+def gradient(p: np.ndarray, maximize: bool = False) -> np.ndarray:
+    """The problem's gradient; a ``maximize`` row gets the gradient of ``-f`` so it ascends ``-f``."""
+    g = np.cos(3 * p) + 0.5 * p + 0.1 * p**3
+    return -g if maximize else g
+
+
+def param_spec(params, groups):
+    """The ``params`` argument: a plain list, or one group dict per parameter."""
+    if groups is None:
+        return list(params)
+    return [dict(params=[p], **g) for p, g in zip(params, groups)]
+
+
+def unpack(case):
+    name, cls, kwargs, *rest = case
+    return name, cls, kwargs, (rest[0] if rest else None)
+
+
+def record(store, step, params, states):
+    for i, values in enumerate(params):
+        store.setdefault(f"param{i}", []).append(values)
+    for i, state in enumerate(states):
+        for key, values in state.items():
+            store.setdefault(f"state{i}.{key}", []).append(values)
+
+
+def run_ours(case, steps=STEPS):
+    import autodiff as ad
+    import optimizers
+
+    _, cls, kwargs, groups = unpack(case)
+    params = [ad.tensor(v, dtype=ad.float64, requires_grad=True) for v in start_values()]
+    opt = getattr(optimizers, cls)(param_spec(params, groups), **kwargs)
+    store: dict = {}
+    for step in range(steps):
+        for p in params:
+            p.grad = ad.Tensor._from_array(gradient(p._data, kwargs.get("maximize", False)))
+        opt.step()
+        record(store, step, [p._data.copy() for p in params],
+               [{k: v._data.copy() for k, v in opt.state[p].items()} for p in params])
+    return {k: np.stack(v) for k, v in store.items()}, opt
+
+
+def run_torch(case, steps=STEPS):
+    import torch
+
+    _, cls, kwargs, groups = unpack(case)
+    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in start_values()]
+    opt = getattr(torch.optim, cls)(param_spec(params, groups), **kwargs)
+    store: dict = {}
+    for step in range(steps):
+        for p in params:
+            p.grad = torch.from_numpy(gradient(p.detach().numpy(), kwargs.get("maximize", False)))
+        opt.step()
+        record(store, step, [p.detach().numpy().copy() for p in params],
+               [{k: v.detach().numpy().copy() for k, v in opt.state[p].items()} for p in params])
+    return {k: np.stack(v) for k, v in store.items()}, opt
