@@ -15,36 +15,14 @@ from .tensor import Tensor
 __all__ = ["apply", "apply_inplace"]
 
 _ndarray = np.ndarray
-
-
-def _saved_versions(op, args, out_tensor):
-    """(counter, version) pairs of the tensors whose values the VJPs of the inputs requiring grad will read.
-
-    ``op.saves`` is True (every tensor argument) or, per input, the indices of the arguments that input's VJP
-    reads (-1: the output). Like torch, only what is really needed is checked, so ``y.mul_(2)`` after ``y``
-    was used by an op that does not need its value stays legal.
-    """
-    saves = op.saves
-    if saves is True:
-        return tuple((a._version, a._version[0]) for a in args if isinstance(a, Tensor))
-    needed = set()
-    for i, reads in enumerate(saves):
-        if i < len(args) and isinstance(args[i], Tensor) and args[i]._requires_grad:
-            needed.update(reads)
-    versions = []
-    for i in needed:
-        a = out_tensor if i == -1 else args[i]
-        if isinstance(a, Tensor):
-            versions.append((a._version, a._version[0]))
-    return tuple(versions)
+_new = object.__new__
 
 
 def apply(op, *args, **kw):
     arrays = []
-    any_tensor = False
-    requires = False
+    any_tensor = requires = False
     for a in args:
-        if isinstance(a, Tensor):
+        if type(a) is Tensor:
             any_tensor = True
             arrays.append(a._data)
             if a._requires_grad:
@@ -56,13 +34,19 @@ def apply(op, *args, **kw):
     out = op.forward(*arrays, **kw)
     if type(out) is not _ndarray:
         out = np.asarray(out)
-    result = Tensor._from_array(out)
+    result = _new(Tensor)
+    result._data = out
+    result._grad = None
+    result._retains_grad = False
+    result._tangent = None
+    result._backward_hooks = None
+    version = result._version = [0, 0]
     if requires and state.grad_enabled and op.differentiable:
-        node = Node(op, args, kw, out, ())
-        result.grad_fn = node
+        result.grad_fn = Node(op, args, kw, out, state.epoch, version)
         result._requires_grad = True
-        if op.saves:
-            node.versions = _saved_versions(op, args, result)
+    else:
+        result.grad_fn = None
+        result._requires_grad = False
     if state.forward_token is not None:
         _push_tangent(op, result, args, arrays, kw)
     return result
@@ -93,15 +77,14 @@ def apply_inplace(self, op, *args, **kw):
     """Run ``op(self, *args)`` and write the result into ``self``, recording the change in the graph.
 
     As in torch, the tensor's history is rebased: its ``grad_fn`` becomes the in-place op's node, whose first
-    input stands for the tensor as it was. A VJP that later needs that old value finds its version bumped and
-    raises, instead of silently using the overwritten data.
+    input stands for the tensor as it was. A VJP that needs that old value fails at backward time, instead of
+    silently using the overwritten data.
     """
     grad_mode = state.grad_enabled
     if grad_mode and self._requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-    new = op.forward(self._data, *arrays, **kw)
-    new = np.asarray(new)
+    new = np.asarray(op.forward(self._data, *arrays, **kw))
     if new.shape != self._data.shape:
         try:
             new = np.broadcast_to(new, self._data.shape)
@@ -118,16 +101,12 @@ def apply_inplace(self, op, *args, **kw):
         before.grad_fn = self.grad_fn
         before._requires_grad = self._requires_grad
         before._version = self._version
-        node = Node(op, (before,) + args, kw, None, ())
-        if op.saves:
-            node.versions = _saved_versions(op, (before,) + args, None)
+        node_args = (before,) + args
     np.copyto(self._data, new, casting="unsafe")
-    self._version[0] += 1
+    self._bump_version()
     if record:
-        node.ans = self._data
-        if op.saves is not True and any(-1 in reads for reads in op.saves):
-            node.versions = node.versions + ((self._version, self._version[0]),)
-        self.grad_fn = node
+        stale = 0 in op.reads(node_args)
+        self.grad_fn = Node(op, node_args, kw, self._data, -1 if stale else state.epoch, self._version)
         self._requires_grad = True
     return self
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grad_mode import set_grad_enabled
+from .grad_mode import state
 from .node import Node
 from .tensor import Tensor
 
@@ -41,20 +41,35 @@ def _key(t: Tensor):
 
 
 def _check_versions(node: Node) -> None:
-    for counter, saved in node.versions:
-        if counter[0] != saved:
+    """torch's "modified by an inplace operation" check: has a tensor this node's VJPs read changed since?"""
+    for i in node.op.reads(node.args):
+        if i == -1:
+            counter = node.out_version
+        else:
+            a = node.args[i]
+            if type(a) is not Tensor:
+                continue
+            counter = a._version
+        if (i == 0 and node.epoch == -1) or counter[1] > node.epoch >= 0:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"which is an input or output of {node.name()}, is at version {counter[0]}; expected version "
-                f"{saved} instead. Hint: the backtrace further above shows the operation that failed to compute "
-                "its gradient. The variable in question was changed in there or anywhere later. Good luck!")
+                f"[{_type_label(a if i != -1 else None, node)}], which is an input or output of {node.name()}, "
+                f"is at version {counter[0]}; it was saved before that change. Hint: the variable in question was "
+                "changed by an in-place operation after it was used; use an out-of-place operation (or .clone()) "
+                "instead.")
+
+
+def _type_label(t, node) -> str:
+    from .dispatch import _type_name
+    data = t._data if t is not None else node.ans
+    return f"autodiff.{_type_name(data.dtype)}Tensor {list(data.shape)}"
 
 
 def _topological_counts(roots):
     """For every node reachable from ``roots``: how many edges point at it (iterative DFS)."""
     counts = {}
-    stack = [r for r in roots if isinstance(r, Node)]
-    seen = set(id(r) for r in stack)
+    stack = [r for r in roots if type(r) is Node]
+    seen = set(stack) if len(stack) > 1 else ()
     while stack:
         node = stack.pop()
         for a in node.args:
@@ -62,10 +77,12 @@ def _topological_counts(roots):
                 parent = a.grad_fn
                 if parent is None:
                     continue
-                counts[parent] = counts.get(parent, 0) + 1
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append(parent)
+                if parent in counts:
+                    counts[parent] += 1
+                else:
+                    counts[parent] = 1
+                    if parent not in seen:
+                        stack.append(parent)
     return counts
 
 
@@ -82,8 +99,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     """Propagate ``root_grads`` from ``roots`` back through the graph.
 
     ``capture``: tensors whose total gradient is returned (for ``autograd.grad``), in order; ``accumulate``:
-    whether leaves (restricted to ``capture`` when given with accumulate=True, i.e. ``backward(inputs=...)``)
-    accumulate into ``.grad``.
+    whether leaves accumulate into ``.grad`` (with ``capture`` and accumulate=True, i.e. ``backward(inputs=...)``,
+    only the captured ones do).
     """
     grads = {}
     for r, g in zip(roots, root_grads):
@@ -93,9 +110,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     captured = {}
     capture_ids = None if capture is None else {id(_key(t)): t for t in capture}
     handed_out = set(id(g) for g in root_grads)
-    ready = [k for k in grads if isinstance(k, Node) and counts.get(k, 0) == 0]
-    leaves = [k for k in grads if isinstance(k, Tensor)]
-    with set_grad_enabled(create_graph):
+    ready = [k for k in grads if type(k) is Node and counts.get(k, 0) == 0]
+    leaves = [k for k in grads if type(k) is Tensor]
+    epoch = state.epoch
+    previous_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
         while ready:
             node = ready.pop()
             g = grads.pop(node)
@@ -106,64 +126,67 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     _store_grad(t, g, create_graph, handed_out, accumulate=False)
             if node.freed:
                 raise RuntimeError(_FREED)
-            if node.versions:
+            if node.epoch != epoch:
                 _check_versions(node)
             op = node.op
             args = node.args
             kw = node.kw
             if create_graph:
-                if not isinstance(g, Tensor):
+                if type(g) is not Tensor:
                     g = Tensor._from_array(np.asarray(g))
                 ans = Tensor._from_array(node.ans)
                 ans.grad_fn = node
                 ans._requires_grad = True
                 if node.ans_tangent is not None:
-                    from .grad_mode import state
                     ans._tangent = (state.forward_token, node.ans_tangent)
                 rule_args = args
             else:
                 ans = node.ans
-                rule_args = tuple(a._data if type(a) is Tensor else a for a in args)
+                rule_args = [a._data if type(a) is Tensor else a for a in args]
+            rules = op.vjps
+            variadic = op.variadic
             for i, a in enumerate(args):
                 if type(a) is not Tensor or not a._requires_grad:
                     continue
-                gi = op.vjp(i, g, ans, rule_args, kw)
+                gi = rules(i, g, ans, *rule_args, **kw) if variadic else rules[i](g, ans, *rule_args, **kw)
                 if gi is None:
                     continue
-                shape = a._data.shape
-                if gi.shape != shape:
-                    gi = unbroadcast(gi, shape)
-                if gi.dtype != a._data.dtype:
-                    gi = gi.to(a.dtype) if isinstance(gi, Tensor) else np.asarray(gi).astype(a._data.dtype)
+                data = a._data
+                if gi.shape != data.shape:
+                    gi = unbroadcast(gi, data.shape)
+                if gi.dtype != data.dtype:
+                    gi = gi.to(a.dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
                 if a._backward_hooks:
                     gi = _run_hooks(a, gi)
                 parent = a.grad_fn
-                key = parent if parent is not None else a
-                if key in grads:
-                    grads[key] = grads[key] + gi
-                else:
-                    grads[key] = gi
-                    if parent is None:
+                if parent is None:
+                    if a in grads:
+                        grads[a] = grads[a] + gi
+                    else:
+                        grads[a] = gi
                         leaves.append(a)
-                if parent is not None:
-                    remaining = counts[parent] - 1
-                    counts[parent] = remaining
-                    if remaining == 0:
-                        ready.append(parent)
-            if not retain_graph:
-                node.freed = node.freed or bool(op.saves)
+                    continue
+                grads[parent] = grads[parent] + gi if parent in grads else gi
+                remaining = counts[parent] - 1
+                counts[parent] = remaining
+                if remaining == 0:
+                    ready.append(parent)
+            if not retain_graph and op.saves:
+                node.freed = True
         for leaf in leaves:
             g = grads.pop(leaf, None)
             if g is None:
                 continue
-            if capture_ids is not None and id(leaf) in capture_ids:
+            if capture_ids is not None:
+                if id(leaf) not in capture_ids:
+                    continue
                 captured[id(leaf)] = g
                 if not accumulate:
                     continue
-            elif capture_ids is not None:
-                continue
             if accumulate:
                 _store_grad(leaf, g, create_graph, handed_out, accumulate=True)
+    finally:
+        state.grad_enabled = previous_mode
     if capture is None:
         return None
     return [captured.get(id(_key(t))) for t in capture]
@@ -187,7 +210,7 @@ def _store_grad(t: Tensor, g, create_graph, handed_out, accumulate):
             t._grad = existing + Tensor._from_array(g)
         else:
             existing._data += g
-            existing._version[0] += 1
+            existing._bump_version()
         return
     if id(g) in handed_out or g.base is not None or not g.flags.writeable:
         g = g.copy()

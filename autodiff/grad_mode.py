@@ -10,6 +10,9 @@ class _State:
     # One module-level object so the hot path reads a single attribute.
     grad_enabled = True
     forward_token = None  # the open forward-mode (dual) level, if any
+    # A clock ticking at every in-place change. A node remembers the time it was recorded; a saved tensor whose
+    # storage changed later fails the backward (torch's version-counter check, at one integer per node).
+    epoch = 0
 
 
 state = _State()

@@ -31,10 +31,16 @@ class Op:
         self.saves = saves          # the VJP reads input or output values (so in-place edits of them are errors)
         self.differentiable = differentiable
 
-    def vjp(self, i, g, ans, args, kw):
-        if self.variadic:
-            return self.vjps(i, g, ans, *args, **kw)
-        return self.vjps[i](g, ans, *args, **kw)
+    def reads(self, args) -> set:
+        """Indices of the arguments (-1: the output) whose values the VJPs of the grad-requiring inputs read."""
+        from .tensor import Tensor
+        if self.saves is True:
+            return {i for i, a in enumerate(args) if isinstance(a, Tensor)} | {-1}
+        needed = set()
+        for i, reads in enumerate(self.saves):
+            if i < len(args) and isinstance(args[i], Tensor) and args[i]._requires_grad:
+                needed.update(reads)
+        return needed
 
     def jvp(self, i, t, ans, args, kw):
         if self.variadic:
@@ -48,14 +54,16 @@ class Op:
 class Node:
     """One recorded application of an op: what ``tensor.grad_fn`` is."""
 
-    __slots__ = ("op", "args", "kw", "ans", "versions", "freed", "retained", "name_override", "ans_tangent", "__weakref__")
+    __slots__ = ("op", "args", "kw", "ans", "epoch", "out_version", "freed", "retained", "name_override",
+                 "ans_tangent", "__weakref__")
 
-    def __init__(self, op, args, kw, ans, versions):
+    def __init__(self, op, args, kw, ans, epoch, out_version):
         self.op = op
         self.args = args
         self.kw = kw
         self.ans = ans
-        self.versions = versions
+        self.epoch = epoch              # state.epoch when recorded; -1: an input it needs was overwritten already
+        self.out_version = out_version  # the output's version counter (the VJP may read the output)
         self.freed = False
         self.retained = None        # non-leaf tensors of this node that called retain_grad()
         self.name_override = None

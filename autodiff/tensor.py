@@ -36,7 +36,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t.grad_fn = None
         t._grad = None
-        t._version = [0]
+        t._version = [0, 0]  # [times modified in place, state.epoch of the last change]
         t._retains_grad = False
         t._tangent = None
         t._backward_hooks = None
@@ -146,7 +146,10 @@ class Tensor:
         return self._version[0]
 
     def _bump_version(self) -> None:
+        """Record an in-place change of the storage (done by every in-place op)."""
+        state.epoch += 1
         self._version[0] += 1
+        self._version[1] = state.epoch
 
     def register_hook(self, hook):
         """Register ``hook(grad) -> Tensor or None``, called with this tensor's gradient during backward."""

@@ -9,11 +9,20 @@ from .. import dtypes
 from ..tensor import Tensor
 
 
+_ndarray = np.ndarray
+
+
 def fix_dtype(out, x, y):
     """Give a binary op's numpy result torch's result dtype (numpy differs for int/float and 0-d mixes)."""
-    ref = x if isinstance(x, np.ndarray) else y
-    if not isinstance(ref, np.ndarray) or out.dtype == ref.dtype and not (
-            isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype != y.dtype):
+    if type(x) is _ndarray:
+        if type(y) is not _ndarray:
+            if out.dtype == x.dtype:
+                return out
+        elif x.dtype == y.dtype and out.dtype == x.dtype:
+            return out
+    elif type(y) is _ndarray and out.dtype == y.dtype:
+        return out
+    elif type(y) is not _ndarray:
         return out
     arrays = [a for a in (x, y) if isinstance(a, np.ndarray)]
     scalars = [a for a in (x, y) if not isinstance(a, np.ndarray)]

@@ -81,7 +81,10 @@ NEG = defop("NegBackward0", np.negative, (lambda g, ans, x: -g,), (lambda t, ans
 
 
 def _pow_forward(x, y):
-    return fix_dtype(np.power(x, y), x, y)
+    if type(y) is int and y >= 0:   # the common x**2, x**3: nothing to silence
+        return fix_dtype(np.power(x, y), x, y)
+    with np.errstate(all="ignore"):
+        return fix_dtype(np.power(x, y), x, y)
 
 
 def _pow_base_grad(g, ans, x, y):
@@ -103,9 +106,9 @@ def _pow_exponent_grad(g, ans, x, y):
 
 _pow_rules = dict(vjps=(_pow_base_grad, _pow_exponent_grad),
                   jvps=(_pow_base_grad, _pow_exponent_grad))
-POW_SCALAR_EXPONENT = defop("PowBackward0", quiet(_pow_forward), **_pow_rules, saves=((0, 1), (-1, 0, 1)))
-POW_TENSORS = defop("PowBackward1", quiet(_pow_forward), **_pow_rules, saves=((0, 1), (-1, 0, 1)))
-POW_SCALAR_BASE = defop("PowBackward2", quiet(_pow_forward), **_pow_rules, saves=((0, 1), (-1, 0, 1)))
+POW_SCALAR_EXPONENT = defop("PowBackward0", _pow_forward, **_pow_rules, saves=((0, 1), (-1, 0, 1)))
+POW_TENSORS = defop("PowBackward1", _pow_forward, **_pow_rules, saves=((0, 1), (-1, 0, 1)))
+POW_SCALAR_BASE = defop("PowBackward2", _pow_forward, **_pow_rules, saves=((0, 1), (-1, 0, 1)))
 
 # -- unary functions ---------------------------------------------------------------------------------------------
 
@@ -186,11 +189,11 @@ WHERE = defop("WhereBackward0", _where_forward,
 # -- public functions ----------------------------------------------------------------------------------------------
 
 def add(input, other, *, alpha=1):
-    return apply(ADD, input, as_operand(other), alpha=alpha) if alpha != 1 else apply(ADD, input, as_operand(other))
+    return apply(ADD, input, other, alpha=alpha) if alpha != 1 else apply(ADD, input, other)
 
 
 def sub(input, other, *, alpha=1):
-    return apply(SUB, input, as_operand(other), alpha=alpha) if alpha != 1 else apply(SUB, input, as_operand(other))
+    return apply(SUB, input, other, alpha=alpha) if alpha != 1 else apply(SUB, input, other)
 
 
 def rsub(input, other, *, alpha=1):
@@ -203,12 +206,12 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other):
-    return apply(MUL, input, as_operand(other))
+    return apply(MUL, input, other)
 
 
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
-        return apply(DIV, input, as_operand(other))
+        return apply(DIV, input, other)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
@@ -232,7 +235,7 @@ def pow(input, exponent):
         return apply(POW_TENSORS, input, exponent)
     if isinstance(exponent, Tensor):
         return apply(POW_SCALAR_BASE, as_operand(input), exponent)
-    return apply(POW_SCALAR_EXPONENT, input, as_operand(exponent))
+    return apply(POW_SCALAR_EXPONENT, input, exponent)
 
 
 def square(input):

@@ -34,8 +34,12 @@ def _restore(g, x, dims, keepdim):
 
 
 def _expand(g, shape):
-    from .shape import expand
-    return expand(g, shape)
+    if isinstance(g, Tensor):
+        from .shape import expand
+        return expand(g, shape)
+    out = np.empty(shape, dtype=g.dtype)   # cheaper than np.broadcast_to, and owned by the gradient
+    out[...] = g
+    return out
 
 
 def _sum_forward(x, dims=None, keepdim=False):
