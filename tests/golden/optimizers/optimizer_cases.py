@@ -1,9 +1,9 @@
 """The optimizer parity table and the two runners (ours, torch's) that fill it.
 
-Every row runs STEPS steps in float64 on the same nonconvex problem: parameters W (3x4) and b (4,)
+Every row runs STEPS steps in float64 on the same nonconvex problem: parameters W (2x3) and b (3,)
 from a fixed random start, gradient ``cos(3p) + p/2 + p^3/10`` of each parameter's current value
 (the gradient of ``sum(sin(3p)/3 + p^2/4 + p^4/40)``). A run records every parameter and every
-state tensor after every step, as ``{"param0": (STEPS, 3, 4), "state0.exp_avg": ..., ...}``.
+state tensor after every step, as ``{"param0": (STEPS, 2, 3), "state0.exp_avg": ..., ...}``.
 ``make_golden.py`` stores torch's records; the tests compare ours with them.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 STEPS = 40
-SHAPES = [(3, 4), (4,)]
+SHAPES = [(2, 3), (3,)]
 
 # (row id, class name, constructor kwargs[, per-group overrides: one dict per parameter])
 CASES = [
@@ -81,9 +81,9 @@ CASES = [
 ]
 
 
-def start_values() -> list[np.ndarray]:
+def start_values(shapes=SHAPES) -> list[np.ndarray]:
     rng = np.random.default_rng(20240611)
-    return [rng.standard_normal(shape) for shape in SHAPES]
+    return [rng.standard_normal(shape) for shape in shapes]
 
 
 def gradient(p: np.ndarray, maximize: bool = False) -> np.ndarray:
@@ -112,12 +112,12 @@ def record(store, step, params, states):
             store.setdefault(f"state{i}.{key}", []).append(values)
 
 
-def run_ours(case, steps=STEPS):
+def run_ours(case, steps=STEPS, shapes=SHAPES):
     import autodiff as ad
     import optimizers
 
     _, cls, kwargs, groups = unpack(case)
-    params = [ad.tensor(v, dtype=ad.float64, requires_grad=True) for v in start_values()]
+    params = [ad.tensor(v, dtype=ad.float64, requires_grad=True) for v in start_values(shapes)]
     opt = getattr(optimizers, cls)(param_spec(params, groups), **kwargs)
     store: dict = {}
     for step in range(steps):
@@ -129,11 +129,11 @@ def run_ours(case, steps=STEPS):
     return {k: np.stack(v) for k, v in store.items()}, opt
 
 
-def run_torch(case, steps=STEPS):
+def run_torch(case, steps=STEPS, shapes=SHAPES):
     import torch
 
     _, cls, kwargs, groups = unpack(case)
-    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in start_values()]
+    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in start_values(shapes)]
     opt = getattr(torch.optim, cls)(param_spec(params, groups), **kwargs)
     store: dict = {}
     for step in range(steps):
@@ -143,3 +143,139 @@ def run_torch(case, steps=STEPS):
         record(store, step, [p.detach().numpy().copy() for p in params],
                [{k: v.detach().numpy().copy() for k, v in opt.state[p].items()} for p in params])
     return {k: np.stack(v) for k, v in store.items()}, opt
+
+
+# ------------------------------------------------------------------------------------ L-BFGS
+LBFGS_STEPS = 8
+LBFGS_CASES = [
+    ("lbfgs", dict(lr=0.1, max_iter=5)),
+    ("lbfgs-history", dict(lr=0.5, max_iter=4, history_size=3)),
+    ("lbfgs-strong_wolfe", dict(line_search_fn="strong_wolfe", max_iter=5)),
+    ("lbfgs-strong_wolfe-tolerances", dict(line_search_fn="strong_wolfe", max_iter=20,
+                                           history_size=5, tolerance_grad=1e-5, tolerance_change=1e-7)),
+]
+ROSENBROCK_START = [np.array([-1.2, 1.0, -0.5]), np.array([0.8, 1.5])]
+
+
+def rosenbrock(x: np.ndarray):
+    """The n-dimensional Rosenbrock function and its gradient."""
+    head, tail = x[:-1], x[1:]
+    value = np.sum(100.0 * (tail - head**2) ** 2 + (1.0 - head) ** 2)
+    grad = np.zeros_like(x)
+    grad[:-1] = -400.0 * head * (tail - head**2) - 2.0 * (1.0 - head)
+    grad[1:] += 200.0 * (tail - head**2)
+    return value, grad
+
+
+def _values(tensor) -> np.ndarray:
+    """A copy of an autodiff or torch tensor's values (torch updates prev_flat_grad in place)."""
+    return np.array(getattr(tensor, "_data", None) if hasattr(tensor, "_data") else tensor.numpy())
+
+
+def _lbfgs_run(params, opt, get, set_grads, make_loss, steps):
+    sizes = [v.size for v in ROSENBROCK_START]
+
+    def closure():
+        value, grad = rosenbrock(np.concatenate([get(p) for p in params]))
+        set_grads(np.split(grad, np.cumsum(sizes)[:-1]))
+        return make_loss(value)
+
+    store: dict = {}
+    for _ in range(steps):
+        opt.step(closure)
+        state = opt.state[params[0]]
+        record(store, 0, [get(p).copy() for p in params], [{
+            "d": _values(state["d"]),
+            "prev_flat_grad": _values(state["prev_flat_grad"]),
+            "func_evals": np.array(state["func_evals"]), "n_iter": np.array(state["n_iter"]),
+            "t": np.array(float(state["t"])), "prev_loss": np.array(float(state["prev_loss"])),
+        }])
+    return {k: np.stack(v) for k, v in store.items()}
+
+
+def run_lbfgs_ours(kwargs, steps=LBFGS_STEPS):
+    import autodiff as ad
+    import optimizers
+
+    params = [ad.tensor(v, dtype=ad.float64, requires_grad=True) for v in ROSENBROCK_START]
+    opt = optimizers.LBFGS(params, **kwargs)
+
+    def set_grads(grads):
+        for p, g in zip(params, grads):
+            p.grad = ad.Tensor._from_array(g.copy())
+
+    return _lbfgs_run(params, opt, lambda p: p._data, set_grads,
+                      lambda v: ad.tensor(v, dtype=ad.float64), steps)
+
+
+def run_lbfgs_torch(kwargs, steps=LBFGS_STEPS):
+    import torch
+
+    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in ROSENBROCK_START]
+    opt = torch.optim.LBFGS(params, **kwargs)
+
+    def set_grads(grads):
+        for p, g in zip(params, grads):
+            p.grad = torch.from_numpy(g.copy())
+
+    return _lbfgs_run(params, opt, lambda p: p.detach().numpy(), set_grads,
+                      lambda v: torch.tensor(v, dtype=torch.float64), steps)
+
+
+# -------------------------------------------------------------------------------------- Muon
+# Muon takes matrices only: a wide one and a tall one (which Newton-Schulz handles transposed).
+MUON_SHAPES = [(2, 3), (4, 2)]
+MUON_CASES = [
+    ("muon", "Muon", dict(lr=0.02)),
+    ("muon-no-nesterov", "Muon", dict(lr=0.02, nesterov=False, momentum=0.9)),
+    ("muon-match_rms_adamw", "Muon", dict(lr=0.02, adjust_lr_fn="match_rms_adamw", weight_decay=0.0)),
+    ("muon-ns", "Muon", dict(lr=0.02, ns_steps=3, ns_coefficients=(2.0, -1.5, 0.5), eps=1e-5)),
+]
+
+
+def run_torch_float64_newton_schulz(case, steps=STEPS, shapes=MUON_SHAPES):
+    """torch's Muon with its Newton-Schulz iteration kept in float64 instead of bfloat16: the
+    same algorithm at our precision, so ours must match it as tightly as the other rows."""
+    import torch
+
+    original = torch.Tensor.bfloat16
+    torch.Tensor.bfloat16 = lambda self, *args, **kwargs: self.clone()
+    try:
+        return run_torch(case, steps, shapes)
+    finally:
+        torch.Tensor.bfloat16 = original
+
+
+# ------------------------------------------------------------------------- printing and errors
+# Constructions whose printout (repr) must equal torch's.
+REPR_CASES = [
+    ("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.005)), ("Adam", dict(lr=0.1)), ("AdamW", {}),
+    ("Adamax", {}), ("NAdam", {}), ("RAdam", {}), ("RMSprop", {}), ("Rprop", {}), ("Adagrad", {}),
+    ("Adadelta", {}), ("ASGD", {}), ("Adafactor", {}), ("LBFGS", {}), ("Muon", {}),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, fused=True)),
+    ("Adam", dict(betas=(0.8, 0.9), amsgrad=True, foreach=True)),
+    ("LBFGS", dict(line_search_fn="strong_wolfe", history_size=10)),
+]
+
+# Constructions torch rejects: the same exception type and message are expected.
+ERROR_CASES = [
+    ("SGD", dict(lr=-0.1)), ("SGD", dict(momentum=-1)), ("SGD", dict(weight_decay=-1)),
+    ("SGD", dict(nesterov=True)), ("SGD", dict(momentum=0.9, dampening=0.1, nesterov=True)),
+    ("SGD", dict(fused=True, differentiable=True)), ("SGD", dict(fused=True, foreach=True)),
+    ("Adam", dict(lr=-1.0)), ("Adam", dict(eps=-1.0)), ("Adam", dict(betas=(1.0, 0.999))),
+    ("Adam", dict(betas=(0.9, -0.1))), ("Adam", dict(weight_decay=-0.5)),
+    ("Adam", dict(betas=(0, 0.999))), ("Adam", dict(fused=True, foreach=True)),
+    ("Adam", dict(fused=True, differentiable=True)), ("AdamW", dict(lr=-0.01)),
+    ("Adamax", dict(betas=(0.9, 1.5))), ("NAdam", dict(momentum_decay=-1.0)),
+    ("RAdam", dict(eps=-1e-3)), ("RMSprop", dict(alpha=-0.5)), ("RMSprop", dict(momentum=-0.5)),
+    ("RMSprop", dict(eps=-1.0)), ("Rprop", dict(etas=(1.5, 1.2))), ("Rprop", dict(etas=(0.5, 0.9))),
+    ("Adagrad", dict(lr_decay=-1.0)), ("Adagrad", dict(initial_accumulator_value=-1.0)),
+    ("Adagrad", dict(eps=-1.0)), ("Adagrad", dict(fused=True, foreach=True)),
+    ("Adadelta", dict(rho=1.5)), ("Adadelta", dict(weight_decay=-1.0)),
+    ("ASGD", dict(lr=-1.0)), ("ASGD", dict(weight_decay=-1.0)),
+    ("Adafactor", dict(lr=-1.0)), ("Adafactor", dict(beta2_decay=0.5)),
+    ("Adafactor", dict(eps=(-1.0, 1e-3))), ("Adafactor", dict(eps=(None, -1.0))),
+    ("Adafactor", dict(d=0.5)), ("Adafactor", dict(weight_decay=-1.0)),
+    ("LBFGS", dict(lr=-1.0)), ("Muon", dict(lr=-1.0)), ("Muon", dict(momentum=-1.0)),
+    ("Muon", dict(weight_decay=-1.0)), ("Muon", dict(adjust_lr_fn="sqrt")),
+]
