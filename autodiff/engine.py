@@ -14,6 +14,8 @@ from .tensor import Tensor
 
 __all__ = ["backward", "run_backward", "unbroadcast"]
 
+_ndarray = np.ndarray
+
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
           "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
           "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
@@ -33,7 +35,7 @@ def unbroadcast(g, shape):
         return g.reshape(shape)
     if axes:
         g = np.sum(g, axis=axes)
-    return np.reshape(g, shape)
+    return g if g.shape == shape else np.reshape(g, shape)
 
 
 def _key(t: Tensor):
@@ -113,12 +115,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     ready = [k for k in grads if type(k) is Node and counts.get(k, 0) == 0]
     leaves = [k for k in grads if type(k) is Tensor]
     epoch = state.epoch
+    owned = set()
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             g = grads.pop(node)
+            owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
             if capture_ids is not None and id(node) in capture_ids:
                 captured[id(node)] = g
             if node.retained:
@@ -159,14 +163,17 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 if a._backward_hooks:
                     gi = _run_hooks(a, gi)
                 parent = a.grad_fn
-                if parent is None:
-                    if a in grads:
-                        grads[a] = grads[a] + gi
-                    else:
-                        grads[a] = gi
+                key = a if parent is None else parent
+                if key in grads:
+                    grads[key] = _accumulate(grads[key], gi, owned)
+                else:
+                    grads[key] = gi
+                    if gi is not g and type(gi) is _ndarray and gi.base is None:
+                        owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
+                    if parent is None:
                         leaves.append(a)
+                if parent is None:
                     continue
-                grads[parent] = grads[parent] + gi if parent in grads else gi
                 remaining = counts[parent] - 1
                 counts[parent] = remaining
                 if remaining == 0:
@@ -190,6 +197,17 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     if capture is None:
         return None
     return [captured.get(id(_key(t))) for t in capture]
+
+
+def _accumulate(total, g, owned):
+    """total + g, in place when ``total`` is an array this pass created (no one else holds it)."""
+    if id(total) in owned and type(g) is _ndarray and g.shape == total.shape and g.dtype == total.dtype:
+        np.add(total, g, out=total)
+        return total
+    out = total + g
+    if type(out) is _ndarray:
+        owned.add(id(out))
+    return out
 
 
 def _store_grad(t: Tensor, g, create_graph, handed_out, accumulate):

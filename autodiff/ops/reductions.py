@@ -37,7 +37,9 @@ def _expand(g, shape):
     if isinstance(g, Tensor):
         from .shape import expand
         return expand(g, shape)
-    out = np.empty(shape, dtype=g.dtype)   # cheaper than np.broadcast_to, and owned by the gradient
+    if np.prod(shape) > 4096:
+        return np.broadcast_to(g, shape)   # a view: large cotangents are never written out
+    out = np.empty(shape, dtype=g.dtype)   # cheaper than np.broadcast_to for small shapes
     out[...] = g
     return out
 
