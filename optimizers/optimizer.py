@@ -155,6 +155,11 @@ class Optimizer:
     its per-parameter buffers in ``self.state[p]`` and implements ``step(closure=None)``.
     """
 
+    #: 0-d bookkeeping tensors that ``load_state_dict`` leaves in their own dtype. torch keeps only
+    #: ``step``'s and casts the rest to the parameter's dtype, which would make a float64 NAdam or
+    #: ASGD run resumed from a state dict differ from the uninterrupted run.
+    _scalar_state_keys: tuple[str, ...] = ("step",)
+
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -351,7 +356,7 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()``: state tensors are copied (cast to the parameter's dtype,
-        except ``step``), so continuing gives exactly the run that was saved."""
+        except the 0-d ``_scalar_state_keys``), so continuing gives exactly the run that was saved."""
         state_dict = state_dict.copy()
         for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
             result = pre_hook(self, state_dict)
@@ -369,10 +374,12 @@ class Optimizer:
         id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
                           chain.from_iterable(g["params"] for g in groups)))
 
+        keep_dtype = self._scalar_state_keys
+
         def cast(param, value, key=None):
             if isinstance(value, ad.Tensor):
                 array = value._data
-                if key != "step" and np.issubdtype(param._data.dtype, np.floating):
+                if key not in keep_dtype and np.issubdtype(param._data.dtype, np.floating):
                     array = array.astype(param._data.dtype, copy=True)
                 else:
                     array = array.copy()

@@ -1,0 +1,402 @@
+"""torch.optim's user contract on autodiff tensors: construction, printing, errors, the seed
+notebooks' optimizer cells, zero_grad, closures, hooks and state_dict round trips."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import optimizers
+from optimizers import SGD, Adam, AdamW, Optimizer
+
+GOLDEN = Path(__file__).parent / "golden" / "optimizers"
+sys.path.insert(0, str(GOLDEN))
+
+import optimizer_cases as oc  # noqa: E402
+
+TORCH_TEXT = json.loads((GOLDEN / "torch_text.json").read_text())
+
+
+def seed_tensors():
+    return ad.tensor([2.0, 3.0], requires_grad=True), ad.tensor([6.0, 4.0], requires_grad=True)
+
+
+def seed_loss(a, b):
+    return (3 * a**3 - b**2).sum()
+
+
+def some_params(cls="SGD"):
+    shape = (2, 2) if cls == "Muon" else (2,)
+    return [ad.zeros(shape, requires_grad=True)]
+
+
+# ------------------------------------------------------------------------------ seed notebooks
+def test_seed_sgd_cells_print_and_step_as_torch():
+    for lr, expected_a, expected_b in [(0.1, [-1.6, -5.1], [7.2, 4.8]), (0.005, [1.82, 2.595], [6.06, 4.04])]:
+        a, b = seed_tensors()
+        optimizer = SGD([a, b], lr=lr)
+        assert repr(optimizer) == (
+            "SGD (\nParameter Group 0\n    dampening: 0\n    differentiable: False\n"
+            "    foreach: None\n    fused: None\n" f"    lr: {lr}\n" "    maximize: False\n"
+            "    momentum: 0\n    nesterov: False\n    weight_decay: 0\n)")
+        seed_loss(a, b).backward()
+        np.testing.assert_array_equal(a.grad.numpy(), [36.0, 81.0])
+        optimizer.step()
+        np.testing.assert_allclose(a.detach().numpy(), expected_a, rtol=1e-6)
+        np.testing.assert_allclose(b.detach().numpy(), expected_b, rtol=1e-6)
+        assert a.requires_grad and a.is_leaf
+        optimizer.zero_grad()
+        assert a.grad is None and b.grad is None
+
+
+def test_seed_adam_cells_two_steps_with_hand_computed_moments():
+    a, b = seed_tensors()
+    a0 = a.detach().numpy().copy()
+    optimizer = Adam([a, b], lr=0.1)
+    beta1, beta2, eps, lr = 0.9, 0.999, 1e-8, 0.1
+
+    seed_loss(a, b).backward()
+    g1 = a.grad.numpy().copy()
+    optimizer.step()
+    m1 = (1 - beta1) * g1
+    v1 = (1 - beta2) * g1**2
+    np.testing.assert_allclose(a.detach().numpy(), a0 - lr * (m1 / (1 - beta1)) / (np.sqrt(v1 / (1 - beta2)) + eps), rtol=1e-6)
+    np.testing.assert_allclose(a.detach().numpy(), [1.9, 2.9], rtol=1e-6)
+    np.testing.assert_allclose(b.detach().numpy(), [6.1, 4.1], rtol=1e-6)
+    state = optimizer.state[a]
+    np.testing.assert_allclose(state["exp_avg"].numpy(), m1, rtol=1e-6)
+    np.testing.assert_allclose(state["exp_avg_sq"].numpy(), v1, rtol=1e-6)
+    assert state["step"].dtype == ad.float32 and state["step"].shape == () and state["step"].item() == 1.0
+
+    optimizer.zero_grad()
+    assert a.grad is None
+    loss = seed_loss(a, b)
+    np.testing.assert_allclose(loss.item(), 39.7240, atol=1e-4)
+    loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), [32.49, 75.69], rtol=1e-5)
+    a1, g2 = a.detach().numpy().copy(), a.grad.numpy().copy()
+    optimizer.step()
+    m2 = beta1 * m1 + (1 - beta1) * g2
+    v2 = beta2 * v1 + (1 - beta2) * g2**2
+    np.testing.assert_allclose(a.detach().numpy(), a1 - lr * (m2 / (1 - beta1**2)) / (np.sqrt(v2 / (1 - beta2**2)) + eps), rtol=1e-6)
+    np.testing.assert_array_equal(np.round(a.detach().numpy(), 4), np.float32([1.8004, 2.8002]))
+    np.testing.assert_array_equal(np.round(b.detach().numpy(), 4), np.float32([6.2, 4.2001]))
+    np.testing.assert_allclose(state["exp_avg"].numpy(), m2, rtol=1e-6)
+    np.testing.assert_allclose(state["exp_avg_sq"].numpy(), v2, rtol=1e-6)
+
+
+def test_seed_cells_float32_within_an_ulp_or_two_of_torch():
+    # torch's CPU kernels fuse a + alpha * b (one rounding); numpy rounds the product first.
+    torch = pytest.importorskip("torch")
+    for name, kwargs in [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.005)), ("Adam", dict(lr=0.1))]:
+        a, b = seed_tensors()
+        ta, tb = (torch.tensor([2.0, 3.0], requires_grad=True), torch.tensor([6.0, 4.0], requires_grad=True))
+        ours, theirs = getattr(optimizers, name)([a, b], **kwargs), getattr(torch.optim, name)([ta, tb], **kwargs)
+        for _ in range(2):
+            ours.zero_grad(), theirs.zero_grad()
+            seed_loss(a, b).backward()
+            seed_loss(ta, tb).backward()
+            ours.step(), theirs.step()
+            np.testing.assert_allclose(a.detach().numpy(), ta.detach().numpy(), rtol=3e-7, atol=0)
+            np.testing.assert_allclose(b.detach().numpy(), tb.detach().numpy(), rtol=3e-7, atol=0)
+
+
+# ------------------------------------------------------------------------------ repr and errors
+@pytest.mark.parametrize("index", range(len(oc.REPR_CASES)))
+def test_repr_is_torchs(index):
+    cls, kwargs = oc.REPR_CASES[index]
+    assert repr(getattr(optimizers, cls)(some_params(cls), **kwargs)) == TORCH_TEXT["reprs"][index]
+
+
+@pytest.mark.parametrize("index", range(len(oc.ERROR_CASES)))
+def test_invalid_hyperparameters_fail_with_torchs_message(index):
+    cls, kwargs = oc.ERROR_CASES[index]
+    error_type, message = TORCH_TEXT["errors"][index]
+    with pytest.raises(Exception) as raised:
+        getattr(optimizers, cls)(some_params(cls), **kwargs)
+    assert type(raised.value).__name__ == error_type
+    assert str(raised.value) == message
+
+
+def test_muon_rejects_non_matrices_as_torch():
+    with pytest.raises(ValueError, match=r"Muon only supports 2D parameters whereas we found a parameter with size: "):
+        optimizers.Muon([ad.zeros(3, requires_grad=True)])
+
+
+# ------------------------------------------------------------------------------ param groups
+def test_params_as_tensors_dicts_and_named_pairs():
+    w, b = ad.zeros(2, requires_grad=True), ad.zeros(3, requires_grad=True)
+    opt = SGD([{"params": [w]}, {"params": b, "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[1]["params"] == [b] and opt.param_groups[1]["momentum"] == 0.9
+    assert opt.param_groups[0]["momentum"] == 0
+    named = Adam([("weight", w), ("bias", b)])
+    assert named.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert named.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    with pytest.raises(ValueError, match="all optimizer params should be with/without names. Some param names are missing"):
+        Adam([("weight", w), b])
+
+
+def test_sets_single_tensors_and_bad_params_fail_as_torch():
+    w = ad.zeros(2, requires_grad=True)
+    with pytest.raises(TypeError) as raised:
+        SGD(w)
+    assert str(raised.value) == ("params argument given to the optimizer should be an iterable of "
+                                 "Tensors or dicts, but got autodiff.FloatTensor")
+    with pytest.raises(TypeError) as raised:
+        SGD([{"params": {w}}])
+    assert str(raised.value) == (
+        "optimizer parameters need to be organized in ordered collections, but the ordering of "
+        "tensors in sets will change between runs. Please use a list instead.")
+    # torch turns a top-level set into a list before checking (only sets inside groups are caught)
+    assert SGD({w}).param_groups[0]["params"] == [w]
+    with pytest.raises(ValueError, match="^optimizer got an empty parameter list$"):
+        SGD([])
+    with pytest.raises(TypeError, match="^optimizer can only optimize Tensors, but one of the params is int$"):
+        SGD([w, 3])
+    with pytest.raises(ValueError, match="^can't optimize a non-leaf Tensor$"):
+        SGD([w * 2])
+    with pytest.raises(ValueError, match="^some parameters appear in more than one parameter group$"):
+        SGD([{"params": [w]}, {"params": [w]}])
+    with pytest.raises(TypeError, match="^param_group must be a dict, but got <class 'list'>$"):
+        SGD([w]).add_param_group([w])
+    with pytest.warns(UserWarning, match="optimizer contains a parameter group with duplicate parameters"):
+        SGD([w, w])
+
+
+def test_add_param_group_fills_defaults():
+    w, b = ad.zeros(2, requires_grad=True), ad.zeros(2, requires_grad=True)
+    opt = Adam([w], lr=0.1, betas=(0.8, 0.9))
+    opt.add_param_group({"params": [b], "eps": 1e-3})
+    assert opt.param_groups[1]["lr"] == 0.1 and opt.param_groups[1]["betas"] == (0.8, 0.9)
+    assert opt.param_groups[1]["eps"] == 1e-3
+
+
+def test_required_hyperparameter_must_be_given():
+    from optimizers.optimizer import required
+
+    class Plain(Optimizer):
+        def __init__(self, params, lr=required):
+            super().__init__(params, dict(lr=lr))
+
+    with pytest.raises(ValueError, match="parameter group didn't specify a value of required optimization parameter lr"):
+        Plain([ad.zeros(2, requires_grad=True)])
+
+
+# ------------------------------------------------------------------------------ steps
+def test_zero_grad_to_none_or_zeros():
+    a, b = seed_tensors()
+    opt = SGD([a, b], lr=0.1)
+    seed_loss(a, b).backward()
+    grad = a.grad
+    opt.zero_grad(set_to_none=False)
+    assert a.grad is grad and np.all(a.grad.numpy() == 0)
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_parameters_without_gradient_are_skipped():
+    a, b = seed_tensors()
+    opt = Adam([a, b], lr=0.1)
+    (a * a).sum().backward()
+    opt.step()
+    assert b.grad is None and b not in opt.state and list(b.detach().numpy()) == [6.0, 4.0]
+
+
+def test_step_returns_closure_loss_and_runs_it_with_grad_enabled():
+    a, b = seed_tensors()
+    opt = SGD([a, b], lr=0.01)
+
+    def closure():
+        opt.zero_grad()
+        assert ad.is_grad_enabled()
+        loss = seed_loss(a, b)
+        loss.backward()
+        return loss
+
+    with ad.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 53.0
+    np.testing.assert_allclose(a.detach().numpy(), [2 - 0.36, 3 - 0.81], rtol=1e-6)
+    assert opt.step() is None
+
+
+def test_lr_may_be_a_one_element_tensor():
+    a, b = seed_tensors()
+    opt = SGD([a, b], lr=ad.tensor(0.1))
+    seed_loss(a, b).backward()
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), [-1.6, -5.1], rtol=1e-6)
+    with pytest.raises(ValueError, match="^Tensor lr must be 1-element$"):
+        SGD([a], lr=ad.tensor([0.1, 0.2]))
+
+
+def test_capturable_fails_at_step_as_torch_on_cpu_and_differentiable_is_refused():
+    a, b = seed_tensors()
+    opt = Adam([a], capturable=True)
+    seed_loss(a, b).backward()
+    with pytest.raises(AssertionError, match=r"If capturable=True, params and state_steps must be on supported devices: \['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'\]\."):
+        opt.step()
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        SGD([a], differentiable=True).step()
+
+
+def test_fused_and_foreach_give_the_same_numbers():
+    results = []
+    for flags in [{}, {"fused": True}, {"foreach": True}]:
+        a, b = seed_tensors()
+        opt = Adam([a, b], lr=0.1, **flags)
+        for _ in range(3):
+            opt.zero_grad()
+            seed_loss(a, b).backward()
+            opt.step()
+        results.append(np.concatenate([a.detach().numpy(), b.detach().numpy()]))
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
+# ------------------------------------------------------------------------------ hooks
+def test_step_hooks_run_in_order_and_remove():
+    a, b = seed_tensors()
+    opt = SGD([a, b], lr=0.1)
+    seed_loss(a, b).backward()
+    calls = []
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", o is opt, args, kwargs)))
+    post = opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", o is opt)))
+    opt.step()
+    assert calls == [("pre", True, (), {}), ("post", True)]
+    pre.remove()
+    post.remove()
+    opt.step()
+    assert len(calls) == 2
+
+
+def test_pre_hook_may_replace_the_arguments():
+    a, b = seed_tensors()
+    opt = SGD([a, b], lr=0.1)
+    seed_loss(a, b).backward()
+
+    def closure():
+        return ad.tensor(7.0)
+
+    opt.register_step_pre_hook(lambda o, args, kwargs: ((), {"closure": closure}))
+    assert opt.step().item() == 7.0
+    opt.register_step_pre_hook(lambda o, args, kwargs: "nonsense")
+    with pytest.raises(RuntimeError, match="must return None or a tuple of \\(new_args, new_kwargs\\)"):
+        opt.step()
+
+
+def test_global_hooks_and_handles_as_context_managers():
+    from optimizers.optimizer import register_optimizer_step_post_hook
+
+    a, b = seed_tensors()
+    opt = SGD([a, b], lr=0.1)
+    seed_loss(a, b).backward()
+    seen = []
+    with register_optimizer_step_post_hook(lambda o, args, kwargs: seen.append(type(o).__name__)):
+        opt.step()
+    opt.step()
+    assert seen == ["SGD"]
+
+
+# ------------------------------------------------------------------------------ state_dict
+ROUND_TRIP_CASES = [c for c in oc.CASES] + [("muon", "Muon", dict(lr=0.02))]
+
+
+def drive(opt, params, steps, maximize=False):
+    for _ in range(steps):
+        for p in params:
+            p.grad = ad.Tensor._from_array(oc.gradient(p._data, maximize))
+        opt.step()
+
+
+@pytest.mark.parametrize("case", ROUND_TRIP_CASES, ids=[c[0] for c in ROUND_TRIP_CASES])
+def test_state_dict_round_trip_continues_bit_identically(case):
+    name, cls, kwargs, groups = oc.unpack(case)
+    shapes = oc.MUON_SHAPES if cls == "Muon" else oc.SHAPES
+    maximize = kwargs.get("maximize", False)
+
+    def fresh():
+        params = [ad.tensor(v, dtype=ad.float64, requires_grad=True) for v in oc.start_values(shapes)]
+        return params, getattr(optimizers, cls)(oc.param_spec(params, groups), **kwargs)
+
+    params, opt = fresh()
+    drive(opt, params, 10, maximize)
+    saved = copy.deepcopy(opt.state_dict())
+    saved_values = [p._data.copy() for p in params]
+    drive(opt, params, 10, maximize)
+
+    resumed_params, resumed = fresh()
+    for p, values in zip(resumed_params, saved_values):
+        p._data[...] = values
+    resumed.load_state_dict(saved)
+    drive(resumed, resumed_params, 10, maximize)
+    for p, q in zip(params, resumed_params):
+        np.testing.assert_array_equal(p._data, q._data)
+    for p, q in zip(params, resumed_params):
+        assert opt.state[p].keys() == resumed.state[q].keys()
+        for key in opt.state[p]:
+            np.testing.assert_array_equal(opt.state[p][key]._data, resumed.state[q][key]._data)
+
+
+def test_state_dict_layout_is_torchs():
+    a, b = seed_tensors()
+    opt = Adam([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, amsgrad=True)
+    seed_loss(a, b).backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert sorted(sd) == ["param_groups", "state"]
+    assert sorted(sd["state"]) == [0, 1]
+    assert list(sd["state"][0]) == ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert sd["param_groups"][1]["lr"] == 0.5
+    assert isinstance(sd["state"][1]["exp_avg"], ad.Tensor)
+
+
+def test_load_state_dict_validates_group_layout_and_casts():
+    a, b = seed_tensors()
+    opt = Adam([a, b], lr=0.1)
+    seed_loss(a, b).backward()
+    opt.step()
+    sd = opt.state_dict()
+    with pytest.raises(ValueError, match="^loaded state dict has a different number of parameter groups$"):
+        Adam([{"params": [a]}, {"params": [b]}]).load_state_dict(sd)
+    with pytest.raises(ValueError, match="loaded state dict contains a parameter group that doesn't match the size of optimizer's group"):
+        Adam([a]).load_state_dict(sd)
+    c = ad.tensor([0.0, 0.0], dtype=ad.float64, requires_grad=True)
+    d = ad.tensor([0.0, 0.0], dtype=ad.float64, requires_grad=True)
+    other = Adam([c, d])
+    other.load_state_dict(sd)
+    assert other.state[c]["exp_avg"].dtype == ad.float64  # buffers take the parameter's dtype
+    assert other.state[c]["step"].dtype == ad.float32  # except step, as in torch
+    assert other.param_groups[0]["lr"] == 0.1
+    assert other.state[c]["exp_avg"] is not opt.state[a]["exp_avg"]
+
+
+def test_adam_state_loads_into_adamw_as_decoupled():
+    a, b = seed_tensors()
+    opt = Adam([a, b], lr=0.1)
+    w = AdamW([a, b])
+    w.load_state_dict(opt.state_dict())
+    assert w.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def test_state_dict_hooks():
+    a, b = seed_tensors()
+    opt = SGD([a, b], lr=0.1)
+    order = []
+    opt.register_state_dict_pre_hook(lambda o: order.append("pre"))
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    opt.register_load_state_dict_pre_hook(lambda o, sd: order.append("load-pre"))
+    opt.register_load_state_dict_post_hook(lambda o: order.append("load-post"))
+    sd = opt.state_dict()
+    assert sd["extra"] == 1
+    opt.load_state_dict(sd)
+    assert order == ["pre", "load-pre", "load-post"]
