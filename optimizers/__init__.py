@@ -21,6 +21,7 @@ from .rprop import Rprop
 from .sgd import SGD
 from .lion import Lion
 from .adabelief import AdaBelief
+from . import lr_scheduler, registry  # after the classes: both build on Optimizer
 
 __all__ = [
     "Optimizer",
