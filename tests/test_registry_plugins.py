@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN = ROOT / "examples" / "plugin"
+README = ROOT / "README.md"
+
+
+def readme_plugin_files() -> dict[str, str]:
+    """The files of the README's example plugin: code blocks of the registry section starting ``# file: <path>``."""
+    section = README.read_text().split("<!-- BEGIN registry -->")[1].split("<!-- END registry -->")[0]
+    blocks = re.findall(r"```(?:toml|python)\n# file: (\S+)\n(.*?)```", section, flags=re.S)
+    return {path: body for path, body in blocks}
+
 
 BROKEN = {
     "pyproject.toml": """
@@ -104,13 +114,14 @@ def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("plugins")
     sources = {"adan": base / "src" / "adan"}
     shutil.copytree(EXAMPLE_PLUGIN, sources["adan"], ignore=shutil.ignore_patterns("build", "*.egg-info"))
-    for name, files in {"broken": BROKEN, "signsgd_a": SIGNSGD_A, "signsgd_b": SIGNSGD_B}.items():
+    distributions = {"broken": BROKEN, "signsgd_a": SIGNSGD_A, "signsgd_b": SIGNSGD_B, "signum": readme_plugin_files()}
+    for name, files in distributions.items():
         sources[name] = base / "src" / name
-        sources[name].mkdir(parents=True)
         for filename, text in files.items():
+            (sources[name] / filename).parent.mkdir(parents=True, exist_ok=True)
             (sources[name] / filename).write_text(textwrap.dedent(text))
     wheels = base / "wheels"
-    # One pip process builds all four (no isolation: setuptools comes from this environment, no network).
+    # One pip process builds them all (no isolation: setuptools comes from this environment, no network).
     pip("wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), *map(str, sources.values()))
     targets = {}
     for name, wheel_prefix in {
@@ -118,6 +129,7 @@ def installed(tmp_path_factory):
         "broken": "autodiff_optimizer_broken",
         "signsgd_a": "autodiff_optimizer_signsgd",
         "signsgd_b": "fast_signsgd",
+        "signum": "autodiff_optimizer_signum",
     }.items():
         (wheel,) = wheels.glob(f"{wheel_prefix}-*.whl")
         targets[name] = base / "site" / name
@@ -310,3 +322,29 @@ def test_a_distribution_installed_after_discovery_appears_after_refresh(installe
     )
     assert "adan" not in out["before"] and out["cached"] == out["before"]
     assert out["after"] == sorted(out["before"] + ["adan"])
+
+
+def test_the_readme_example_plugin_installs_and_trains(installed):
+    assert sorted(readme_plugin_files()) == ["autodiff_optimizer_signum/__init__.py", "pyproject.toml"]
+    out = in_fresh_python(
+        """
+        import autodiff
+        w = autodiff.tensor([1.0, -2.0], dtype=autodiff.float64, requires_grad=True)
+        opt = registry.create("Signum", [w], lr=0.1, beta=0.5, weight_decay=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+        print(json.dumps({"names": registry.available(), "w": w.tolist(),
+                          "buffer": opt.state[w]["momentum_buffer"].tolist()}))
+        """,
+        installed["signum"],
+    )
+    assert "signum" in out["names"]
+    # By hand: the gradient 2w keeps its sign, so each step moves w by -lr * (sign(w) + 0.1 w).
+    w, buffer = [1.0, -2.0], [0.0, 0.0]
+    for _ in range(3):
+        grad = [2 * x for x in w]
+        buffer = [0.5 * b + 0.5 * g for b, g in zip(buffer, grad)]
+        w = [x - 0.1 * ((1.0 if b > 0 else -1.0) + 0.1 * x) for x, b in zip(w, buffer)]
+    assert out["w"] == pytest.approx(w, rel=1e-12) and out["buffer"] == pytest.approx(buffer, rel=1e-12)
