@@ -21,13 +21,13 @@ def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, 
     """
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
-    run_blocked(_adabelief_block, (param, grad, exp_avg, exp_avg_var, max_exp_avg_var), 2, dict(
-        lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, maximize=maximize,
-        decoupled=decoupled_weight_decay, step_size=lr / bias_correction1,
-        bias_correction2_sqrt=bias_correction2**0.5))
+    step_size = lr / bias_correction1
+    run_blocked(_adabelief_block, (param, grad, exp_avg, exp_avg_var, max_exp_avg_var), 2,
+                (lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay, step_size,
+                 bias_correction2**0.5))
 
 
-def _adabelief_block(p, g, m, s, smax, t, u, *, lr, beta1, beta2, eps, weight_decay, maximize,
+def _adabelief_block(p, g, m, s, smax, t, u, lr, beta1, beta2, eps, weight_decay, maximize,
                      decoupled, step_size, bias_correction2_sqrt):
     if weight_decay != 0 and decoupled:
         p *= 1 - lr * weight_decay

@@ -16,11 +16,11 @@ def adadelta_(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
         \Delta = \frac{\sqrt{u+\epsilon}}{\sqrt{v+\epsilon}}\, g,\quad
         u \leftarrow \rho u + (1-\rho)\Delta^2,\quad \theta \leftarrow \theta - \gamma\Delta
     """
-    run_blocked(_adadelta_block, (param, grad, square_avg, acc_delta), 3, dict(
-        lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+    run_blocked(_adadelta_block, (param, grad, square_avg, acc_delta), 3,
+                (lr, rho, eps, weight_decay, maximize))
 
 
-def _adadelta_block(p, g, v, acc, t, u, delta, *, lr, rho, eps, weight_decay, maximize):
+def _adadelta_block(p, g, v, acc, t, u, delta, lr, rho, eps, weight_decay, maximize):
     g = effective_grad(g, p, weight_decay, maximize, u)
     v *= rho
     addcmul_(v, g, g, 1 - rho, t)

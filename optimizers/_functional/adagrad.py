@@ -16,11 +16,10 @@ def adagrad_(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, m
         \theta \leftarrow \theta - \tilde\gamma\,\frac{g}{\sqrt s + \epsilon}
     """
     clr = lr / (1 + (step - 1) * lr_decay)
-    run_blocked(_adagrad_block, (param, grad, state_sum), 2, dict(
-        clr=clr, weight_decay=weight_decay, eps=eps, maximize=maximize))
+    run_blocked(_adagrad_block, (param, grad, state_sum), 2, (clr, weight_decay, eps, maximize))
 
 
-def _adagrad_block(p, g, s, t, u, *, clr, weight_decay, eps, maximize):
+def _adagrad_block(p, g, s, t, u, clr, weight_decay, eps, maximize):
     g = effective_grad(g, p, weight_decay, maximize, u)
     addcmul_(s, g, g, 1, t)
     np.sqrt(s, out=t)

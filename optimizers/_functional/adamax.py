@@ -16,11 +16,11 @@ def adamax_(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weigh
         \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}\frac{m}{u}
     """
     clr = lr / (1 - beta1**step)
-    run_blocked(_adamax_block, (param, grad, exp_avg, exp_inf), 2, dict(
-        beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, maximize=maximize, clr=clr))
+    run_blocked(_adamax_block, (param, grad, exp_avg, exp_inf), 2,
+                (beta1, beta2, eps, weight_decay, maximize, clr))
 
 
-def _adamax_block(p, g, m, u_inf, t, u, *, beta1, beta2, eps, weight_decay, maximize, clr):
+def _adamax_block(p, g, m, u_inf, t, u, beta1, beta2, eps, weight_decay, maximize, clr):
     g = effective_grad(g, p, weight_decay, maximize, u)
     lerp_(m, g, 1 - beta1, t)
     u_inf *= beta2

@@ -16,11 +16,10 @@ def lion_(param, grad, exp_avg, *, lr, beta1, beta2, weight_decay, maximize):
         \theta \leftarrow \theta - \gamma(\operatorname{sign}(c) + \lambda\theta),\quad
         m \leftarrow \beta_2 m + (1-\beta_2) g
     """
-    run_blocked(_lion_block, (param, grad, exp_avg), 3, dict(
-        lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, maximize=maximize))
+    run_blocked(_lion_block, (param, grad, exp_avg), 3, (lr, beta1, beta2, weight_decay, maximize))
 
 
-def _lion_block(p, g, m, c, u, tmp, *, lr, beta1, beta2, weight_decay, maximize):
+def _lion_block(p, g, m, c, u, tmp, lr, beta1, beta2, weight_decay, maximize):
     if maximize:
         g = np.negative(g, out=u)
     if weight_decay != 0:

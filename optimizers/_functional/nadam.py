@@ -24,14 +24,14 @@ def nadam_(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, bet
     # The product lives in the state's precision (float32 by default), as torch keeps it.
     mu_product *= mu
     product = float(mu_product)
-    run_blocked(_nadam_block, (param, grad, exp_avg, exp_avg_sq), 3, dict(
-        lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, maximize=maximize,
-        decoupled=decoupled_weight_decay, bias_correction2=bias_correction2,
-        grad_coef=-lr * (1.0 - mu) / (1.0 - product),
-        avg_coef=(-lr * mu_next) / (1.0 - product * mu_next)))
+    grad_coef = -lr * (1.0 - mu) / (1.0 - product)
+    avg_coef = (-lr * mu_next) / (1.0 - product * mu_next)
+    run_blocked(_nadam_block, (param, grad, exp_avg, exp_avg_sq), 3,
+                (lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay,
+                 bias_correction2, grad_coef, avg_coef))
 
 
-def _nadam_block(p, g, m, v, t, u, w, *, lr, beta1, beta2, eps, weight_decay, maximize, decoupled,
+def _nadam_block(p, g, m, v, t, u, w, lr, beta1, beta2, eps, weight_decay, maximize, decoupled,
                  bias_correction2, grad_coef, avg_coef):
     if weight_decay != 0 and decoupled:
         p *= 1 - lr * weight_decay

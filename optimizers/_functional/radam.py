@@ -26,14 +26,14 @@ def radam_(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, wei
     rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
     rect = None
     if rho_t > 5.0:
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-    run_blocked(_radam_block, (param, grad, exp_avg, exp_avg_sq), 2, dict(
-        lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, maximize=maximize,
-        decoupled=decoupled_weight_decay, bias_correction1=bias_correction1,
-        bias_correction2_sqrt=bias_correction2**0.5, rect=rect))
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    run_blocked(_radam_block, (param, grad, exp_avg, exp_avg_sq), 2,
+                (lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay,
+                 bias_correction1, bias_correction2**0.5, rect))
 
 
-def _radam_block(p, g, m, v, t, u, *, lr, beta1, beta2, eps, weight_decay, maximize, decoupled,
+def _radam_block(p, g, m, v, t, u, lr, beta1, beta2, eps, weight_decay, maximize, decoupled,
                  bias_correction1, bias_correction2_sqrt, rect):
     if weight_decay != 0 and decoupled:
         p *= 1 - lr * weight_decay

@@ -20,12 +20,11 @@ def rmsprop_(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, e
         b \leftarrow \mu b + g/(a+\epsilon),\; \theta \leftarrow \theta - \gamma b
         \quad\text{or}\quad \theta \leftarrow \theta - \gamma g/(a+\epsilon)
     """
-    run_blocked(_rmsprop_block, (param, grad, square_avg, grad_avg, momentum_buffer), 3, dict(
-        lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-        maximize=maximize))
+    run_blocked(_rmsprop_block, (param, grad, square_avg, grad_avg, momentum_buffer), 3,
+                (lr, alpha, eps, weight_decay, momentum, maximize))
 
 
-def _rmsprop_block(p, g, v, gbar, buf, t, u, avg, *, lr, alpha, eps, weight_decay, momentum,
+def _rmsprop_block(p, g, v, gbar, buf, t, u, avg, lr, alpha, eps, weight_decay, momentum,
                    maximize):
     g = effective_grad(g, p, weight_decay, maximize, u)
     v *= alpha

@@ -9,7 +9,7 @@ from ._common import effective_grad
 
 
 def sgd_(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov,
-         maximize, first_step):
+                 maximize, first_step):
     r"""One SGD update of ``param`` in place (torch.optim.SGD's rule).
 
     .. math::
@@ -20,12 +20,11 @@ def sgd_(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay,
 
     ``momentum_buffer`` is ignored when ``momentum == 0``; ``first_step`` makes it a copy of ``g``.
     """
-    run_blocked(_sgd_block, (param, grad, momentum_buffer), 2, dict(
-        lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-        nesterov=nesterov, maximize=maximize, first_step=first_step))
+    run_blocked(_sgd_block, (param, grad, momentum_buffer), 2,
+                (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step))
 
 
-def _sgd_block(p, g, buf, t, u, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
+def _sgd_block(p, g, buf, t, u, lr, momentum, dampening, weight_decay, nesterov, maximize,
                first_step):
     d = effective_grad(g, p, weight_decay, maximize, u)
     if momentum != 0:
