@@ -29,6 +29,10 @@ def inverse_sqrt_warmup(epoch):
     return min(1.0, (epoch + 1) / 10) / math.sqrt(max(epoch, 10) / 10)
 
 
+def decay_then_hold(epoch):
+    return 0.95 if epoch < 60 else 1.0
+
+
 class PiecewiseFactor:
     """A callable object: LambdaLR saves its __dict__ in state_dict (plain functions are saved as None)."""
 
@@ -123,6 +127,61 @@ CASES = [
         "onecycle_no_momentum",
         "adam",
         lambda S, o: S.OneCycleLR(o, max_lr=0.05, total_steps=150, cycle_momentum=False, three_phase=True),
+        None,
+    ),
+    ("multiplicative", "sgd", lambda S, o: S.MultiplicativeLR(o, lr_lambda=decay_then_hold), None),
+    (
+        "multiplicative_per_group",
+        "sgd",
+        lambda S, o: S.MultiplicativeLR(o, lr_lambda=[decay_then_hold, PiecewiseFactor(30, 0.97), halve_every_ten]),
+        None,
+    ),
+    ("polynomial_default", "sgd", lambda S, o: S.PolynomialLR(o), None),
+    ("polynomial_square", "sgd", lambda S, o: S.PolynomialLR(o, total_iters=100, power=2.0), None),
+    (
+        "chained_constant_exponential",
+        "sgd",
+        lambda S, o: S.ChainedScheduler([S.ConstantLR(o, factor=0.1, total_iters=10), S.ExponentialLR(o, gamma=0.98)]),
+        None,
+    ),
+    (
+        "chained_linear_cosine_explicit_optimizer",
+        "adam",
+        lambda S, o: S.ChainedScheduler(
+            [S.LinearLR(o, start_factor=0.2, total_iters=15), S.CosineAnnealingLR(o, T_max=40, eta_min=1e-4)], o
+        ),
+        None,
+    ),
+    ("warm_restarts", "sgd", lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=17), None),
+    (
+        "warm_restarts_growing",
+        "sgd",
+        lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=1e-4),
+        None,
+    ),
+    ("cyclic_triangular", "sgd", lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=13), None),
+    (
+        "cyclic_triangular2_asymmetric",
+        "sgd",
+        lambda S, o: S.CyclicLR(
+            o, base_lr=[0.01, 0.02, 1e-4], max_lr=[0.1, 0.05, 1e-3], step_size_up=7, step_size_down=18,
+            mode="triangular2", base_momentum=[0.8, 0.85, 0.7], max_momentum=0.95,
+        ),
+        None,
+    ),
+    (
+        "cyclic_exp_range_adam",
+        "adam",
+        lambda S, o: S.CyclicLR(o, base_lr=0.001, max_lr=0.01, step_size_up=10, mode="exp_range", gamma=0.99),
+        None,
+    ),
+    (
+        "cyclic_custom_scale_iterations_no_momentum",
+        "sgd",
+        lambda S, o: S.CyclicLR(
+            o, base_lr=0.001, max_lr=0.004, step_size_up=6, scale_fn=halve_every_ten, scale_mode="iterations",
+            cycle_momentum=False,
+        ),
         None,
     ),
     ("plateau", "sgd", lambda S, o: S.ReduceLROnPlateau(o, patience=3), plateau_metric),

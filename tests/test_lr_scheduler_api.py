@@ -49,6 +49,11 @@ STATEFUL = {
     "sequential": lambda L, o: L.SequentialLR(
         o, [L.LinearLR(o, 0.5, total_iters=4), L.ExponentialLR(o, 0.8)], milestones=[5]
     ),
+    "multiplicative": lambda L, o: L.MultiplicativeLR(o, scaled),
+    "polynomial": lambda L, o: L.PolynomialLR(o, 20, power=0.5),
+    "chained": lambda L, o: L.ChainedScheduler([L.StepLR(o, 3), L.ExponentialLR(o, 0.9)]),
+    "warm_restarts": lambda L, o: L.CosineAnnealingWarmRestarts(o, 4, T_mult=3, eta_min=0.01),
+    "cyclic": lambda L, o: L.CyclicLR(o, 0.01, [0.1, 0.2], step_size_up=3, mode="triangular2"),
 }
 
 
@@ -172,6 +177,8 @@ CLOSED_FORM = {
     "linear": (lambda L, o: L.LinearLR(o, 0.2, 0.9, 7), [2, 7, 12]),
     "constant": (lambda L, o: L.ConstantLR(o, 0.25, 6), [5, 6, 2]),
     "lambda": (lambda L, o: L.LambdaLR(o, scaled), [4, 9]),
+    "multiplicative": (lambda L, o: L.MultiplicativeLR(o, scaled), [4, 9]),
+    "polynomial": (lambda L, o: L.PolynomialLR(o, 10, power=2.0), [3, 12, 7]),
 }
 
 
@@ -198,6 +205,46 @@ def test_step_with_epoch_warns_and_uses_the_closed_form(name):
             scheduler.step(epoch)
             expected.append(scheduler.get_last_lr())
     assert values == expected
+
+
+@pytest.mark.parametrize("t_mult", [1, 2])
+def test_warm_restarts_accept_fractional_epochs_without_warning(t_mult):
+    epochs = [0.5, 1.25, 3.0, 4.75, 9.5, 21.0, 2.0, 50.2]
+
+    def sequence(lib, optimizer):
+        scheduler = lib.CosineAnnealingWarmRestarts(optimizer, T_0=3, T_mult=t_mult, eta_min=0.001)
+        values = []
+        for epoch in epochs:
+            optimizer.step()
+            scheduler.step(epoch)
+            values.append(scheduler.get_last_lr() + [scheduler.T_cur, scheduler.T_i, scheduler.last_epoch])
+        return values
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = sequence(S, sgd())
+    with pytest.raises(ValueError, match="^Expected non-negative epoch, but got -1$"):
+        S.CosineAnnealingWarmRestarts(sgd(), T_0=3).step(-1)
+    torch = pytest.importorskip("torch")
+    assert ours == sequence(torch.optim.lr_scheduler, torch_sgd(torch))
+
+
+def test_cyclic_state_dict_keeps_callable_objects_and_drops_functions():
+    class Scale:
+        def __init__(self):
+            self.rate = 0.5
+
+        def __call__(self, x):
+            return self.rate**x
+
+    scale = Scale()
+    scheduler = S.CyclicLR(sgd(), 0.01, 0.1, scale_fn=scale)
+    saved = scheduler.state_dict()
+    assert saved["_scale_fn_custom"] == {"rate": 0.5} and "_scale_fn_ref" not in saved
+    saved["_scale_fn_custom"] = {"rate": 0.25}
+    scheduler.load_state_dict(saved)
+    assert scale.rate == 0.25 and saved["_scale_fn_custom"] == {"rate": 0.25}
+    assert S.CyclicLR(sgd(), 0.01, 0.1, scale_fn=scaled).state_dict()["_scale_fn_custom"] is None
 
 
 def test_closed_form_of_cosine_against_the_formula():
@@ -321,6 +368,32 @@ def test_not_an_optimizer():
             "SequentialLR does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
             "specified when calling `step`, but got one at index 0 in the given schedulers sequence.",
         ),
+        (lambda o: S.MultiplicativeLR(o, [scaled, 0.5]), TypeError, "lr_lambda should be a function, but got float"),
+        (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "Expected positive integer T_0, but got 0"),
+        (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=2.5), ValueError, "Expected positive integer T_0, but got 2.5"),
+        (lambda o: S.CosineAnnealingWarmRestarts(o, 3, T_mult=0), ValueError, "Expected integer T_mult >= 1, but got 0"),
+        (
+            lambda o: S.CosineAnnealingWarmRestarts(o, 3, eta_min="0"),
+            ValueError,
+            "Expected float or int eta_min, but got 0 of type <class 'str'>",
+        ),
+        (lambda o: S.CyclicLR(o, 0.1, 1.0, mode="sine"), ValueError, "mode is invalid and scale_fn is None"),
+        (
+            lambda o: S.CyclicLR(o, [0.1], 1.0),
+            ValueError,
+            "base_lr must have the same length as optimizer.param_groups. base_lr has 1 values, param_groups has 2.",
+        ),
+        (
+            lambda o: S.ChainedScheduler([]),
+            ValueError,
+            "ChainedScheduler expects at least one scheduler to be chained, but got no scheduler.",
+        ),
+        (
+            lambda o: S.ChainedScheduler([S.StepLR(o, 2), S.ReduceLROnPlateau(o)]),
+            ValueError,
+            "ChainedScheduler does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs to be "
+            "specified when calling `step`, but got one at index 1 in the given schedulers sequence.",
+        ),
     ],
 )
 def test_invalid_arguments_raise_torchs_errors(build, error, message):
@@ -380,7 +453,42 @@ def test_plateau_per_group_min_lrs_must_follow_new_groups():
         scheduler.step(2.0)
 
 
-def test_exported_names_match_torch():
+def test_every_torch_scheduler_exists_with_torchs_signature():
     torch = pytest.importorskip("torch")
+    import inspect
+
+    assert sorted(S.__all__) == sorted(torch.optim.lr_scheduler.__all__)
     for name in S.__all__:
-        assert hasattr(torch.optim.lr_scheduler, name), name
+        ours = inspect.signature(getattr(S, name)).parameters
+        theirs = inspect.signature(getattr(torch.optim.lr_scheduler, name)).parameters
+        assert [(p.name, p.default, p.kind) for p in ours.values()] == [
+            (p.name, p.default, p.kind) for p in theirs.values()
+        ], name
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda L, o: L.ExponentialLR(o, 0.9), lambda L, o: L.CosineAnnealingLR(o, 7), lambda L, o: L.StepLR(o, 2)],
+    ids=["exponential", "cosine", "step"],
+)
+def test_a_tensor_learning_rate_is_filled_in_place(build):
+    w = autodiff.zeros(2, requires_grad=True)
+    optimizer = optimizers.SGD([w], lr=autodiff.tensor(0.1))
+    lr = optimizer.param_groups[0]["lr"]
+    scheduler = build(S, optimizer)
+    values = []
+    for _ in range(10):
+        optimizer.step()
+        scheduler.step()
+        last = scheduler.get_last_lr()[0]
+        assert optimizer.param_groups[0]["lr"] is lr and last is not lr  # same tensor, and a copy handed out
+        values.append(last.item())
+    torch = pytest.importorskip("torch")
+    optimizer = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=torch.tensor(0.1))
+    scheduler = build(torch.optim.lr_scheduler, optimizer)
+    expected = []
+    for _ in range(10):
+        optimizer.step()
+        scheduler.step()
+        expected.append(scheduler.get_last_lr()[0].item())
+    assert values == expected

@@ -1,21 +1,22 @@
 """Learning-rate schedulers with ``torch.optim.lr_scheduler``'s signatures, behaviour and values.
 
-Call ``scheduler.step()`` once per epoch (or batch, for :class:`OneCycleLR`), after ``optimizer.step()``;
-:class:`ReduceLROnPlateau` takes the monitored metric, ``scheduler.step(val_loss)``.
+Call ``scheduler.step()`` once per epoch (or per batch for :class:`OneCycleLR` and :class:`CyclicLR`), after
+``optimizer.step()``; :class:`ReduceLROnPlateau` takes the monitored metric, ``scheduler.step(val_loss)``.
 """
 
 from ._base import LRScheduler
-from .cosine import CosineAnnealingLR
-from .decay import ExponentialLR, MultiStepLR, StepLR
-from .lambda_lr import LambdaLR
+from .composite import ChainedScheduler, SequentialLR
+from .cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
+from .cyclic import CyclicLR
+from .decay import ExponentialLR, MultiStepLR, PolynomialLR, StepLR
+from .lambda_lr import LambdaLR, MultiplicativeLR
 from .one_cycle import OneCycleLR
 from .plateau import ReduceLROnPlateau
-from .sequential import SequentialLR
 from .warmup import ConstantLR, LinearLR
 
 __all__ = [
-    "LRScheduler",
     "LambdaLR",
+    "MultiplicativeLR",
     "StepLR",
     "MultiStepLR",
     "ConstantLR",
@@ -23,6 +24,11 @@ __all__ = [
     "ExponentialLR",
     "SequentialLR",
     "CosineAnnealingLR",
+    "ChainedScheduler",
     "ReduceLROnPlateau",
+    "CyclicLR",
+    "CosineAnnealingWarmRestarts",
     "OneCycleLR",
+    "PolynomialLR",
+    "LRScheduler",
 ]

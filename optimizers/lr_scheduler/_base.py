@@ -82,7 +82,7 @@ def _record_optimizer_steps(optimizer: Optimizer) -> None:
 
 
 @contextmanager
-def _flag(scheduler, attribute: str):
+def temporarily_true(scheduler, attribute: str):
     setattr(scheduler, attribute, True)
     try:
         yield
@@ -133,7 +133,7 @@ class LRScheduler:
 
     def _initial_step(self) -> None:
         self._step_count = 0
-        with _flag(self, "_is_initial"):
+        with temporarily_true(self, "_is_initial"):
             self.step()
 
     def state_dict(self) -> dict[str, Any]:
@@ -192,7 +192,7 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        with _flag(self, "_get_lr_called_within_step"):
+        with temporarily_true(self, "_get_lr_called_within_step"):
             if epoch is None:
                 self.last_epoch += 1
                 values = self.get_lr()
@@ -203,3 +203,11 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             set_group_value(group, "lr", lr)
         self._last_lr: list = group_values(self.optimizer, "lr")
+
+
+def set_first_momentum(group: dict, momentum, use_beta1: bool) -> None:
+    """Write the cycled momentum: ``betas[0]`` for Adam-like optimizers, else ``momentum``."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum

@@ -1,12 +1,44 @@
-"""Run several schedulers one after another, switching at milestone epochs."""
+"""Schedulers made of schedulers: one after another (SequentialLR) or all at once (ChainedScheduler)."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from typing import Any
 
-from ._base import LRScheduler, set_group_value
+from ._base import LRScheduler, group_values, set_group_value
 from .plateau import ReduceLROnPlateau
+
+
+def check_same_optimizer(composite, optimizer, schedulers) -> None:
+    """Every scheduler must be a stepping scheduler of ``optimizer`` (torch's checks and messages)."""
+    name = type(composite).__name__
+    for index, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {index} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it "
+                "requires additional kwargs to be specified when calling `step`, "
+                f"but got one at index {index} in the given schedulers sequence."
+            )
+        if optimizer != scheduler.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but "
+                f"got scheduler {type(scheduler).__name__} at index {index} has {scheduler.optimizer}, "
+                f"which is different from {type(optimizer).__name__}."
+            )
+
+
+def nested_state_dict(composite) -> dict[str, Any]:
+    state = {key: value for key, value in composite.__dict__.items() if key not in ("optimizer", "_schedulers")}
+    state["_schedulers"] = [scheduler.state_dict() for scheduler in composite._schedulers]
+    return state
+
+
+def load_nested_state_dict(composite, state_dict: dict[str, Any]) -> None:
+    composite.__dict__.update({key: value for key, value in state_dict.items() if key != "_schedulers"})
+    for scheduler, scheduler_state in zip(composite._schedulers, state_dict["_schedulers"]):
+        scheduler.load_state_dict(scheduler_state)
 
 
 class SequentialLR(LRScheduler):
@@ -29,24 +61,9 @@ class SequentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, schedulers: list[LRScheduler], milestones: list[int], last_epoch: int = -1) -> None:
-        name = type(self).__name__
         if len(schedulers) < 1:
-            raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
-        for index, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{name} at index {index} should have `optimizer` as its attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{name} does not support `ReduceLROnPlateau` scheduler as it "
-                    "requires additional kwargs to be specified when calling `step`, "
-                    f"but got one at index {index} in the given schedulers sequence."
-                )
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{name} expects all schedulers to belong to the same optimizer, but "
-                    f"got scheduler {type(scheduler).__name__} at index {index} has {scheduler.optimizer}, "
-                    f"which is different from {type(optimizer).__name__}."
-                )
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got no scheduler.")
+        check_same_optimizer(self, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more "
@@ -88,11 +105,43 @@ class SequentialLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """The attributes plus every inner scheduler's state dict (under ``_schedulers``)."""
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
+        return nested_state_dict(self)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update({key: value for key, value in state_dict.items() if key != "_schedulers"})
-        for scheduler, scheduler_state in zip(self._schedulers, state_dict["_schedulers"]):
-            scheduler.load_state_dict(scheduler_state)
+        load_nested_state_dict(self, state_dict)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step every scheduler of a list at each step, so their effects on the rate multiply.
+
+    Args:
+        schedulers (sequence): schedulers of one optimizer (not ``ReduceLROnPlateau``), stepped in order.
+        optimizer (Optimizer, optional): their optimizer; defaults to the first scheduler's.
+
+    Example:
+        >>> scheduler = ChainedScheduler([ConstantLR(opt, factor=0.1, total_iters=2), ExponentialLR(opt, 0.9)])
+    """
+
+    def __init__(self, schedulers, optimizer=None) -> None:
+        if len(schedulers) < 1:
+            raise ValueError(
+                f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler."
+            )
+        optimizer = optimizer or schedulers[0].optimizer
+        check_same_optimizer(self, optimizer, schedulers)
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = group_values(self._schedulers[-1].optimizer, "lr")
+
+    def step(self) -> None:
+        """Step each scheduler once, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = group_values(self._schedulers[-1].optimizer, "lr")
+
+    def state_dict(self) -> dict[str, Any]:
+        """The attributes plus every inner scheduler's state dict (under ``_schedulers``)."""
+        return nested_state_dict(self)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        load_nested_state_dict(self, state_dict)

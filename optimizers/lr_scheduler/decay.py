@@ -1,4 +1,4 @@
-"""Schedulers that multiply the rate by a constant factor: every ``step_size`` epochs, at milestones, or every epoch."""
+"""Decaying schedulers: a factor every ``step_size`` epochs, at milestones or every epoch, and a polynomial decay."""
 
 from __future__ import annotations
 
@@ -99,3 +99,41 @@ class ExponentialLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list:
         return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    r"""Decay each group's rate polynomially to zero over ``total_iters`` epochs.
+
+    .. math:: \eta_t = \eta_0 \left(1 - \frac{\min(t, T)}{T}\right)^{p}
+
+    applied recursively, as torch does: :math:`\eta_t = \eta_{t-1} \left(\frac{1 - t/T}{1 - (t-1)/T}\right)^p`.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        total_iters (int): :math:`T`, epochs until the rate reaches zero. Default: 5.
+        power (float): :math:`p`. Default: 1.0.
+        last_epoch (int): index of the last epoch. Default: -1.
+
+    Example:
+        >>> scheduler = PolynomialLR(optimizer, total_iters=100, power=2.0)
+    """
+
+    def __init__(self, optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        self._warn_if_called_outside_step()
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return group_values(self.optimizer, "lr")
+        decay_factor = (
+            (1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)
+        ) ** self.power
+        return [group["lr"] * decay_factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [
+            base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+            for base_lr in self.base_lrs
+        ]

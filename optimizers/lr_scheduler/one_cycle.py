@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from ._base import LRScheduler, check_optimizer, per_group
+from ._base import LRScheduler, check_optimizer, per_group, set_first_momentum
 
 
 def anneal_cos(start: float, end: float, pct: float) -> float:
@@ -97,7 +97,7 @@ class OneCycleLR(LRScheduler):
             base_momentums = per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
                 for top, bottom, group in zip(max_momentums, base_momentums, optimizer.param_groups, strict=True):
-                    self._set_momentum(group, top)
+                    set_first_momentum(group, top, self.use_beta1)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
 
@@ -141,12 +141,6 @@ class OneCycleLR(LRScheduler):
     def _anneal_func(self, start: float, end: float, pct: float) -> float:
         return anneal_cos(start, end, pct) if self._anneal_func_type == "cos" else anneal_linear(start, end, pct)
 
-    def _set_momentum(self, group: dict, momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
-
     def get_lr(self) -> list:
         """The rates at ``last_epoch``; as a side effect (like torch) also writes the cycled momentum."""
         self._warn_if_called_outside_step()
@@ -165,7 +159,7 @@ class OneCycleLR(LRScheduler):
                     lrs.append(self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
                         momentum = self._anneal_func(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
-                        self._set_momentum(group, momentum)
+                        set_first_momentum(group, momentum, self.use_beta1)
                     break
                 start_step = phase["end_step"]
         return lrs
