@@ -9,16 +9,19 @@ Rules, in the order they apply:
 
 * Names are lower case. Entry-point names are lower-cased on discovery and lookups are case-insensitive
   (``get("Adam") is get("adam")``).
-* Two distributions claiming one name: a :class:`DuplicateOptimizerWarning` names both, and the choice is
+* Two distributions claiming one name: a :class:`DuplicateNameWarning` names both, and the choice is
   deterministic: the project's own distribution (``optimizer-trajectories``) wins over plugins, otherwise the
   distribution whose normalised name sorts first wins. Installation order and ``sys.path`` order do not matter.
-* An unknown name raises :class:`UnknownOptimizerError` (both a ``ValueError`` and a ``KeyError``), whose
-  message lists the available names and suggests the closest one.
+* An unknown name raises :class:`UnknownNameError` (both a ``ValueError`` and a ``KeyError``), whose message
+  lists the available names and suggests the closest one.
 * A plugin whose module fails to import (or whose attribute is missing or not an optimizer class) raises
-  :class:`OptimizerPluginError` when it is chosen, naming the distribution, the entry point and the original
-  exception (chained as ``__cause__``). Listing and every other optimizer keep working.
+  :class:`PluginLoadError` (an ``ImportError``) when it is chosen, naming the distribution, the entry point
+  and the original exception (chained as ``__cause__``). Listing and every other optimizer keep working.
 
-Wherever a name is accepted, an optimizer class is accepted too and returned as is.
+Wherever a name is accepted, a class is accepted too and returned as is.
+
+The machinery is the class :class:`EntryPointRegistry`; other plugin kinds (the runner's objectives, group
+``autodiff.objectives``) make their own instance. The module-level functions are the optimizer registry's.
 
 Example::
 
@@ -35,21 +38,23 @@ import functools
 import inspect
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-ENTRY_POINT_GROUP = "autodiff.optimizers"
-# The distribution that ships the built-in optimizers; it wins any name clash.
+# The distribution that ships the built-ins; it wins any name clash.
 BUILTIN_DISTRIBUTION = "optimizer-trajectories"
+ENTRY_POINT_GROUP = "autodiff.optimizers"
 
 __all__ = [
+    "BUILTIN_DISTRIBUTION",
     "ENTRY_POINT_GROUP",
-    "DuplicateOptimizerWarning",
-    "OptimizerPluginError",
-    "UnknownOptimizerError",
+    "DuplicateNameWarning",
+    "EntryPointRegistry",
     "Origin",
+    "PluginLoadError",
+    "UnknownNameError",
     "available",
     "coerce_hyperparameters",
     "create",
@@ -60,8 +65,8 @@ __all__ = [
 ]
 
 
-class UnknownOptimizerError(ValueError, KeyError):
-    """No optimizer is registered under the requested name.
+class UnknownNameError(ValueError, KeyError):
+    """No entry is registered under the requested name.
 
     A ``ValueError`` for callers validating a configuration and a ``KeyError`` for callers treating the
     registry as a mapping.
@@ -72,12 +77,12 @@ class UnknownOptimizerError(ValueError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class OptimizerPluginError(ImportError):
-    """A registered optimizer could not be loaded; the message names its distribution and entry point."""
+class PluginLoadError(ImportError):
+    """A registered entry could not be loaded; the message names its distribution and entry point."""
 
 
-class DuplicateOptimizerWarning(UserWarning):
-    """Two distributions register an optimizer under the same name."""
+class DuplicateNameWarning(UserWarning):
+    """Two distributions register an entry under the same name."""
 
 
 @dataclass(frozen=True)
@@ -111,128 +116,161 @@ def _precedence(ep: EntryPoint) -> tuple[bool, str]:
     return (distribution != BUILTIN_DISTRIBUTION, distribution)
 
 
-@functools.cache
-def _registered() -> dict[str, EntryPoint]:
-    """Name -> chosen entry point, from installed metadata only (no plugin is imported here)."""
-    claims: dict[str, list[EntryPoint]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        claims.setdefault(ep.name.lower(), []).append(ep)
-
-    chosen = {}
-    for name, eps in sorted(claims.items()):
-        eps = sorted(eps, key=_precedence)
-        if len(eps) > 1:
-            others = ", ".join(
-                f"{_distribution(ep)[0]} ({_describe(ep)})" for ep in eps[1:]
-            )
-            warnings.warn(
-                f"Optimizer {name!r} is registered by more than one distribution: "
-                f"{_distribution(eps[0])[0]} ({_describe(eps[0])}) and {others}. "
-                f"Using the one from {_distribution(eps[0])[0]}.",
-                DuplicateOptimizerWarning,
-                stacklevel=3,
-            )
-        chosen[name] = eps[0]
-    return chosen
-
-
-def refresh() -> None:
-    """Forget the cached discovery, so distributions installed since the first lookup are seen."""
-    _registered.cache_clear()
-
-
-def available() -> list[str]:
-    """The registered optimizer names, sorted; reads metadata only, imports no plugin."""
-    return sorted(_registered())
-
-
-def _entry_point(name: str) -> EntryPoint:
-    registered = _registered()
-    key = name.lower()
-    if key in registered:
-        return registered[key]
-    names = sorted(registered)
-    closest = difflib.get_close_matches(key, names, n=1)
-    hint = f" Did you mean {closest[0]!r}?" if closest else ""
-    raise UnknownOptimizerError(
-        f"Unknown optimizer {name!r}.{hint} Available optimizers: {', '.join(names)}. "
-        f"Plugins register more under the entry-point group {ENTRY_POINT_GROUP!r}."
-    )
-
-
-def origin(name: str) -> Origin:
-    """The distribution and entry point behind ``name`` (without importing it)."""
-    ep = _entry_point(name)
-    distribution, version = _distribution(ep)
-    return Origin(ep.name.lower(), distribution, version, _describe(ep))
-
-
-def _load(ep: EntryPoint) -> type:
-    distribution, version = _distribution(ep)
-    where = f"distribution {distribution!r} {version}, entry point '{_describe(ep)}' in group {ENTRY_POINT_GROUP!r}"
-    try:
-        obj = ep.load()
-    except Exception as exc:
-        raise OptimizerPluginError(
-            f"Optimizer {ep.name.lower()!r} could not be loaded ({where}): {type(exc).__name__}: {exc}",
-            name=ep.module,
-        ) from exc
-    from .optimizer import Optimizer
-
-    if not (isinstance(obj, type) and issubclass(obj, Optimizer)):
-        raise OptimizerPluginError(
-            f"Optimizer {ep.name.lower()!r} ({where}) is {obj!r}, not a subclass of optimizers.Optimizer",
-            name=ep.module,
-        )
-    return obj
-
-
-def get(name: str | type) -> type:
-    """The optimizer class registered as ``name`` (case-insensitive); a class is returned unchanged."""
-    if isinstance(name, type):
-        return name
-    return _load(_entry_point(name))
-
-
-def signature_defaults(optimizer: str | type) -> dict[str, Any]:
-    """Hyperparameter name -> default value, from the constructor's signature, in signature order.
-
-    ``params`` and arguments without a default (e.g. a required ``lr``) are left out, as are ``*args`` /
-    ``**kwargs``. Values are returned as the signature holds them: tuples stay tuples (``betas=(0.9, 0.999)``).
-    Configuration systems that turn tuples into lists (YAML, OmegaConf) give them back through
-    :func:`create`, which calls :func:`coerce_hyperparameters`.
-    """
-    cls = get(optimizer)
-    defaults = {}
-    for parameter in inspect.signature(cls).parameters.values():
-        if parameter.name == "params" or parameter.default is inspect.Parameter.empty:
-            continue
-        if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            continue
-        defaults[parameter.name] = parameter.default
-    return defaults
-
-
 def _as_tuple(value: Any) -> Any:
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return tuple(_as_tuple(item) for item in value)
     return value
 
 
-def coerce_hyperparameters(optimizer: str | type, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
-    """Give sequences back their tuple type where the constructor's default is a tuple.
+class EntryPointRegistry:
+    """Named classes from one entry-point group (see the module docstring for the rules).
 
-    A config file writes ``betas: [0.9, 0.99]``; torch's optimizers (and their reprs) expect
-    ``betas=(0.9, 0.99)``. Other values pass through unchanged.
+    Args:
+        group: the entry-point group, e.g. ``"autodiff.optimizers"``.
+        kind: what an entry is, for messages (``"optimizer"``: "Unknown optimizer 'x'", "Available optimizers").
+        base: returns the class every entry must subclass (called lazily, so the registry module does not
+            import it), or ``None`` to accept any object (a class or a factory function).
+        positional: constructor arguments that are not hyperparameters (left out of
+            :meth:`signature_defaults`), e.g. ``("params",)``.
     """
-    defaults = signature_defaults(optimizer)
-    return {
-        key: _as_tuple(value) if isinstance(defaults.get(key), tuple) else value
-        for key, value in hyperparameters.items()
-    }
+
+    def __init__(
+        self,
+        group: str,
+        kind: str,
+        base: Callable[[], type] | None = None,
+        positional: Sequence[str] = (),
+    ) -> None:
+        self.group = group
+        self.kind = kind
+        self._base = base
+        self.positional = tuple(positional)
+        self._registered = functools.cache(self._discover)
+
+    def __repr__(self) -> str:
+        return f"EntryPointRegistry(group={self.group!r}, kind={self.kind!r})"
+
+    def _discover(self) -> dict[str, EntryPoint]:
+        """Name -> chosen entry point, from installed metadata only (no plugin is imported here)."""
+        claims: dict[str, list[EntryPoint]] = {}
+        for ep in entry_points(group=self.group):
+            claims.setdefault(ep.name.lower(), []).append(ep)
+        chosen = {}
+        for name, eps in sorted(claims.items()):
+            eps = sorted(eps, key=_precedence)
+            if len(eps) > 1:
+                others = ", ".join(f"{_distribution(ep)[0]} ({_describe(ep)})" for ep in eps[1:])
+                warnings.warn(
+                    f"{self.kind.capitalize()} {name!r} is registered by more than one distribution: "
+                    f"{_distribution(eps[0])[0]} ({_describe(eps[0])}) and {others}. "
+                    f"Using the one from {_distribution(eps[0])[0]}.",
+                    DuplicateNameWarning,
+                    stacklevel=3,
+                )
+            chosen[name] = eps[0]
+        return chosen
+
+    def refresh(self) -> None:
+        """Forget the cached discovery, so distributions installed since the first lookup are seen."""
+        self._registered.cache_clear()
+
+    def available(self) -> list[str]:
+        """The registered names, sorted; reads metadata only, imports no plugin."""
+        return sorted(self._registered())
+
+    def entry_point(self, name: str) -> EntryPoint:
+        """The entry point chosen for ``name`` (case-insensitive), without loading it."""
+        registered = self._registered()
+        key = name.lower()
+        if key in registered:
+            return registered[key]
+        names = sorted(registered)
+        closest = difflib.get_close_matches(key, names, n=1)
+        hint = f" Did you mean {closest[0]!r}?" if closest else ""
+        raise UnknownNameError(
+            f"Unknown {self.kind} {name!r}.{hint} Available {self.kind}s: {', '.join(names) or 'none'}. "
+            f"Plugins register more under the entry-point group {self.group!r}."
+        )
+
+    def origin(self, name: str) -> Origin:
+        """The distribution and entry point behind ``name`` (without importing it)."""
+        ep = self.entry_point(name)
+        distribution, version = _distribution(ep)
+        return Origin(ep.name.lower(), distribution, version, _describe(ep))
+
+    def _load(self, ep: EntryPoint) -> Any:
+        distribution, version = _distribution(ep)
+        label = f"{self.kind.capitalize()} {ep.name.lower()!r}"
+        where = f"distribution {distribution!r} {version}, entry point '{_describe(ep)}' in group {self.group!r}"
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            raise PluginLoadError(
+                f"{label} could not be loaded ({where}): {type(exc).__name__}: {exc}", name=ep.module
+            ) from exc
+        if self._base is None:
+            return obj
+        base = self._base()
+        if not (isinstance(obj, type) and issubclass(obj, base)):
+            raise PluginLoadError(
+                f"{label} ({where}) is {obj!r}, not a subclass of {base.__module__.split('.')[0]}.{base.__qualname__}",
+                name=ep.module,
+            )
+        return obj
+
+    def get(self, name: str | type) -> Any:
+        """The class registered as ``name`` (case-insensitive); a class is returned unchanged."""
+        if isinstance(name, type):
+            return name
+        return self._load(self.entry_point(name))
+
+    def signature_defaults(self, name: str | type) -> dict[str, Any]:
+        """Hyperparameter name -> default value, from the constructor's signature, in signature order.
+
+        The ``positional`` arguments (``params``) and arguments without a default (e.g. a required ``lr``) are
+        left out, as are ``*args`` / ``**kwargs``. Values are returned as the signature holds them: tuples stay
+        tuples (``betas=(0.9, 0.999)``). Configuration systems that turn tuples into lists (YAML, OmegaConf)
+        get them back through :meth:`create`, which calls :meth:`coerce_hyperparameters`.
+        """
+        defaults = {}
+        for parameter in inspect.signature(self.get(name)).parameters.values():
+            if parameter.name in self.positional or parameter.default is inspect.Parameter.empty:
+                continue
+            if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                continue
+            defaults[parameter.name] = parameter.default
+        return defaults
+
+    def coerce_hyperparameters(self, name: str | type, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
+        """Give sequences back their tuple type where the constructor's default is a tuple.
+
+        A config file writes ``betas: [0.9, 0.99]``; torch's optimizers (and their reprs) expect
+        ``betas=(0.9, 0.99)``. Other values pass through unchanged.
+        """
+        defaults = self.signature_defaults(name)
+        return {
+            key: _as_tuple(value) if isinstance(defaults.get(key), tuple) else value
+            for key, value in hyperparameters.items()
+        }
+
+    def create(self, name: str | type, *args, **hyperparameters):
+        """Build the entry ``name``: ``create("sgd", model_params, lr=0.1, momentum=0.9)``."""
+        cls = self.get(name)
+        return cls(*args, **self.coerce_hyperparameters(cls, hyperparameters))
 
 
-def create(name: str | type, params, **hyperparameters):
-    """Build the optimizer ``name`` over ``params``: ``create("sgd", model_params, lr=0.1, momentum=0.9)``."""
-    cls = get(name)
-    return cls(params, **coerce_hyperparameters(cls, hyperparameters))
+def _optimizer_base() -> type:
+    from .optimizer import Optimizer
+
+    return Optimizer
+
+
+OPTIMIZERS = EntryPointRegistry(ENTRY_POINT_GROUP, "optimizer", base=_optimizer_base, positional=("params",))
+
+available = OPTIMIZERS.available
+get = OPTIMIZERS.get
+create = OPTIMIZERS.create
+origin = OPTIMIZERS.origin
+refresh = OPTIMIZERS.refresh
+signature_defaults = OPTIMIZERS.signature_defaults
+coerce_hyperparameters = OPTIMIZERS.coerce_hyperparameters

@@ -46,7 +46,7 @@ def test_a_class_is_accepted_wherever_a_name_is():
 
 
 def test_unknown_name_lists_the_names_and_suggests_the_closest():
-    with pytest.raises(registry.UnknownOptimizerError) as info:
+    with pytest.raises(registry.UnknownNameError) as info:
         registry.get("adamm")
     message = str(info.value)
     assert message.startswith("Unknown optimizer 'adamm'. Did you mean 'adam'? Available optimizers: ")

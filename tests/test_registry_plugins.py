@@ -44,6 +44,9 @@ BROKEN = {
         broken = "broken_optimizer:Broken"
         missing = "broken_optimizer_ok:DoesNotExist"
         notaclass = "broken_optimizer_ok:helper"
+        [project.entry-points."autodiff.test_widgets"]
+        Widget = "broken_optimizer_ok:helper"
+        gadget = "broken_optimizer:Broken"
     """,
     "broken_optimizer.py": """
         raise ImportError("broken_optimizer needs the package 'fancy_kernels', which is not installed")
@@ -242,7 +245,7 @@ def test_a_broken_plugin_fails_only_when_chosen(installed):
         for name in ("broken", "missing", "notaclass"):
             try:
                 registry.get(name)
-            except registry.OptimizerPluginError as exc:
+            except registry.PluginLoadError as exc:
                 errors[name] = [str(exc), type(exc.__cause__).__name__ if exc.__cause__ else None,
                                 isinstance(exc, ImportError)]
         import autodiff
@@ -293,13 +296,13 @@ def test_a_name_clash_warns_naming_both_and_resolves_the_same_way_in_any_order(i
     assert out["names"] == sorted(BUILTINS + ["signsgd"])
     assert sorted(out["warnings"]) == [
         [
-            "DuplicateOptimizerWarning",
+            "DuplicateNameWarning",
             "Optimizer 'adam' is registered by more than one distribution: optimizer-trajectories "
             "(adam = optimizers.adam:Adam) and fast-signsgd (adam = signsgd_b:SignSGD). "
             "Using the one from optimizer-trajectories.",
         ],
         [
-            "DuplicateOptimizerWarning",
+            "DuplicateNameWarning",
             "Optimizer 'signsgd' is registered by more than one distribution: autodiff-optimizer-signsgd "
             "(signsgd = signsgd_a:SignSGD) and fast-signsgd (SignSGD = signsgd_b:SignSGD). "
             "Using the one from autodiff-optimizer-signsgd.",
@@ -348,3 +351,32 @@ def test_the_readme_example_plugin_installs_and_trains(installed):
         buffer = [0.5 * b + 0.5 * g for b, g in zip(buffer, grad)]
         w = [x - 0.1 * ((1.0 if b > 0 else -1.0) + 0.1 * x) for x, b in zip(w, buffer)]
     assert out["w"] == pytest.approx(w, rel=1e-12) and out["buffer"] == pytest.approx(buffer, rel=1e-12)
+
+
+def test_another_plugin_kind_uses_the_same_machinery(installed):
+    out = in_fresh_python(
+        """
+        widgets = registry.EntryPointRegistry("autodiff.test_widgets", "widget")
+        result = {"names": widgets.available(), "widget": widgets.get("widget")(), "repr": repr(widgets)}
+        for name in ("gadget", "gizmo"):
+            try:
+                widgets.get(name)
+            except (registry.PluginLoadError, registry.UnknownNameError) as exc:
+                result[name] = str(exc)
+        empty = registry.EntryPointRegistry("autodiff.test_nothing", "gizmo")
+        try:
+            empty.get("x")
+        except KeyError as exc:
+            result["empty"] = str(exc)
+        print(json.dumps(result))
+        """,
+        installed["broken"],
+    )
+    assert out["names"] == ["gadget", "widget"] and out["widget"] == 42
+    assert out["repr"] == "EntryPointRegistry(group='autodiff.test_widgets', kind='widget')"
+    assert out["gadget"].startswith("Widget 'gadget' could not be loaded (distribution 'autodiff-optimizer-broken'")
+    assert out["gizmo"] == (
+        "Unknown widget 'gizmo'. Available widgets: gadget, widget. "
+        "Plugins register more under the entry-point group 'autodiff.test_widgets'."
+    )
+    assert out["empty"].startswith("Unknown gizmo 'x'. Available gizmos: none. ")
