@@ -9,7 +9,8 @@ import pytest
 from optimizers import _functional as F
 from optimizers._functional import _blocks
 
-N = 3 * _blocks.BLOCK + 17  # several blocks and a ragged last one
+TEST_BLOCK = 4096
+N = 3 * TEST_BLOCK + 17  # several blocks and a ragged last one
 
 KERNELS = {
     "sgd": (F.sgd_, 1, dict(lr=0.01, momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=False,
@@ -60,10 +61,11 @@ def call(kernel, arrs, hyper):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_blocked_equals_whole_array(name, dtype, monkeypatch):
     kernel, n_state, hyper = KERNELS[name]
+    monkeypatch.setattr(_blocks, "BLOCK", TEST_BLOCK)
     blocked = arrays(n_state, dtype)
     call(kernel, blocked, hyper)
     whole = arrays(n_state, dtype)
-    monkeypatch.setattr(_blocks, "BLOCK", 10 * N)  # one block: the whole-array path
+    monkeypatch.setattr(_blocks, "SMALL", 10 * N)  # the whole-array path
     call(kernel, whole, hyper)
     for got, expected in zip(blocked, whole):
         np.testing.assert_array_equal(got, expected)

@@ -2,9 +2,11 @@
 
 An update such as Adam's is a chain of in-place ufuncs (``out=``). On a large array each ufunc
 streams the whole array through memory, so a chain of ten costs ten passes. Cut into blocks that
-fit in the L2 cache, the chain streams each input once and the intermediate passes hit the cache,
-which is what brings a plain-numpy step near the machine's memory bandwidth. Scratch buffers are
-kept per thread and dtype so a step allocates nothing (large fresh allocations also page-fault).
+stay in cache, the chain streams each input once and the intermediate passes hit the cache.
+Blocks must not be too small either: a ufunc call costs about half a microsecond however short
+its array, which a 16K-element block does not amortize (measured in benchmarks/optimizers.py).
+Scratch buffers are kept per thread and dtype so a step allocates nothing (fresh large
+allocations are mmapped and page-fault on first touch).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import threading
 
 import numpy as np
 
-#: Elements per block: 16384 float32 values are 64 KiB; a step touches ~6 such blocks at once.
-BLOCK = 1 << 14
+#: Elements per block: 128 Ki float32 values are 512 KiB; a step touches ~6 such blocks at once.
+BLOCK = 1 << 17
+#: Arrays up to this size get fresh scratch (cheaper than slicing and reshaping the workspace).
+SMALL = 1 << 10
 
 _local = threading.local()
 
@@ -25,7 +29,7 @@ def _workspace(dtype: np.dtype, count: int) -> list[np.ndarray]:
     if cache is None:
         cache = _local.cache = {}
     buffers = cache.get(dtype)
-    if buffers is None or len(buffers) < count:
+    if buffers is None or len(buffers) < count or buffers[0].size < BLOCK:
         buffers = cache[dtype] = [np.empty(BLOCK, dtype) for _ in range(count)]
     return buffers
 
@@ -40,7 +44,7 @@ def run_blocked(kernel, arrays: tuple, n_scratch: int, hyper: tuple) -> None:
     """
     first = arrays[0]
     n = first.size
-    if n <= BLOCK or not all(a is None or a.flags.c_contiguous for a in arrays):
+    if n <= SMALL or not all(a is None or a.flags.c_contiguous for a in arrays):
         kernel(*arrays, *[np.empty_like(first) for _ in range(n_scratch)], *hyper)
         return
     flat = [None if a is None else a.reshape(-1) for a in arrays]

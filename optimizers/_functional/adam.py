@@ -39,9 +39,10 @@ def _adam_block(p, g, m, v, vmax, t, u, lr, beta1, beta2, eps, weight_decay, max
     if vmax is not None:
         np.maximum(vmax, v, out=vmax)
         v = vmax
+    # m / (sqrt(v)/c + eps) = c m / (sqrt(v) + c eps), with c = sqrt(1 - beta2^t): one pass fewer
+    # than torch's order, a difference of rounding only.
     np.sqrt(v, out=t)
-    t /= bias_correction2_sqrt
-    t += eps
-    np.multiply(m, -step_size, out=u)
-    u /= t
+    t += eps * bias_correction2_sqrt
+    np.divide(m, t, out=u)
+    u *= -step_size * bias_correction2_sqrt
     p += u
