@@ -170,29 +170,41 @@ def test_the_example_plugin_is_listed_without_being_imported(installed):
     assert out["origin"] == ["adan", "autodiff-optimizer-adan", "0.1.0", "adan = autodiff_optimizer_adan:Adan"]
 
 
+ADAN_RUNS = {
+    "proximal_decay": dict(lr=0.1, betas=[0.9, 0.9, 0.99], weight_decay=0.01),
+    "decoupled_decay": dict(lr=0.05, weight_decay=0.2, no_prox=True),
+    "maximize": dict(lr=0.02, eps=1e-3, maximize=True),
+}
+
+
 def test_the_example_plugin_is_created_and_steps(installed):
     out = in_fresh_python(
-        """
+        f"""
         import autodiff
-        w = autodiff.tensor([1.0, -2.0, 0.5], dtype=autodiff.float64, requires_grad=True)
-        opt = registry.create("adan", [w], lr=0.1, betas=[0.9, 0.9, 0.99], weight_decay=0.01)
-        trajectory = []
-        for _ in range(5):
-            opt.zero_grad()
-            ((w * w * w).sum() + (w * w).sum()).backward()
-            opt.step()
-            trajectory.append(w.tolist())
-        state = opt.state[w]
-        print(json.dumps({
+        runs = {{}}
+        for label, hyperparameters in {ADAN_RUNS!r}.items():
+            w = autodiff.tensor([1.0, -2.0, 0.5], dtype=autodiff.float64, requires_grad=True)
+            opt = registry.create("adan", [w], **hyperparameters)
+            sign = -1.0 if hyperparameters.get("maximize") else 1.0
+            trajectory = []
+            for _ in range(6):
+                opt.zero_grad()
+                (sign * ((w * w * w).sum() + (w * w).sum())).backward()
+                opt.step()
+                trajectory.append(w.tolist())
+            runs[label] = {{
+                "trajectory": trajectory,
+                "state": {{k: v if isinstance(v, int) else v.tolist() for k, v in opt.state[w].items()}},
+            }}
+        print(json.dumps({{
             "class": type(opt).__module__ + "." + type(opt).__name__,
-            "repr": repr(opt),
-            "defaults": {k: list(v) if isinstance(v, tuple) else v
-                         for k, v in registry.signature_defaults("adan").items()},
-            "betas_type": type(opt.param_groups[0]["betas"]).__name__,
-            "state": {k: v if isinstance(v, int) else v.tolist() for k, v in state.items()},
-            "trajectory": trajectory,
+            "repr": repr(registry.create("adan", [w], betas=[0.9, 0.9, 0.99])),
+            "defaults": {{k: list(v) if isinstance(v, tuple) else v
+                         for k, v in registry.signature_defaults("adan").items()}},
+            "betas_type": type(registry.create("adan", [w], betas=[0.9, 0.9, 0.99]).defaults["betas"]).__name__,
             "same_class": registry.get("adan") is registry.get(registry.get("adan")),
-        }))
+            "runs": runs,
+        }}))
         """,
         installed["adan"],
     )
@@ -203,17 +215,20 @@ def test_the_example_plugin_is_created_and_steps(installed):
     assert out["defaults"] == {
         "lr": 1e-3, "betas": [0.98, 0.92, 0.99], "eps": 1e-8, "weight_decay": 0.0, "no_prox": False, "maximize": False
     }
-    assert sorted(out["state"]) == ["exp_avg", "exp_avg_diff", "exp_avg_sq", "prev_grad", "step"]
-    expected_trajectory, expected_state = adan_reference([1.0, -2.0, 0.5], 5, lr=0.1, betas=(0.9, 0.9, 0.99),
-                                                         eps=1e-8, weight_decay=0.01)
-    for got, want in zip(out["trajectory"], expected_trajectory, strict=True):
-        assert got == pytest.approx(want, rel=1e-12)
-    for key, value in expected_state.items():
-        assert out["state"][key] == pytest.approx(value, rel=1e-12), key
+    for label, hyperparameters in ADAN_RUNS.items():
+        run = out["runs"][label]
+        assert sorted(run["state"]) == ["exp_avg", "exp_avg_diff", "exp_avg_sq", "prev_grad", "step"]
+        trajectory, state = adan_reference([1.0, -2.0, 0.5], 6, **hyperparameters)
+        for got, want in zip(run["trajectory"], trajectory, strict=True):
+            assert got == pytest.approx(want, rel=1e-12), label
+        for key, value in state.items():
+            assert run["state"][key] == pytest.approx(value, rel=1e-12), (label, key)
 
 
-def adan_reference(start, steps, lr, betas, eps, weight_decay):
-    """Adan written out with numpy, per the formulas in the plugin's docstring (paper's Algorithm 1)."""
+def adan_reference(start, steps, lr, betas=(0.98, 0.92, 0.99), eps=1e-8, weight_decay=0.0, no_prox=False,
+                   maximize=False):
+    """Adan written out with numpy, per the formulas in the plugin's docstring (paper's Algorithm 1), on
+    f = sum(w^3 + w^2) (its negative, maximised, when ``maximize``)."""
     import numpy as np
 
     b1, b2, b3 = betas
@@ -221,14 +236,17 @@ def adan_reference(start, steps, lr, betas, eps, weight_decay):
     m, v, n, prev = (np.zeros_like(theta) for _ in range(4))
     trajectory = []
     for t in range(1, steps + 1):
-        g = 3 * theta**2 + 2 * theta
+        g = 3 * theta**2 + 2 * theta  # the gradient of f; maximising -f follows -(-g) = g as well
         diff = np.zeros_like(g) if t == 1 else g - prev
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * diff
         n = b3 * n + (1 - b3) * (g + b2 * diff) ** 2
         u = m / (1 - b1**t) + b2 * v / (1 - b2**t)
         d = np.sqrt(n) / np.sqrt(1 - b3**t) + eps
-        theta = (theta - lr * u / d) / (1 + lr * weight_decay)
+        if no_prox:
+            theta = theta * (1 - lr * weight_decay) - lr * u / d
+        else:
+            theta = (theta - lr * u / d) / (1 + lr * weight_decay)
         prev = g
         trajectory.append(theta.tolist())
     state = {"exp_avg": m.tolist(), "exp_avg_diff": v.tolist(), "exp_avg_sq": n.tolist(), "prev_grad": prev.tolist()}
