@@ -122,3 +122,22 @@ def test_refresh_rediscovers():
     before = registry.available()
     registry.refresh()
     assert registry.available() == before
+
+
+def test_the_readme_registry_section_examples_run():
+    """The section's Python blocks (other than the plugin package's files) run as written."""
+    import re
+    import warnings
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("<!-- BEGIN registry -->")[1].split("<!-- END registry -->")[0]
+    blocks = [block for block in re.findall(r"```python\n(.*?)```", section, flags=re.S) if not block.startswith("# file:")]
+    assert len(blocks) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. the scheduler-before-optimizer warning would fail the example
+        for block in blocks:
+            namespace = {}
+            exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["scheduler"].get_last_lr() == [0.0]
+    assert namespace["scheduler"].last_epoch == 100
