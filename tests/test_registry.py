@@ -132,7 +132,8 @@ def test_the_readme_registry_section_examples_run():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("<!-- BEGIN registry -->")[1].split("<!-- END registry -->")[0]
-    blocks = [block for block in re.findall(r"```python\n(.*?)```", section, flags=re.S) if not block.startswith("# file:")]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    blocks = [block for block in blocks if not block.startswith("# file:")]
     assert len(blocks) == 2
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. the scheduler-before-optimizer warning would fail the example

@@ -1,4 +1,4 @@
-"""Cyclical learning rates: Smith, "Cyclical Learning Rates for Training Neural Networks", https://arxiv.org/abs/1506.01186."""
+"""Cyclical learning rates (Smith, "Cyclical Learning Rates for Training Neural Networks", arXiv:1506.01186)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,8 @@ class CyclicLR(LRScheduler):
             self.base_momentums = per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = per_group("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
-                for top, bottom, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups, strict=True):
+                momenta = zip(self.max_momentums, self.base_momentums, optimizer.param_groups, strict=True)
+                for top, bottom, group in momenta:
                     set_first_momentum(group, top, self.use_beta1)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom

@@ -129,11 +129,13 @@ class OneCycleLR(LRScheduler):
                 "end_momentum": end_momentum,
             }
 
-        rise = phase(float(pct_start * self.total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum")
+        rise_end = float(pct_start * self.total_steps) - 1
+        rise = phase(rise_end, "initial_lr", "max_lr", "max_momentum", "base_momentum")
         if three_phase:
+            fall_end = float(2 * pct_start * self.total_steps) - 2
             return [
                 rise,
-                phase(float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                phase(fall_end, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
                 phase(self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
             ]
         return [rise, phase(self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
