@@ -7,6 +7,7 @@ importlib.metadata discovers exactly those plugins (plus the project itself, ins
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -124,8 +125,9 @@ def installed(tmp_path_factory):
             (sources[name] / filename).parent.mkdir(parents=True, exist_ok=True)
             (sources[name] / filename).write_text(textwrap.dedent(text))
     wheels = base / "wheels"
-    # One pip process builds them all (no isolation: setuptools comes from this environment, no network).
-    pip("wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), *map(str, sources.values()))
+    # One pip process builds them all; without build isolation when setuptools is already here (no network).
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+    pip("wheel", "--no-deps", *isolation, "-q", "-w", str(wheels), *map(str, sources.values()))
     targets = {}
     for name, wheel_prefix in {
         "adan": "autodiff_optimizer_adan",
