@@ -108,8 +108,9 @@ SIGNSGD_B = {
 }
 
 
-def pip(*args, cwd=None):
-    subprocess.run([sys.executable, "-m", "pip", *args], check=True, cwd=cwd, capture_output=True, text=True)
+def pip(*args):
+    result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+    assert result.returncode == 0, f"pip {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 
 @pytest.fixture(scope="module")
