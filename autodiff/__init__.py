@@ -7,6 +7,7 @@
     a.grad   # tensor([36., 81.])
 """
 from . import methods as _methods  # noqa: F401  (installs Tensor methods and operators)
+from ._formatting import get_printoptions, printoptions, set_printoptions
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, get_rng_state,
                        initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, seed, set_rng_state, tensor, zeros, zeros_like)

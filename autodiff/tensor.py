@@ -223,7 +223,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:      # torch formats a 0-d tensor as its Python number
             return format(self.item(), spec)
         return repr(self)
 
