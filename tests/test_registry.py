@@ -142,3 +142,14 @@ def test_the_readme_registry_section_examples_run():
             exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["scheduler"].get_last_lr() == [0.0]
     assert namespace["scheduler"].last_epoch == 100
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_defaults_survive_a_round_trip_through_a_config(name):
+    """What the runner does for plugins: signature defaults -> OmegaConf (tuples become lists) -> create."""
+    omegaconf = pytest.importorskip("omegaconf")
+    config = omegaconf.OmegaConf.create(registry.signature_defaults(name))
+    w = autodiff.zeros(2, 2, requires_grad=True)
+    from_config = registry.create(name, [w], **config)
+    assert repr(from_config) == repr(registry.create(name, [w]))
+    assert from_config.defaults == registry.create(name, [w]).defaults
