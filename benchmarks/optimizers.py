@@ -11,7 +11,8 @@ Small steps: one ``step()`` on the seed notebooks' two 2-element tensors (the ru
 tiny steps, where per-step overhead is all there is), in microseconds; torch on one thread.
 
 Usage:  python benchmarks/optimizers.py [--rounds 7] [--sizes 1e6,1e7] [--small-steps 5000]
-Needs torch for the comparison columns (the `oracle` extra); without it only ours is timed.
+Needs torch for the comparison columns (the `oracle` extra); without it only ours is timed. With
+numba installed, ours with ``fused=True`` (the single-pass compiled kernels) is timed too.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import autodiff as ad  # noqa: E402
 import optimizers  # noqa: E402
+from optimizers._functional import fused  # noqa: E402
 
 try:
     import torch
@@ -67,6 +69,11 @@ def make_steppers(name: str, total: int) -> dict:
     for p, g in zip(params, grads):
         p.grad = ad.tensor(g)
     steppers["ours (numpy)"] = getattr(optimizers, name)(params, **HYPER[name]).step
+    if fused.available():
+        fused_params = [ad.tensor(v, requires_grad=True) for v in values]
+        for p, g in zip(fused_params, grads):
+            p.grad = ad.tensor(g)
+        steppers["ours fused (numba)"] = getattr(optimizers, name)(fused_params, **HYPER[name], fused=True).step
     if torch is not None:
         for label, flags in TORCH_PATHS.items():
             tparams = [torch.tensor(v, requires_grad=True) for v in values]
@@ -99,7 +106,7 @@ def large_steps(sizes, rounds):
         bw = statistics.median(bandwidths)
         print(f"\n{total:.0e} float32 elements in {N_TENSORS} tensors; "
               f"in-place bandwidth (a += b) {bw / 1e9:.1f} GB/s (median of {rounds} rounds)")
-        print(f"  {'optimizer':<14}{'implementation':<18}{'ms/step':>9}{'GB/s':>8}{'% of bw':>9}"
+        print(f"  {'optimizer':<14}{'implementation':<20}{'ms/step':>9}{'GB/s':>8}{'% of bw':>9}"
               f"{'vs for-loop':>13}")
         for name, steppers in cases.items():
             moved = ARRAYS_MOVED[name] * 4 * total
@@ -107,7 +114,7 @@ def large_steps(sizes, rounds):
             for label in steppers:
                 t = statistics.median(seconds[name, label])
                 label_name = "SGD-momentum" if name == "SGD" else name
-                print(f"  {label_name:<14}{label:<18}{t * 1e3:>9.2f}{moved / t / 1e9:>8.1f}"
+                print(f"  {label_name:<14}{label:<20}{t * 1e3:>9.2f}{moved / t / 1e9:>8.1f}"
                       f"{100 * moved / t / bw:>8.0f}%{loop / t:>12.2f}x")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._functional import adam_
+from ._functional import adam_, fused
 from .optimizer import (Optimizer, check_kernel_flags, check_step_flags, step_state, to_scalar,
                         zeros_state)
 
@@ -23,6 +23,12 @@ def check_adam_hyperparameters(lr, eps, betas, weight_decay) -> None:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
+def adam_fused(*args, **kwargs):
+    """The single-pass kernel when numba is installed (and the arrays contiguous), else numpy's."""
+    if not (fused.available() and fused.adam_fused_(*args, **kwargs)):
+        adam_(*args, **kwargs)
+
+
 class Adam(Optimizer):
     r"""Adam (Kingma and Ba, 2015), with AMSGrad and optional decoupled weight decay (torch.optim.Adam).
 
@@ -38,7 +44,9 @@ class Adam(Optimizer):
         params: tensors, ``(name, tensor)`` pairs or parameter-group dicts.
         lr (default 1e-3), betas (default (0.9, 0.999)), eps (default 1e-8),
         weight_decay (default 0), amsgrad, maximize, decoupled_weight_decay: as in torch.
-        foreach, fused: torch's kernel choices; accepted with torch's checks, same numbers.
+        foreach: torch's multi-tensor kernel choice; accepted with torch's checks, same numbers.
+        fused: with numba installed (the ``fast`` extra), a single-pass compiled kernel; without
+            it the numpy kernel. The numbers are the same up to rounding either way.
         capturable: CUDA-graph option; ``step`` raises torch's CPU AssertionError.
         differentiable: refused at ``step`` (the update is not recorded by autograd here).
 
@@ -95,10 +103,11 @@ class Adam(Optimizer):
                 check_step_flags(group)
                 step_t = state["step"]._data
                 step_t += 1
-                adam_(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                      state["max_exp_avg_sq"]._data if amsgrad else None, step=float(step_t),
-                      lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                      weight_decay=group["weight_decay"], amsgrad=amsgrad,
-                      maximize=group["maximize"],
-                      decoupled_weight_decay=group["decoupled_weight_decay"])
+                kernel = adam_fused if group["fused"] else adam_
+                kernel(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                       state["max_exp_avg_sq"]._data if amsgrad else None, step=float(step_t),
+                       lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                       weight_decay=group["weight_decay"], amsgrad=amsgrad,
+                       maximize=group["maximize"],
+                       decoupled_weight_decay=group["decoupled_weight_decay"])
         return loss

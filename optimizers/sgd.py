@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ._functional import sgd_
+from ._functional import fused, sgd_
 from .optimizer import Optimizer, check_kernel_flags, check_step_flags, new_state_tensor, to_scalar
+
+
+def sgd_fused(*args, **kwargs):
+    """The single-pass kernel when numba is installed (and the arrays contiguous), else numpy's."""
+    if not (fused.available() and fused.sgd_fused_(*args, **kwargs)):
+        sgd_(*args, **kwargs)
 
 
 class SGD(Optimizer):
@@ -20,7 +26,9 @@ class SGD(Optimizer):
         momentum: :math:`\mu` (default 0). dampening: :math:`\tau` (default 0).
         weight_decay: L2 penalty :math:`\lambda` (default 0). nesterov: Nesterov momentum.
         maximize: ascend instead of descend.
-        foreach, fused: torch's kernel choices; accepted with torch's checks, the numbers are the same.
+        foreach: torch's multi-tensor kernel choice; accepted with torch's checks, same numbers.
+        fused: with numba installed (the ``fast`` extra), a single-pass compiled kernel; without
+            it the numpy kernel. The numbers are the same up to rounding either way.
         differentiable: refused at ``step`` (the update is not recorded by autograd here).
 
     Example:
@@ -76,7 +84,8 @@ class SGD(Optimizer):
                         buffer = state["momentum_buffer"] = new_state_tensor(grad._data.copy())
                         first = True
                     buffer = buffer._data
-                sgd_(p._data, grad._data, buffer, lr=lr, momentum=momentum,
-                     dampening=group["dampening"], weight_decay=group["weight_decay"],
-                     nesterov=group["nesterov"], maximize=group["maximize"], first_step=first)
+                kernel = sgd_fused if group["fused"] else sgd_
+                kernel(p._data, grad._data, buffer, lr=lr, momentum=momentum,
+                       dampening=group["dampening"], weight_decay=group["weight_decay"],
+                       nesterov=group["nesterov"], maximize=group["maximize"], first_step=first)
         return loss
