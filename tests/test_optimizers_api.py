@@ -258,7 +258,8 @@ def test_fused_and_foreach_give_the_same_numbers():
             seed_loss(a, b).backward()
             opt.step()
         results.append(np.concatenate([a.detach().numpy(), b.detach().numpy()]))
-    np.testing.assert_array_equal(results[0], results[1])
+    # fused=True may run the numba kernel (one rounding fewer here and there)
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
     np.testing.assert_array_equal(results[0], results[2])
 
 
