@@ -401,3 +401,61 @@ def test_state_dict_hooks():
     assert sd["extra"] == 1
     opt.load_state_dict(sd)
     assert order == ["pre", "load-pre", "load-post"]
+
+
+# ------------------------------------------------------------------------------ LBFGS
+def lbfgs_problem(**kwargs):
+    params = [ad.tensor(v, dtype=ad.float64, requires_grad=True) for v in oc.ROSENBROCK_START]
+    opt = optimizers.LBFGS(params, **kwargs)
+
+    def closure():
+        value, grad = oc.rosenbrock(np.concatenate([p._data for p in params]))
+        for p, g in zip(params, np.split(grad, [3])):
+            p.grad = ad.Tensor._from_array(g.copy())
+        return ad.tensor(value, dtype=ad.float64)
+
+    return params, opt, closure
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_state_dict_round_trip_continues_bit_identically(line_search_fn):
+    kwargs = dict(lr=0.5, max_iter=4, history_size=3, line_search_fn=line_search_fn)
+    params, opt, closure = lbfgs_problem(**kwargs)
+    for _ in range(3):
+        opt.step(closure)
+    saved, saved_values = copy.deepcopy(opt.state_dict()), [p._data.copy() for p in params]
+    for _ in range(3):
+        opt.step(closure)
+    resumed_params, resumed, resumed_closure = lbfgs_problem(**kwargs)
+    for p, values in zip(resumed_params, saved_values):
+        p._data[...] = values
+    resumed.load_state_dict(saved)
+    for _ in range(3):
+        resumed.step(resumed_closure)
+    for p, q in zip(params, resumed_params):
+        np.testing.assert_array_equal(p._data, q._data)
+    for key in ("n_iter", "func_evals", "t", "H_diag", "prev_loss"):
+        assert resumed.state[resumed_params[0]][key] == opt.state[params[0]][key]
+
+
+def test_lbfgs_returns_the_first_loss_and_checks_its_options():
+    params, opt, closure = lbfgs_problem()
+    first = closure().item()
+    assert opt.step(closure).item() == first
+    with pytest.raises(ValueError, match=r"^LBFGS doesn't support per-parameter options \(parameter groups\)$"):
+        optimizers.LBFGS([{"params": params[:1]}, {"params": params[1:]}])
+    _, opt, closure = lbfgs_problem(line_search_fn="backtracking")
+    with pytest.raises(RuntimeError, match="^only 'strong_wolfe' is supported$"):
+        opt.step(closure)
+
+
+def test_lbfgs_stops_at_once_on_a_stationary_point():
+    x = ad.tensor([1.0, 1.0], dtype=ad.float64, requires_grad=True)
+    opt = optimizers.LBFGS([x])
+
+    def closure():
+        x.grad = ad.zeros(2, dtype=ad.float64)
+        return ad.tensor(0.0)
+
+    opt.step(closure)
+    assert opt.state[x]["func_evals"] == 1 and opt.state[x]["n_iter"] == 0
