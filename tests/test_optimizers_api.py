@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +50,8 @@ def test_seed_sgd_cells_print_and_step_as_torch():
         optimizer.step()
         np.testing.assert_allclose(a.detach().numpy(), expected_a, rtol=1e-6)
         np.testing.assert_allclose(b.detach().numpy(), expected_b, rtol=1e-6)
+        assert str(a) == {0.1: "tensor([-1.6000, -5.1000], requires_grad=True)",
+                          0.005: "tensor([1.8200, 2.5950], requires_grad=True)"}[lr]
         assert a.requires_grad and a.is_leaf
         optimizer.zero_grad()
         assert a.grad is None and b.grad is None
@@ -86,6 +87,8 @@ def test_seed_adam_cells_two_steps_with_hand_computed_moments():
     m2 = beta1 * m1 + (1 - beta1) * g2
     v2 = beta2 * v1 + (1 - beta2) * g2**2
     np.testing.assert_allclose(a.detach().numpy(), a1 - lr * (m2 / (1 - beta1**2)) / (np.sqrt(v2 / (1 - beta2**2)) + eps), rtol=1e-6)
+    assert str(a) == "tensor([1.8004, 2.8002], requires_grad=True)"  # the seed's printout
+    assert str(b) == "tensor([6.2000, 4.2001], requires_grad=True)"
     np.testing.assert_array_equal(np.round(a.detach().numpy(), 4), np.float32([1.8004, 2.8002]))
     np.testing.assert_array_equal(np.round(b.detach().numpy(), 4), np.float32([6.2, 4.2001]))
     np.testing.assert_allclose(state["exp_avg"].numpy(), m2, rtol=1e-6)
