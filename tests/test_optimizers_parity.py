@@ -56,6 +56,12 @@ def test_matches_torch_every_step(case, golden):
     assert_trajectories_equal(ours, golden_case(golden, case[0]))
 
 
+@pytest.mark.parametrize("case", oc.OTHER_SHAPE_CASES, ids=[c[0] for c in oc.OTHER_SHAPE_CASES])
+def test_other_shapes_match_torch(case, golden):
+    ours, _ = oc.run_ours(case, shapes=oc.OTHER_SHAPES)
+    assert_trajectories_equal(ours, golden_case(golden, case[0]))
+
+
 @pytest.mark.parametrize("name,kwargs", oc.LBFGS_CASES, ids=[c[0] for c in oc.LBFGS_CASES])
 def test_lbfgs_on_rosenbrock_matches_torch(name, kwargs, golden):
     ours = oc.run_lbfgs_ours(kwargs)

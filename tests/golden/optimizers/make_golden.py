@@ -26,6 +26,9 @@ def trajectories() -> dict[str, np.ndarray]:
     for case in oc.CASES:
         record, _ = oc.run_torch(case)
         arrays.update({f"{case[0]}|{k}": v for k, v in record.items()})
+    for case in oc.OTHER_SHAPE_CASES:
+        record, _ = oc.run_torch(case, shapes=oc.OTHER_SHAPES)
+        arrays.update({f"{case[0]}|{k}": v for k, v in record.items()})
     for name, kwargs in oc.LBFGS_CASES:
         arrays.update({f"{name}|{k}": v for k, v in oc.run_lbfgs_torch(kwargs).items()})
     for case in oc.MUON_CASES:

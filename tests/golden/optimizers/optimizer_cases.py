@@ -89,7 +89,7 @@ def start_values(shapes=SHAPES) -> list[np.ndarray]:
 def gradient(p: np.ndarray, maximize: bool = False) -> np.ndarray:
     """The problem's gradient; a ``maximize`` row gets the gradient of ``-f`` so it ascends ``-f``."""
     g = np.cos(3 * p) + 0.5 * p + 0.1 * p**3
-    return -g if maximize else g
+    return np.asarray(-g if maximize else g)
 
 
 def param_spec(params, groups):
@@ -278,4 +278,16 @@ ERROR_CASES = [
     ("Adafactor", dict(d=0.5)), ("Adafactor", dict(weight_decay=-1.0)),
     ("LBFGS", dict(lr=-1.0)), ("Muon", dict(lr=-1.0)), ("Muon", dict(momentum=-1.0)),
     ("Muon", dict(weight_decay=-1.0)), ("Muon", dict(adjust_lr_fn="sqrt")),
+]
+
+
+# ------------------------------------------------------------- other shapes: a 3-D tensor, a scalar
+# Adafactor factors a 3-D tensor's last two dimensions; every optimizer must take 0-d parameters.
+OTHER_SHAPES = [(2, 2, 3), ()]
+OTHER_SHAPE_CASES = [
+    ("shapes-adafactor", "Adafactor", dict(lr=0.05, weight_decay=0.1)),
+    ("shapes-adam", "Adam", dict(lr=0.05, amsgrad=True)),
+    ("shapes-rprop", "Rprop", dict(lr=0.05)),
+    ("shapes-rmsprop", "RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+    ("shapes-asgd", "ASGD", dict(lr=0.05, t0=3)),
 ]
