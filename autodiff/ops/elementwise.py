@@ -11,6 +11,8 @@ from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
 from ._helpers import as_operand, fix_dtype, quiet
+
+_ndarray = np.ndarray
 from .table import defop
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "true_divide", "pow", "neg", "negative", "abs", "exp", "log",
@@ -80,28 +82,55 @@ RECIPROCAL = _unary("ReciprocalBackward0", quiet(lambda x: np.reciprocal(
 NEG = defop("NegBackward0", np.negative, (lambda g, ans, x: -g,), (lambda t, ans, x: -t,), saves=((),))
 
 
+def _pow_scalar_exponent(x, y):
+    """``x ** y`` for a floating array and a number, computed as torch's kernel does (bit for bit)."""
+    if y == 2:
+        return x * x
+    if y == 3:
+        return x * x * x
+    if y == -2:
+        return 1 / (x * x)
+    if y == -1:
+        return np.reciprocal(x)
+    if y == 0.5:
+        return np.sqrt(x)
+    if y == 1:
+        return x.copy()
+    if y == 0:
+        return np.ones_like(x)
+    if x.dtype == np.float32:        # torch evaluates std::pow(float, double) in double, then rounds
+        return np.power(x.astype(np.float64), y).astype(np.float32)
+    return np.power(x, y)
+
+
 def _pow_forward(x, y):
-    if type(y) is int and y >= 0:   # the common x**2, x**3: nothing to silence
-        return fix_dtype(np.power(x, y), x, y)
+    if type(x) is _ndarray and x.dtype.kind == "f" and not isinstance(y, (_ndarray, complex)):
+        with np.errstate(all="ignore"):
+            return _pow_scalar_exponent(x, y)
+    if (type(x) is _ndarray and x.dtype.kind in "iub" and not isinstance(y, _ndarray) and float(y) < 0
+            and float(y) == int(y)):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     with np.errstate(all="ignore"):
         return fix_dtype(np.power(x, y), x, y)
 
 
+def _is_number(v):
+    return not isinstance(v, (np.ndarray, Tensor))
+
+
 def _pow_base_grad(g, ans, x, y):
-    if not isinstance(y, (np.ndarray, Tensor)) and y == 0:
-        return g * 0
-    if not isinstance(y, (np.ndarray, Tensor)) and y == 1:
-        return g
-    if not isinstance(y, (np.ndarray, Tensor)) and y == 2:
-        return g * 2 * x
-    if isinstance(y, (np.ndarray, Tensor)):
-        return where(y == 0, 0.0, g * y * x ** (y - 1))
-    return g * y * x ** (y - 1)
+    # torch: grad * (y * x ** (y - 1)), and 0 where the exponent is 0
+    if _is_number(y):
+        return g * 0 if y == 0 else g * (y * x ** (y - 1))
+    return where(y == 0, 0.0, g * (y * x ** (y - 1)))
 
 
 def _pow_exponent_grad(g, ans, x, y):
     # d(x**y)/dy = x**y * log(x); torch defines it as 0 where x == 0 and y >= 0.
-    return where((x == 0) & (y >= 0), 0.0, g * ans * log(x))
+    if _is_number(x):                # a Python number: log taken in double, then used as a weak scalar
+        log_x = float(np.log(x)) if x > 0 else float("nan") if x < 0 else float("-inf")
+        return g * where(y >= 0, 0.0, ans * log_x) if x == 0 else g * (ans * log_x)
+    return where((x == 0) & (y >= 0), 0.0, g * (ans * log(x)))
 
 
 _pow_rules = dict(vjps=(_pow_base_grad, _pow_exponent_grad),
