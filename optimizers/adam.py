@@ -45,7 +45,7 @@ class Adam(Optimizer):
         lr (default 1e-3), betas (default (0.9, 0.999)), eps (default 1e-8),
         weight_decay (default 0), amsgrad, maximize, decoupled_weight_decay: as in torch.
         foreach: torch's multi-tensor kernel choice; accepted with torch's checks, same numbers.
-        fused: with numba installed (the ``fast`` extra), a single-pass compiled kernel; without
+        fused: with numba installed (``pip install numba``), a single-pass compiled kernel; without
             it the numpy kernel. The numbers are the same up to rounding either way.
         capturable: CUDA-graph option; ``step`` raises torch's CPU AssertionError.
         differentiable: refused at ``step`` (the update is not recorded by autograd here).

@@ -27,7 +27,7 @@ class SGD(Optimizer):
         weight_decay: L2 penalty :math:`\lambda` (default 0). nesterov: Nesterov momentum.
         maximize: ascend instead of descend.
         foreach: torch's multi-tensor kernel choice; accepted with torch's checks, same numbers.
-        fused: with numba installed (the ``fast`` extra), a single-pass compiled kernel; without
+        fused: with numba installed (``pip install numba``), a single-pass compiled kernel; without
             it the numpy kernel. The numbers are the same up to rounding either way.
         differentiable: refused at ``step`` (the update is not recorded by autograd here).
 

@@ -14,7 +14,7 @@ import numpy as np
 
 try:
     import numba
-except ImportError:  # the optional `fast` path
+except ImportError:  # numba is optional: fused=True then runs the numpy kernels
     numba = None
 
 
