@@ -68,3 +68,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = np.asarray(g)
             out.append(Tensor._from_array(g.copy() if g.base is not None or not g.flags.writeable else g))
     return tuple(out)
+
+
+from . import functional  # noqa: E402  (after grad: the transforms are built on it)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+
+__all__ += ["functional", "gradcheck", "gradgradcheck", "GradcheckError"]
