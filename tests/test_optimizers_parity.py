@@ -115,3 +115,54 @@ def test_golden_text_is_what_torch_prints():
     fresh = make_golden.torch_text()
     assert fresh["reprs"] == stored["reprs"]
     assert fresh["errors"] == stored["errors"]
+
+
+# Options drawn at random per optimizer (seeded), against torch itself: combinations the table's
+# rows do not spell out (e.g. maximize with weight decay and amsgrad together).
+OPTION_SPACE = {
+    "SGD": dict(lr=[0.01, 0.05], momentum=[0.0, 0.5, 0.9], dampening=[0.0, 0.2], weight_decay=[0.0, 0.1],
+                nesterov=[False, True], maximize=[False, True]),
+    "Adam": dict(lr=[0.01, 0.05], betas=[(0.9, 0.999), (0.5, 0.8)], eps=[1e-8, 1e-3], weight_decay=[0.0, 0.1],
+                 amsgrad=[False, True], maximize=[False, True], decoupled_weight_decay=[False, True]),
+    "AdamW": dict(lr=[0.01, 0.05], weight_decay=[0.0, 0.1], amsgrad=[False, True], maximize=[False, True]),
+    "Adamax": dict(lr=[0.01, 0.05], betas=[(0.9, 0.999), (0.5, 0.8)], weight_decay=[0.0, 0.1],
+                   maximize=[False, True]),
+    "NAdam": dict(lr=[0.01, 0.05], momentum_decay=[4e-3, 0.1], weight_decay=[0.0, 0.1],
+                  decoupled_weight_decay=[False, True], maximize=[False, True]),
+    "RAdam": dict(lr=[0.01, 0.05], betas=[(0.9, 0.999), (0.9, 0.8)], weight_decay=[0.0, 0.1],
+                  decoupled_weight_decay=[False, True], maximize=[False, True]),
+    "RMSprop": dict(lr=[0.005, 0.01], alpha=[0.99, 0.8], weight_decay=[0.0, 0.1], momentum=[0.0, 0.5],
+                    centered=[False, True], maximize=[False, True]),
+    "Rprop": dict(lr=[0.01, 0.05], etas=[(0.5, 1.2), (0.2, 1.9)], step_sizes=[(1e-6, 50), (1e-3, 0.05)],
+                  maximize=[False, True]),
+    "Adagrad": dict(lr=[0.05, 0.1], lr_decay=[0.0, 0.1], weight_decay=[0.0, 0.1],
+                    initial_accumulator_value=[0.0, 0.3], maximize=[False, True]),
+    "Adadelta": dict(lr=[0.5, 1.0], rho=[0.9, 0.5], weight_decay=[0.0, 0.1], maximize=[False, True]),
+    "ASGD": dict(lr=[0.01, 0.05], lambd=[1e-4, 1e-2], alpha=[0.75, 0.5], t0=[3, 1e6],
+                 weight_decay=[0.0, 0.1], maximize=[False, True]),
+    "Adafactor": dict(lr=[0.01, 0.05], beta2_decay=[-0.8, -0.5], d=[1.0, 1.5], weight_decay=[0.0, 0.1],
+                      maximize=[False, True]),
+}
+
+
+def random_rows(per_optimizer=3, seed=11):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cls, space in OPTION_SPACE.items():
+        for i in range(per_optimizer):
+            kwargs = {k: v[rng.integers(len(v))] for k, v in space.items()}
+            if kwargs.get("nesterov") and (kwargs["momentum"] == 0 or kwargs["dampening"] != 0):
+                kwargs["nesterov"] = False  # torch refuses that combination
+            rows.append((f"{cls.lower()}-random{i}", cls, kwargs))
+    return rows
+
+
+RANDOM_ROWS = random_rows()
+
+
+@pytest.mark.parametrize("case", RANDOM_ROWS, ids=[c[0] for c in RANDOM_ROWS])
+def test_random_option_combinations_match_torch(case):
+    pytest.importorskip("torch")
+    ours, _ = oc.run_ours(case, steps=15)
+    theirs, _ = oc.run_torch(case, steps=15)
+    assert_trajectories_equal(ours, theirs)  # kwargs: case[2]
