@@ -165,4 +165,4 @@ def test_random_option_combinations_match_torch(case):
     pytest.importorskip("torch")
     ours, _ = oc.run_ours(case, steps=15)
     theirs, _ = oc.run_torch(case, steps=15)
-    assert_trajectories_equal(ours, theirs)  # kwargs: case[2]
+    assert_trajectories_equal(ours, theirs)
