@@ -1,6 +1,6 @@
 """The parity table: every (optimizer, options) row against torch 2.13's numbers, step by step.
 
-The reference is the committed golden data (tests/golden/optimizers, made by make_golden.py from
+The reference is the committed golden data (tests/golden/optimizers, made by make_optimizer_golden.py from
 torch), so these checks run without torch; with torch installed, the last tests also check that
 the golden data is what torch computes today.
 """
@@ -99,9 +99,9 @@ def test_muon_within_bfloat16_tolerance_of_torch(case, golden):
 
 def test_golden_data_is_what_torch_computes(golden):
     pytest.importorskip("torch")
-    import make_golden
+    import make_optimizer_golden
 
-    fresh = make_golden.trajectories()
+    fresh = make_optimizer_golden.trajectories()
     assert sorted(fresh) == sorted(golden)
     for key, values in fresh.items():
         np.testing.assert_array_equal(values, golden[key], err_msg=key)
@@ -109,10 +109,10 @@ def test_golden_data_is_what_torch_computes(golden):
 
 def test_golden_text_is_what_torch_prints():
     pytest.importorskip("torch")
-    import make_golden
+    import make_optimizer_golden
 
     stored = json.loads((GOLDEN / "torch_text.json").read_text())
-    fresh = make_golden.torch_text()
+    fresh = make_optimizer_golden.torch_text()
     assert fresh["reprs"] == stored["reprs"]
     assert fresh["errors"] == stored["errors"]
 

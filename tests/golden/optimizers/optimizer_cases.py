@@ -4,7 +4,7 @@ Every row runs STEPS steps in float64 on the same nonconvex problem: parameters 
 from a fixed random start, gradient ``cos(3p) + p/2 + p^3/10`` of each parameter's current value
 (the gradient of ``sum(sin(3p)/3 + p^2/4 + p^4/40)``). A run records every parameter and every
 state tensor after every step, as ``{"param0": (STEPS, 2, 3), "state0.exp_avg": ..., ...}``.
-``make_golden.py`` stores torch's records; the tests compare ours with them.
+``make_optimizer_golden.py`` stores torch's records; the tests compare ours with them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Regenerate the committed golden data from torch 2.13 (run from the repository root):
 
-    python tests/golden/optimizers/make_golden.py
+    python tests/golden/optimizers/make_optimizer_golden.py
 
 Writes ``trajectories.npz`` (every parameter and state tensor after every step of every row of
 the parity tables, as torch computes them) and ``torch_text.json`` (torch's printouts and error
