@@ -1,0 +1,59 @@
+"""An ill-conditioned quadratic bowl: the textbook case for momentum and adaptive step sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import autodiff as ad
+
+from experiments.errors import ConfigError
+
+from . import _validate
+from .base import ConstantCache, Objective
+
+MAX_DIM = 4096  # the matrix is dim x dim
+
+
+def rotated_spectrum(dim: int, condition_number: float, rotation_seed: int) -> np.ndarray:
+    """``A = Q diag(lambda) Q^T``: eigenvalues log-spaced from 1 to ``condition_number``, ``Q`` a seeded
+    random orthogonal matrix (QR of a Gaussian matrix, signs fixed so Q is unique given the seed)."""
+    eigenvalues = np.logspace(0.0, np.log10(condition_number), dim) if dim > 1 else np.ones(1)
+    gaussian = np.random.default_rng(rotation_seed).standard_normal((dim, dim))
+    q, r = np.linalg.qr(gaussian)
+    q = q * np.sign(np.diag(r))
+    a = (q * eigenvalues) @ q.T
+    return (a + a.T) / 2  # exactly symmetric
+
+
+class Quadratic(Objective):
+    """``f(x) = 0.5 x^T A x`` with ``cond(A) = condition_number``; minimum 0 at ``x = 0``.
+
+    Gradient ``A x``; plain gradient descent converges only for ``lr < 2 / condition_number`` and then at a
+    rate of about ``1 - 2 / condition_number`` per step along the flattest direction.
+    """
+
+    name = "quadratic"
+
+    def __init__(self, dim: int = 2, condition_number: float = 10.0, rotation_seed: int = 0, init=None) -> None:
+        self.dim = _validate.integer(dim, "dim", 1, MAX_DIM)
+        self.condition_number = _validate.real(condition_number, "condition_number", 1.0)
+        if self.dim == 1 and self.condition_number != 1.0:
+            raise ConfigError(
+                f"objective.condition_number = {condition_number!r} is not allowed with objective.dim = 1: a "
+                f"1-D quadratic has condition number 1. Allowed: condition_number 1, or dim >= 2."
+            )
+        seed = _validate.integer(rotation_seed, "rotation_seed", 0)
+        self.matrix = rotated_spectrum(self.dim, self.condition_number, seed)
+        self._constants = ConstantCache(A=self.matrix)
+        self._x = _validate.vector(init, "init", self.dim, np.ones(self.dim))
+        self.optimum = {"x": np.zeros(self.dim)}
+        self.min_value = 0.0
+        if self.dim == 2:
+            self.plot_bounds = _validate.square_bounds(np.zeros(2), 1.5 * max(1.0, np.abs(self._x).max()))
+
+    def initial_params(self) -> dict[str, np.ndarray]:
+        return {"x": self._x.copy()}
+
+    def loss(self, params, step):
+        x = params["x"]
+        return 0.5 * ad.dot(x, ad.matmul(self._constants.get("A", x.dtype), x))
