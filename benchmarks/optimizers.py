@@ -114,8 +114,9 @@ def large_steps(sizes, rounds):
             for label in steppers:
                 t = statistics.median(seconds[name, label])
                 label_name = "SGD-momentum" if name == "SGD" else name
+                ratio = f"{loop / t:>12.2f}x" if loop == loop else f"{'-':>13}"  # nan: no torch
                 print(f"  {label_name:<14}{label:<20}{t * 1e3:>9.2f}{moved / t / 1e9:>8.1f}"
-                      f"{100 * moved / t / bw:>8.0f}%{loop / t:>12.2f}x")
+                      f"{100 * moved / t / bw:>8.0f}%{ratio}")
 
 
 def small_steps(rounds, number):
