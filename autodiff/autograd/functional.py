@@ -9,7 +9,8 @@ For ``f: (x_1..x_n) -> (y_1..y_m)`` with Jacobian blocks ``J_ij = dy_i/dx_j``:
 - ``hessian(f, x)``  is the Jacobian of the (reverse-mode, differentiable) gradient: reverse-over-reverse by
   default, forward-over-reverse with ``outer_jacobian_strategy="forward-mode"``;
 - ``vhp(f, x, v)``   ``v^T H`` by reverse-over-reverse; ``hvp(f, x, v)`` ``H v`` by forward-over-reverse
-  (the tangent ``v`` pushed through the differentiable gradient), where torch uses a double-backward trick.
+  (the tangent ``v`` pushed through the differentiable gradient), where torch uses a double-backward trick
+  (kept here for ``create_graph=True`` only: see :func:`hvp`).
 
 Return structures follow torch: a tuple where ``inputs`` (or the outputs) were a tuple, a single tensor otherwise;
 ``jacobian`` of tuple outputs and tuple inputs is a tuple of tuples, ``J[i][j]`` of shape
@@ -249,8 +250,11 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for a scalar ``func``: forward mode over the differentiable gradient.
 
     The inputs enter as dual tensors with tangent ``v``; the gradient, computed by a reverse pass that records its
-    own ops (create_graph), carries the tangent ``d(grad f) v = H v``. (torch gets ``H v`` by backpropagating
-    twice more through that gradient; the result is the same.)
+    own ops (create_graph), carries the tangent ``d(grad f) v = H v``.
+
+    With ``create_graph=True`` the product must itself be differentiable in the inputs, and forward-mode tangents
+    are not (yet: the JVP rules run on arrays), so ``H v`` is then taken as torch takes it, backpropagating twice
+    through the gradient: ``u -> (grad f)^T u`` is linear, its vjp with ``v`` is ``H v``.
     """
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
@@ -258,15 +262,21 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         v = _prepare_v(v, "hvp", inputs, inputs_tuple, create_graph,
                        "The vector v can only be None if the input to the user-provided function is a single "
                        "Tensor with a single element.")
-        if v is None:
-            v = (ones_like(inputs[0]),)
-        with fwAD.dual_level():
-            duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v))
-            output = _single_output(func(*duals), strict, "hvp")
-            jac = _grads((output,), duals, create_graph=True)
+        if create_graph:
+            output = _single_output(func(*inputs), strict, "hvp")
+            jac = _grads((output,), inputs, create_graph=True)
             _check_requires_grad(jac, "jacobian", strict)
-            products = [None if g is None else fwAD.unpack_dual(g).tangent for g in jac]
-            output = fwAD.unpack_dual(output).primal
+            dummy = tuple(zeros_like(x, requires_grad=True) for x in inputs)
+            transposed = _grads(jac, inputs, dummy, create_graph=True)
+            products = _grads(transposed, dummy, v, create_graph=True)
+        else:
+            with fwAD.dual_level():
+                duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v or (ones_like(inputs[0]),)))
+                output = _single_output(func(*duals), strict, "hvp")
+                jac = _grads((output,), duals, create_graph=True)
+                _check_requires_grad(jac, "jacobian", strict)
+                products = [None if g is None else fwAD.unpack_dual(g).tangent for g in jac]
+                output = fwAD.unpack_dual(output).primal
         products = _zeros_for_none(products, inputs, strict, create_graph, "double_back_trick")
     return _finish((output,), create_graph)[0], _untuple(_finish(products, create_graph), inputs_tuple)
 
@@ -309,12 +319,12 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                              'Otherwise, prefer to use "reverse-mode".')
     if strategy == "forward-mode":
         if create_graph:
-            raise NotImplementedError('torch.autograd.functional.jacobian: `create_graph=True` and '
+            raise NotImplementedError('autodiff.autograd.functional.jacobian: `create_graph=True` and '
                                       '`strategy="forward-mode"` are not supported together (yet). Please either '
                                       'set `create_graph=False` or `strategy="reverse-mode"`.')
         return _jacobian_forward(func, inputs, strict)
     if vectorize and strict:
-        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+        raise RuntimeError("autodiff.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                            "supported together. Please either set `strict=False` or `vectorize=False`.")
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
@@ -353,7 +363,7 @@ def _stack_rows(rows, shape, like):
 def _jacobian_forward(func, inputs, strict):
     """Column by column: one dual pass per input element, its one-hot tangent on that input only."""
     if strict:
-        raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not '
+        raise RuntimeError('autodiff.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not '
                            'supported together (yet). Please either set `strict=False` or '
                            '`strategy="reverse-mode"`.')
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
