@@ -202,9 +202,14 @@ class _Compiler:
         return node
 
     def operator_span(self, node: ast.BinOp) -> Span:
+        """The operator token between the operands (found in the text: ast does not record it)."""
         left, right = span_of(node.left, self.source), span_of(node.right, self.source)
         if left.end_line == right.line:
-            return Span(left.end_line, left.end_column, right.line, right.column)
+            text = (self.source.splitlines() or [""])[left.end_line - 1]
+            symbol = _OPERATOR_TEXT[type(node.op)]
+            found = text.find(symbol, left.end_column, right.column)
+            if found >= 0:
+                return Span(left.end_line, found, left.end_line, found + len(symbol))
         return span_of(node, self.source)
 
 
