@@ -158,7 +158,7 @@ def _float_outputs(outputs):
 
 
 def _tensor(array):
-    return Tensor._from_array(np.ascontiguousarray(array))
+    return Tensor._from_array(np.array(array, copy=True))
 
 
 def _allclose(a, n, rtol, atol):
