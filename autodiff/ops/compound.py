@@ -28,18 +28,22 @@ ADDCDIV = defop("AddcdivBackward0",
                  lambda t, ans, x, a, b, value=1: t * value / b,
                  lambda t, ans, x, a, b, value=1: -t * value * a / (b * b)),
                 saves=((), (2,), (1, 2)))
-LERP = defop("LerpBackward0",
-             lambda x, end, weight: fix_dtype(x + weight * (end - x), x, end),
-             (lambda g, ans, x, end, weight: g * (1 - weight),
+_lerp_rules = dict(
+             forward=lambda x, end, weight: fix_dtype(x + weight * (end - x), x, end),
+             vjps=(lambda g, ans, x, end, weight: g * (1 - weight),
               lambda g, ans, x, end, weight: g * weight,
               lambda g, ans, x, end, weight: g * (end - x)),
-             (lambda t, ans, x, end, weight: t * (1 - weight),
+             jvps=(lambda t, ans, x, end, weight: t * (1 - weight),
               lambda t, ans, x, end, weight: t * weight,
               lambda t, ans, x, end, weight: t * (end - x)),
              saves=((2,), (2,), (0, 1)))
+LERP = defop("LerpBackward0", **_lerp_rules)           # a number as the weight
+LERP_TENSOR = defop("LerpBackward1", **_lerp_rules)    # a tensor as the weight
 # fill_ / zero_ / copy_: the old value of the tensor gets no gradient; copy_'s source gets all of it.
-FILL = defop("FillBackward0", lambda x, value: np.full_like(x, value),
+FILL = defop("FillBackward2", lambda x, value: np.full_like(x, value),
              (lambda g, ans, x, value: g * 0, None), (lambda t, ans, x, value: t * 0, None), saves=((), ()))
+ZERO = defop("ZeroBackward0", lambda x: np.zeros_like(x), (lambda g, ans, x: g * 0,), (lambda t, ans, x: t * 0,),
+             saves=((),))
 COPY = defop("CopyBackwards", lambda x, src: np.broadcast_to(np.asarray(src, dtype=x.dtype), x.shape),
              (lambda g, ans, x, src: g * 0, lambda g, ans, x, src: g),
              (lambda t, ans, x, src: t * 0, lambda t, ans, x, src: t), saves=((), ()))
@@ -54,4 +58,5 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def lerp(input, end, weight):
-    return apply(LERP, input, end, weight)
+    from ..tensor import Tensor
+    return apply(LERP_TENSOR if isinstance(weight, Tensor) else LERP, input, end, weight)

@@ -17,7 +17,8 @@ from .table import defop
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "true_divide", "pow", "neg", "negative", "abs", "exp", "log",
            "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "clip",
-           "where", "sign", "reciprocal", "square", "eq", "ne", "gt", "ge", "lt", "le"]
+           "where", "sign", "reciprocal", "square", "eq", "ne", "gt", "ge", "lt", "le", "logical_and",
+           "logical_or", "logical_not"]
 
 
 def _unary(name, forward, partial, saves):
@@ -130,7 +131,7 @@ def _pow_exponent_grad(g, ans, x, y):
     if _is_number(x):                # a Python number: log taken in double, then used as a weak scalar
         log_x = float(np.log(x)) if x > 0 else float("nan") if x < 0 else float("-inf")
         return g * where(y >= 0, 0.0, ans * log_x) if x == 0 else g * (ans * log_x)
-    return where((x == 0) & (y >= 0), 0.0, g * (ans * log(x)))
+    return where(logical_and(x == 0, y >= 0), 0.0, g * (ans * log(x)))
 
 
 _pow_rules = dict(vjps=(_pow_base_grad, _pow_exponent_grad),
@@ -177,7 +178,7 @@ def _clamp_mask(x, min, max):
     if min is not None:
         mask = x >= min
     if max is not None:
-        mask = (x <= max) if mask is None else mask & (x <= max)
+        mask = (x <= max) if mask is None else logical_and(mask, x <= max)
     return mask
 
 
@@ -359,8 +360,15 @@ def _compare(ufunc):
 
 
 eq = _compare(np.equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
 ne = _compare(np.not_equal)
 gt = _compare(np.greater)
 ge = _compare(np.greater_equal)
 lt = _compare(np.less)
 le = _compare(np.less_equal)
+
+
+def logical_not(input):
+    out = np.logical_not(_data(input))
+    return Tensor._from_array(np.asarray(out)) if isinstance(input, Tensor) else out

@@ -102,7 +102,7 @@ PROD_DIM = defop("ProdBackward1", PROD.forward, PROD.vjps, PROD.jvps, saves=((-1
 
 def _extreme_share(x, ans, dims, keepdim):
     """Where x attains the reduced extreme, 1/count of ties (torch's evenly distributed gradient)."""
-    hit = x == _restore(ans, x, dims, keepdim)
+    hit = to(x == _restore(ans, x, dims, keepdim), x.dtype)   # in x's dtype, so the cotangent keeps its own
     count = sum(hit, dims, True) if dims is not None else sum(hit)
     return hit / count
 
@@ -219,6 +219,35 @@ LOG_SOFTMAX = defop("LogSoftmaxBackward0", quiet(_log_softmax_forward), (_log_so
                     (lambda t, ans, x, dim: t - sum(exp(ans) * t, (dim,), True),), saves=((-1,),))
 
 
+def _var_forward(x, dims, correction, keepdim):
+    centered = x - np.mean(x, axis=dims, keepdims=True)
+    dof = builtins.max(_count(x, dims) - correction, 0)
+    return np.sum(centered * centered, axis=dims, keepdims=keepdim) / dof
+
+
+def _var_partial(x, dims, correction):
+    """d var / d x = 2 (x - mean) / (N - correction)."""
+    return (2.0 / (_count(x, dims) - correction)) * (x - mean(x, dims, True))
+
+
+VAR = defop("VarBackward0", quiet(_var_forward),
+            (lambda g, ans, x, dims, correction, keepdim:
+             _restore(g, x, dims, keepdim) * _var_partial(x, dims, correction), None, None, None),
+            (lambda t, ans, x, dims, correction, keepdim:
+             sum(t * _var_partial(x, dims, correction), dims, keepdim), None, None, None),
+            saves=((0,), (), (), ()))
+# std = sqrt(var): the var rules scaled by 1 / (2 std), and 0 where std is 0 (as torch)
+STD = defop("StdBackward0", quiet(lambda x, dims, correction, keepdim: np.sqrt(_var_forward(x, dims, correction,
+                                                                                           keepdim))),
+            (lambda g, ans, x, dims, correction, keepdim:
+             _restore(where(ans == 0, 0.0, g / (2 * ans)), x, dims, keepdim) * _var_partial(x, dims, correction),
+             None, None, None),
+            (lambda t, ans, x, dims, correction, keepdim:
+             where(ans == 0, 0.0, sum(t * _var_partial(x, dims, correction), dims, keepdim) / (2 * ans)),
+             None, None, None),
+            saves=((-1, 0), (), (), ()))
+
+
 # -- public functions --------------------------------------------------------------------------------------------
 
 def _shape(x):
@@ -227,7 +256,9 @@ def _shape(x):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     dims = normalize_dims(dim, input.ndim) if dim is not None and dim != () else None
-    if dims is None and not keepdim:
+    if dim == ():                           # torch reduces over everything, recorded as the dim overload
+        out = apply(SUM_DIM, input, None, keepdim)
+    elif dims is None and not keepdim:
         out = apply(SUM, input)
     else:
         out = apply(SUM_DIM if dims is not None else SUM, input, dims, keepdim)
@@ -324,15 +355,26 @@ def log_softmax(input, dim, dtype=None):
     return apply(LOG_SOFTMAX, input, d)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False):
-    centered = input - mean(input, dim, keepdim=True)
-    n = _count(input, normalize_dims(dim, input.ndim) if dim is not None else None)
-    return sum(centered * centered, dim, keepdim) / builtins.max(n - correction, 0)
+def _var_args(input, dim, unbiased, keepdim, correction):
+    """torch's two signatures: var(x, dim, *, correction, keepdim) and the legacy var(x, dim, unbiased, keepdim)."""
+    if isinstance(dim, bool):               # var(x, unbiased)
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    elif unbiased is not None:
+        raise RuntimeError("var: cannot specify both unbiased and correction")
+    dims = normalize_dims(dim, input.ndim) if dim not in (None, ()) else None
+    return dims, correction, keepdim
 
 
-def std(input, dim=None, *, correction=1, keepdim=False):
-    from .elementwise import sqrt
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim))
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` (all by default): sum((x - mean)**2) / (N - correction)."""
+    return apply(VAR, input, *_var_args(input, dim, unbiased, keepdim, correction))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: sqrt(var(input, dim, correction=correction))."""
+    return apply(STD, input, *_var_args(input, dim, unbiased, keepdim, correction))
 
 
 def _type_name(x):
@@ -341,3 +383,4 @@ def _type_name(x):
 
 
 from .elementwise import abs, exp, sign, where  # noqa: E402  (rules call these; elementwise has no cycle back)
+from .shape import to  # noqa: E402

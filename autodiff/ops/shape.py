@@ -46,6 +46,8 @@ SQUEEZE = defop("SqueezeBackward0", lambda x: np.squeeze(x),
 SQUEEZE_DIM = defop("SqueezeBackward1", lambda x, dims: np.squeeze(x, axis=dims),
                     (lambda g, ans, x, dims: reshape(g, x.shape), None),
                     (lambda t, ans, x, dims: _squeeze_dims(t, dims), None), saves=((), ()))
+SQUEEZE_DIMS = defop("SqueezeBackward2", SQUEEZE_DIM.forward, SQUEEZE_DIM.vjps,
+                     (lambda t, ans, x, dims: _squeeze_dims(t, dims), None), saves=((), ()))
 UNSQUEEZE = defop("UnsqueezeBackward0", lambda x, dim: np.expand_dims(x, dim),
                   (lambda g, ans, x, dim: reshape(g, x.shape), None),
                   (lambda t, ans, x, dim: unsqueeze(t, dim), None), saves=((), ()))
@@ -152,7 +154,7 @@ def getitem(input, index):
     if name == "UnsqueezeBackward0":
         op = _INDEX_OPS["AliasBackward0"]
         out = apply(op, input, index)
-        if out.grad_fn is not None:
+        if isinstance(out, Tensor) and out.grad_fn is not None:
             out.grad_fn.name_override = "UnsqueezeBackward0"
         return out
     return apply(_INDEX_OPS[name], input, index)
@@ -198,12 +200,12 @@ def squeeze(input, dim=None):
     if dim is None:
         return apply(SQUEEZE, input)
     dims = normalize_dims(dim, input.ndim)
-    return _squeeze_dims(input, dims)
+    return _squeeze_dims(input, dims, op=SQUEEZE_DIM if isinstance(dim, (int, np.integer)) else SQUEEZE_DIMS)
 
 
-def _squeeze_dims(input, dims):
+def _squeeze_dims(input, dims, op=None):
     dims = tuple(d for d in dims if input.ndim and input.shape[d] == 1)
-    return apply(SQUEEZE_DIM, input, dims)
+    return apply(op or SQUEEZE_DIM, input, dims)
 
 
 def unsqueeze(input, dim):

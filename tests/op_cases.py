@@ -1,0 +1,231 @@
+"""The op table of test cases: one row per op application (op, input shapes incl. broadcasting, input domain).
+
+``fn(m, *inputs)`` is written once for both libraries: ``m`` is ``autodiff`` or ``torch``, so the same row runs
+on the project and on the oracle. ``op`` is the grad_fn name the output carries (a key of ``autodiff.ops.OPS``);
+``covers`` names further ops the row exercises (inside ``fn`` or in its double backward), checked by walking the
+graphs. Adding an op is one row here; ``tests/test_ops.py`` runs every check on every row.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Case:
+    op: str
+    fn: object
+    shapes: tuple
+    domain: tuple = (-2.0, 2.0)
+    label: str = ""
+    covers: tuple = ()
+    eps: float = 1e-6        # central-difference step (float64)
+    tol: float = 1e-6        # relative+absolute tolerance against finite differences
+    smooth2: bool = True     # the second derivative exists where we sample (False: skip second order)
+
+    @property
+    def id(self) -> str:
+        return f"{self.op}-{self.label}" if self.label else self.op
+
+    def inputs(self) -> list[np.ndarray]:
+        """Deterministic float64 inputs in the row's domain (seeded by the row's id)."""
+        rng = np.random.default_rng(zlib.crc32(self.id.encode()))
+        low, high = self.domain
+        return [rng.uniform(low, high, size=shape) for shape in self.shapes]
+
+
+def C(op, fn, *shapes, **options):
+    return Case(op, fn, tuple(shapes), **options)
+
+
+POSITIVE = (0.5, 2.0)
+M, V, S = (3, 4), (4,), ()
+
+CASES = [
+    # arithmetic, with broadcasting pairs
+    C("AddBackward0", lambda m, x, y: m.add(x, y), (3, 4), (4,), label="row"),
+    C("AddBackward0", lambda m, x, y: x + y, (2, 1, 3), (4, 1), label="outer"),
+    C("AddBackward0", lambda m, x, y: m.add(x, y, alpha=2.5), S, (3,), label="alpha"),
+    C("AddBackward0", lambda m, x: 2.5 + x, M, label="scalar"),
+    C("SubBackward0", lambda m, x, y: x - y, (3, 1), (1, 4), label="outer"),
+    C("SubBackward0", lambda m, x, y: m.sub(x, y, alpha=0.5), M, V, label="alpha"),
+    C("RsubBackward1", lambda m, x: 1 - x, M),
+    C("MulBackward0", lambda m, x, y: x * y, (2, 3, 4), (3, 1), label="broadcast"),
+    C("MulBackward0", lambda m, x: x * 3, M, label="scalar"),
+    C("MulBackward0", lambda m, x: 2.0 / x, M, domain=POSITIVE, label="rdiv", covers=("ReciprocalBackward0",)),
+    C("DivBackward0", lambda m, x, y: x / y, M, V, domain=POSITIVE, label="broadcast"),
+    C("DivBackward0", lambda m, x: x / 4.0, M, label="scalar"),
+    C("ReciprocalBackward0", lambda m, x: m.reciprocal(x), M, domain=POSITIVE),
+    C("NegBackward0", lambda m, x: -x, M),
+    C("PowBackward0", lambda m, x: x ** 3, M, label="cube"),
+    C("PowBackward0", lambda m, x: x ** 2, M, label="square"),
+    C("PowBackward0", lambda m, x: m.square(x), M, label="torch.square"),
+    C("PowBackward0", lambda m, x: x ** 2.5, M, domain=POSITIVE, label="real"),
+    C("PowBackward0", lambda m, x: x ** -1.5, M, domain=POSITIVE, label="negative"),
+    C("PowBackward1", lambda m, x, y: x ** y, M, V, domain=POSITIVE),
+    C("PowBackward2", lambda m, x: 2 ** x, M),
+    # unary functions
+    C("AbsBackward0", lambda m, x: m.abs(x), M),
+    C("ExpBackward0", lambda m, x: m.exp(x), M),
+    C("LogBackward0", lambda m, x: m.log(x), M, domain=POSITIVE),
+    C("SqrtBackward0", lambda m, x: m.sqrt(x), M, domain=POSITIVE),
+    C("SinBackward0", lambda m, x: m.sin(x), M),
+    C("CosBackward0", lambda m, x: m.cos(x), M),
+    C("TanBackward0", lambda m, x: m.tan(x), M, domain=(-1.2, 1.2)),
+    C("TanhBackward0", lambda m, x: m.tanh(x), M),
+    C("SigmoidBackward0", lambda m, x: m.sigmoid(x), M, domain=(-4.0, 4.0)),
+    C("ReluBackward0", lambda m, x: m.relu(x), M),
+    C("SignBackward0", lambda m, x: m.sign(x), M),
+    C("ClampBackward1", lambda m, x: m.clamp(x, -0.5, 0.5), M),
+    C("ClampBackward1", lambda m, x: m.clamp(x, min=0.1), M, label="min"),
+    C("ClampBackward1", lambda m, x: x.clone().clamp_(max=0.3), M, label="inplace", covers=("CloneBackward0",)),
+    C("MaximumBackward0", lambda m, x, y: m.maximum(x, y), M, V),
+    C("MinimumBackward0", lambda m, x, y: m.minimum(x, y), (3, 1), V),
+    C("MaximumBackward0", lambda m, x, y: m.max(x, y), V, M, label="max-pairwise"),
+    C("WhereBackward0", lambda m, x, y: m.where(x > 0, x, y), M, V),
+    C("WhereBackward0", lambda m, x: m.where(x > 0, x, 0.0), M, label="scalar"),
+    C("AddcmulBackward0", lambda m, x, a, b: m.addcmul(x, a, b, value=0.5), M, V, M),
+    C("AddcdivBackward0", lambda m, x, a, b: m.addcdiv(x, a, b, value=2.0), M, V, M, domain=POSITIVE),
+    C("LerpBackward0", lambda m, x, end: m.lerp(x, end, 0.3), M, V),
+    C("LerpBackward1", lambda m, x, end, w: m.lerp(x, end, w), M, V, M),
+    # reductions
+    C("SumBackward0", lambda m, x: m.sum(x), (2, 3, 4)),
+    C("SumBackward1", lambda m, x: m.sum(x, 1), (2, 3, 4), label="dim"),
+    C("SumBackward1", lambda m, x: x.sum((0, 2), keepdim=True), (2, 3, 4), label="dims-keepdim"),
+    C("SumBackward1", lambda m, x: x.sum(()), M, label="empty-dims"),
+    C("MeanBackward0", lambda m, x: m.mean(x), (2, 3, 4)),
+    C("MeanBackward1", lambda m, x: x.mean(-1), (2, 3, 4), label="dim"),
+    C("MeanBackward1", lambda m, x: m.mean(x, (0, 1), keepdim=True), (2, 3, 4), label="dims-keepdim"),
+    C("ProdBackward0", lambda m, x: m.prod(x), M, domain=POSITIVE),
+    C("ProdBackward1", lambda m, x: m.prod(x, 1), M),
+    C("ProdBackward1", lambda m, x: x.prod(0, keepdim=True), M, label="keepdim"),
+    C("MaxBackward1", lambda m, x: m.max(x), M),
+    C("MinBackward1", lambda m, x: m.min(x), M),
+    C("MaxBackward0", lambda m, x: m.max(x, 1).values, M),
+    C("MaxBackward0", lambda m, x: x.max(dim=0, keepdim=True)[0], M, label="keepdim"),
+    C("MinBackward0", lambda m, x: m.min(x, -1).values, (2, 3, 4)),
+    C("AmaxBackward0", lambda m, x: m.amax(x, 1), M),
+    C("AminBackward0", lambda m, x: m.amin(x, (0, 1)), M),
+    C("LinalgVectorNormBackward0", lambda m, x: m.norm(x), M),
+    C("LinalgVectorNormBackward0", lambda m, x: x.norm(dim=1), M, label="dim"),
+    C("LinalgVectorNormBackward0", lambda m, x: m.norm(x, p=1), M, label="p1"),
+    C("LinalgVectorNormBackward0", lambda m, x: m.norm(x, p=3, dim=0, keepdim=True), M, label="p3"),
+    C("LinalgVectorNormBackward0", lambda m, x: m.norm(x, p=float("inf")), M, label="inf"),
+    C("LogsumexpBackward0", lambda m, x: m.logsumexp(x, 1), M),
+    C("LogsumexpBackward0", lambda m, x: m.logsumexp(x, (0, 1), keepdim=True), M, label="dims"),
+    C("SoftmaxBackward0", lambda m, x: m.softmax(x, 1), M),
+    C("SoftmaxBackward0", lambda m, x: x.softmax(0), (2, 3, 4), label="dim0"),
+    C("LogSoftmaxBackward0", lambda m, x: m.log_softmax(x, -1), M),
+    C("VarBackward0", lambda m, x: m.var(x), M),
+    C("VarBackward0", lambda m, x: x.var(1, keepdim=True), M, label="dim"),
+    C("VarBackward0", lambda m, x: m.var(x, 0, correction=0), M, label="correction0"),
+    C("StdBackward0", lambda m, x: m.std(x), M),
+    C("StdBackward0", lambda m, x: x.std(dim=(0, 1), keepdim=True), (2, 3, 4), label="dims"),
+    # products
+    C("DotBackward0", lambda m, x, y: m.dot(x, y), V, V),
+    C("MvBackward0", lambda m, x, y: m.mv(x, y), M, V),
+    C("MmBackward0", lambda m, x, y: x @ y, (2, 3), M),
+    C("MmBackward0", lambda m, x, y: m.mm(x, y), (2, 3), M, label="mm"),
+    C("SqueezeBackward4", lambda m, x, y: x @ y, (3,), M, label="vector-matrix"),
+    C("UnsafeViewBackward0", lambda m, x, y: m.matmul(x, y), (2, 2, 3), M, label="batched"),
+    C("UnsafeViewBackward0", lambda m, x, y: x @ y, (2, 2, 3), (2, 3, 4), label="bmm"),
+    C("UnsafeViewBackward0", lambda m, x, y: x @ y, (2, 3, 4), V, label="batched-vector"),
+    C("CloneBackward0", lambda m, x, y: x @ y, (2, 3), (2, 3, 4), label="matrix-batch"),
+    C("MulBackward0", lambda m, x, y: m.outer(x, y), (3,), V, label="outer",
+      covers=("UnsqueezeBackward0",)),
+    # shapes
+    C("ViewBackward0", lambda m, x: x.reshape(4, 3), M),
+    C("ViewBackward0", lambda m, x: m.flatten(x), (2, 3, 4), label="flatten"),
+    C("ViewBackward0", lambda m, x: x.view(-1), M, label="view"),
+    C("TransposeBackward0", lambda m, x: m.transpose(x, 0, 2), (2, 3, 4)),
+    C("TBackward0", lambda m, x: x.t(), M),
+    C("PermuteBackward0", lambda m, x: x.permute(2, 0, 1), (2, 3, 4)),
+    C("PermuteBackward0", lambda m, x: x.T, M, label="T"),
+    C("SqueezeBackward0", lambda m, x: x.squeeze(), (3, 1, 4)),
+    C("SqueezeBackward1", lambda m, x: m.squeeze(x, 1), (3, 1, 4), label="dim"),
+    C("SqueezeBackward2", lambda m, x: x.squeeze((1, 2)), (3, 1, 1, 4), label="dims"),
+    C("UnsqueezeBackward0", lambda m, x: m.unsqueeze(x, 1), M),
+    C("UnsqueezeBackward0", lambda m, x: x[None], M, label="none-index"),
+    C("ExpandBackward0", lambda m, x: x.expand(2, 3, 4), (3, 1)),
+    C("CloneBackward0", lambda m, x: m.clone(x), M),
+    C("ToCopyBackward0", lambda m, x: x.to(m.float32), M, eps=1e-2, tol=1e-4),
+    C("CatBackward0", lambda m, x, y: m.cat([x, y], 1), M, (3, 2)),
+    C("CatBackward0", lambda m, x, y: m.cat((x, y)), M, (1, 4), label="dim0"),
+    C("StackBackward0", lambda m, x, y: m.stack([x, y], 1), M, M),
+    # indexing (the VJP scatters with IndexPutBackward0, which the double backward records)
+    C("SelectBackward0", lambda m, x: x[1], M, covers=("IndexPutBackward0",)),
+    C("SelectBackward0", lambda m, x: x[:, -1], M, label="column"),
+    C("SliceBackward0", lambda m, x: x[1:3], M),
+    C("SliceBackward0", lambda m, x: x[1, 1:3], (2, 3, 4), label="int-slice"),
+    C("IndexBackward0", lambda m, x: x[[0, 2, 0, 0]], M, label="repeated"),
+    C("IndexBackward0", lambda m, x: x[:, [1, 1, 3]], M, label="column-list"),
+    C("IndexBackward0", lambda m, x: x[m.tensor([True, False, True])], M, label="mask"),
+    C("IndexBackward0", lambda m, x: x[x > 0], M, label="value-mask"),
+    C("AliasBackward0", lambda m, x: x[...], M),
+    # in-place ops on non-leaves (torch rebases the history onto the in-place node)
+    C("FillBackward2", lambda m, x: (x * 1).fill_(2.0), M, covers=("MulBackward0",)),
+    C("ZeroBackward0", lambda m, x: (x * 1).zero_(), M),
+    C("CopyBackwards", lambda m, x, y: (x * 1).copy_(y), M, V),
+    C("AddBackward0", lambda m, x, y: (x * 1).add_(y, alpha=2), M, V, label="add_"),
+    C("MulBackward0", lambda m, x, y: (x * 1).mul_(y), M, V, label="mul_"),
+    C("DivBackward0", lambda m, x, y: (x * 1).div_(y), M, V, domain=POSITIVE, label="div_"),
+    C("SubBackward0", lambda m, x, y: (x + 0).sub_(y), M, M, label="sub_"),
+    C("ExpBackward0", lambda m, x: (x * 1).exp_(), M, label="exp_"),
+]
+
+
+# -- evaluating a row, the same code for autodiff and torch ----------------------------------------------------------
+
+def grad_fn_name(node) -> str:
+    """``SumBackward0`` from either library's grad_fn (both print ``<SumBackward0 object at 0x...>``)."""
+    return repr(node)[1:].split(" ")[0]
+
+
+def directions(case: Case, out_shape) -> dict:
+    """Seeded cotangent ``v`` (output shape), tangents ``u`` and second-order directions ``w`` (input shapes)."""
+    rng = np.random.default_rng(zlib.crc32((case.id + "/directions").encode()))
+    return {"v": rng.standard_normal(out_shape),
+            "u": [rng.standard_normal(s) for s in case.shapes],
+            "w": [rng.standard_normal(s) for s in case.shapes]}
+
+
+def _numpy(t, shape):
+    return np.zeros(shape) if t is None else t.detach().numpy(force=True).astype(np.float64)
+
+
+def first_order(m, case, arrays, v, *, create_graph=False):
+    """(output, inputs, cotangent, grads): grads of <v, fn(x)> w.r.t. the inputs (None where unused)."""
+    xs = [m.tensor(a, dtype=m.float64, requires_grad=True) for a in arrays]
+    out = case.fn(m, *xs)
+    vt = m.tensor(v, dtype=out.dtype, requires_grad=create_graph)
+    grads = m.autograd.grad(out, xs, vt, create_graph=create_graph, allow_unused=True)
+    return out, xs, vt, grads
+
+
+def evaluate(m, case: Case, arrays, dirs) -> dict:
+    """Everything the tests compare, as float64 arrays: value, VJPs, JVP, second order, grad_fn name."""
+    out, xs, vt, grads = first_order(m, case, arrays, dirs["v"], create_graph=True)
+    result = {"name": grad_fn_name(out.grad_fn), "value": out.detach().numpy(force=True).astype(np.float64),
+              "grads": [_numpy(g, a.shape) for g, a in zip(grads, arrays)]}
+    # second order, as torch's gradgradcheck: d/d(x, v) of sum_i <grad_i(x, v), w_i>
+    terms = [(g * m.tensor(w, dtype=g.dtype)).sum() for g, w in zip(grads, dirs["w"])
+             if g is not None and g.requires_grad]
+    if terms:
+        s = terms[0]
+        for t in terms[1:]:
+            s = s + t
+        second = m.autograd.grad(s, xs + [vt], allow_unused=True)
+    else:
+        second = [None] * (len(xs) + 1)
+    result["second"] = [_numpy(g, a.shape) for g, a in zip(second, list(arrays) + [dirs["v"]])]
+    if dirs["u"] is None:
+        return result
+    fwd = m.autograd.forward_ad
+    with fwd.dual_level():
+        duals = [fwd.make_dual(m.tensor(a, dtype=m.float64), m.tensor(u, dtype=m.float64))
+                 for a, u in zip(arrays, dirs["u"])]
+        tangent = fwd.unpack_dual(case.fn(m, *duals)).tangent
+    result["jvp"] = _numpy(tangent, result["value"].shape)
+    return result
