@@ -22,7 +22,7 @@ from .ops.linalg import dot, matmul, mm, mv, outer
 from .ops.reductions import (amax, amin, logsumexp, log_softmax, max, mean, min, norm, prod, softmax,  # noqa: A004
                              std, sum, var)
 from .ops.shape import cat, clone, concat, flatten, permute, reshape, squeeze, stack, t, transpose, unsqueeze
-from .tensor import Tensor
+from .tensor import Size, Tensor
 from . import autograd  # noqa: E402
 
 subtract = sub

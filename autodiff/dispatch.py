@@ -53,21 +53,37 @@ def apply(op, *args, **kw):
 
 
 def _push_tangent(op, result, args, arrays, kw):
+    """Forward mode: the output's tangent is the sum of the JVP rules of the inputs that carry tangents.
+
+    The rules run with forward mode suspended (their own ops must not push tangents). When gradients are being
+    recorded and something requires grad, they run on tensors, so the tangent is itself differentiable
+    (``jvp(..., create_graph=True)``, reverse-over-forward); otherwise on raw arrays.
+    """
     token = state.forward_token
-    tangent = None
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and a._tangent is not None and a._tangent[0] is token:
-            contribution = op.jvp(i, a._tangent[1], result._data, arrays, kw)
-            tangent = contribution if tangent is None else tangent + contribution
-    if tangent is None:
+    carriers = [i for i, a in enumerate(args)
+                if type(a) is Tensor and a._tangent is not None and a._tangent[0] is token]
+    if not carriers:
         return
-    if isinstance(tangent, Tensor):
-        if tangent.shape != result.shape:
-            tangent = tangent.expand(result.shape).clone()
-    else:
+    on_tensors = state.grad_enabled and (result._requires_grad or any(
+        type(args[i]._tangent[1]) is Tensor and args[i]._tangent[1]._requires_grad for i in carriers))
+    rule_args, ans = (args, result) if on_tensors else (arrays, result._data)
+    state.forward_token = None
+    try:
+        tangent = None
+        for i in carriers:
+            contribution = op.jvp(i, args[i]._tangent[1], ans, rule_args, kw)
+            tangent = contribution if tangent is None else tangent + contribution
+        if type(tangent) is Tensor:
+            if tangent.shape != result.shape:
+                tangent = tangent.expand(result.shape).clone()
+            if not tangent._requires_grad:
+                tangent = tangent._data
+    finally:
+        state.forward_token = token
+    if type(tangent) is not Tensor:
         tangent = np.asarray(tangent, dtype=result._data.dtype)
-        if tangent.shape != result.shape:
-            tangent = np.array(np.broadcast_to(tangent, result.shape))
+        if tangent.shape != result._data.shape:
+            tangent = np.array(np.broadcast_to(tangent, result._data.shape))
     result._tangent = (token, tangent)
     if result.grad_fn is not None:
         result.grad_fn.ans_tangent = tangent
@@ -97,17 +113,34 @@ def apply_inplace(self, op, *args, **kw):
     record = grad_mode and op.differentiable and (
         self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
     if record:
+        # The node's first input stands for the tensor as it was. Like torch, keep a copy of the old values
+        # when the VJPs read them (sin_, clamp_, mul_ by a tensor that requires grad, ...).
         before = Tensor._from_array(self._data)
         before.grad_fn = self.grad_fn
         before._requires_grad = self._requires_grad
-        before._version = self._version
         node_args = (before,) + args
+        if 0 in op.reads(node_args):
+            before._data = self._data.copy()
+        else:
+            before._version = self._version
+    token = state.forward_token
+    forward = token is not None and any(
+        type(a) is Tensor and a._tangent is not None and a._tangent[0] is token for a in (self,) + args)
+    if forward:
+        primal = Tensor._from_array(self._data.copy())
+        primal._tangent = self._tangent
+        if record:
+            primal.grad_fn, primal._requires_grad = before.grad_fn, before._requires_grad
+        tangent_args = (primal,) + args
+        tangent_arrays = [primal._data] + arrays
     np.copyto(self._data, new, casting="unsafe")
     self._bump_version()
     if record:
-        stale = 0 in op.reads(node_args)
-        self.grad_fn = Node(op, node_args, kw, self._data, -1 if stale else state.epoch, self._version)
+        self.grad_fn = Node(op, node_args, kw, self._data, state.epoch, self._version)
         self._requires_grad = True
+    if forward:
+        self._tangent = None
+        _push_tangent(op, self, tangent_args, tangent_arrays, kw)
     return self
 
 

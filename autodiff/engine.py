@@ -10,7 +10,7 @@ import numpy as np
 
 from .grad_mode import state
 from .node import Node
-from .tensor import Tensor
+from .tensor import Size, Tensor
 
 __all__ = ["backward", "run_backward", "unbroadcast"]
 
@@ -52,7 +52,7 @@ def _check_versions(node: Node) -> None:
             if type(a) is not Tensor:
                 continue
             counter = a._version
-        if (i == 0 and node.epoch == -1) or counter[1] > node.epoch >= 0:
+        if counter[1] > node.epoch:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
                 f"[{_type_label(a if i != -1 else None, node)}], which is an input or output of {node.name()}, "
@@ -272,4 +272,4 @@ def _prepare_roots(outputs, grad_outputs, create_graph):
 
 
 def _size(shape) -> str:
-    return f"autodiff.Size({list(shape)})"
+    return repr(Size(shape))

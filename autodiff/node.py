@@ -62,7 +62,7 @@ class Node:
         self.args = args
         self.kw = kw
         self.ans = ans
-        self.epoch = epoch              # state.epoch when recorded; -1: an input it needs was overwritten already
+        self.epoch = epoch              # state.epoch when recorded (see grad_mode.state.epoch)
         self.out_version = out_version  # the output's version counter (the VJP may read the output)
         self.freed = False
         self.retained = None        # non-leaf tensors of this node that called retain_grad()

@@ -8,7 +8,7 @@ import numpy as np
 from . import dtypes
 from .grad_mode import state
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "Size"]
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
@@ -17,12 +17,49 @@ _NON_LEAF_GRAD_WARNING = (
     "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations.")
 
 
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as torch.Size does (``autodiff.Size([2, 3])``)."""
+
+    __module__ = "autodiff"
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"autodiff.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+def _detached(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_detached(d) for d in data]
+    return data
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for reverse and forward mode AD.
 
     Create tensors with :func:`autodiff.tensor` (copies its data) or :func:`autodiff.from_numpy` (shares it).
     """
 
+    __module__ = "autodiff"   # shown as autodiff.Tensor, as torch shows torch.Tensor
     __slots__ = ("_data", "_requires_grad", "grad_fn", "_grad", "_version", "_retains_grad", "_tangent",
                  "_backward_hooks", "__weakref__")
     # numpy must hand mixed operations (ndarray * Tensor) to the Tensor's reflected operators.
@@ -42,17 +79,25 @@ class Tensor:
         t._backward_hooks = None
         return t
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError("use autodiff.tensor(data, dtype=None, requires_grad=False) to create a Tensor")
+    def __new__(cls, *args):
+        """torch's legacy constructor: ``Tensor(data)`` copies data as the default float type (detached),
+        ``Tensor(*sizes)`` allocates; prefer :func:`autodiff.tensor`."""
+        from . import creation
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = args[0]
+            if isinstance(data, Tensor):
+                return data.detach().to(dtypes.get_default_dtype())
+            return creation.tensor(_detached(data), dtype=dtypes.get_default_dtype())
+        return creation.empty(*args)
 
     # -- metadata --------------------------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
