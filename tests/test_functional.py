@@ -256,3 +256,19 @@ def test_empty_inputs_and_outputs():
         assert jx.shape == (2, 0) and jy.tolist() == [[2.0, 0.0], [0.0, 2.0]]
         j = F.jacobian(lambda b: b[:0], y, strategy=strategy)
         assert j.shape == (0, 2)
+
+
+def test_readme_example_prints_what_it_says():
+    """Each line of the README's functional example ending in ``# <repr>`` evaluates to that repr."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Higher-order and functional API")[1].split("<!-- END engine -->")[0]
+    block = section.split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    checked = 0
+    for line in block.splitlines():
+        code, _, comment = line.partition("  # ")
+        if comment.strip().startswith(("tensor", "(", "True")):
+            assert repr(eval(code.strip(), namespace)) == comment.strip(), code
+            checked += 1
+    assert checked == 7
