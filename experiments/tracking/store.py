@@ -1,0 +1,104 @@
+"""Which MLflow store a run writes to, and getting an experiment in it safely from many processes at once."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ..errors import ConfigError
+
+DEFAULT_DB_NAME = "mlflow.db"
+KNOWN_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "mysql", "mssql", "databricks", "")
+
+
+def resolve_uri(configured: str | None, launch_dir: str | os.PathLike) -> str:
+    """The tracking URI of a run: ``tracking.uri`` if set, else ``$MLFLOW_TRACKING_URI``, else an SQLite file
+    ``mlflow.db`` in ``launch_dir`` (the directory the command was run from).
+
+    Local stores are made absolute against ``launch_dir``, never against the process's current directory, so jobs
+    that Hydra runs in per-job folders all write to the one store (hydra issue #830).
+    """
+    uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or ""
+    if not uri:
+        return sqlite_uri(Path(launch_dir) / DEFAULT_DB_NAME)
+    scheme = urlparse(uri).scheme
+    if len(scheme) == 1:  # a Windows drive letter, not a scheme
+        scheme = ""
+    if scheme.split("+")[0] not in KNOWN_SCHEMES:
+        raise ConfigError(
+            f"tracking.uri={uri!r} has the unknown scheme {scheme!r}. Use an MLflow tracking URI: "
+            "sqlite:////absolute/path.db, a directory (file:///path or a plain path), http(s)://host:port of an "
+            "`mlflow server`, or a database URI (postgresql://, mysql://, mssql://)."
+        )
+    if scheme == "sqlite":
+        path = uri[len("sqlite:///"):]
+        if path and path != ":memory:" and not os.path.isabs(path):
+            return sqlite_uri(Path(launch_dir) / path)
+        return uri
+    if scheme == "":
+        return Path(launch_dir, uri).resolve().as_uri()
+    return uri
+
+
+def sqlite_uri(path: str | os.PathLike) -> str:
+    return "sqlite:///" + str(Path(path).resolve())
+
+
+def ui_command(uri: str) -> str:
+    """The shell command that opens the MLflow UI on ``uri``'s runs (loopback only), or how to reach a server."""
+    if uri.startswith(("http://", "https://")):
+        return f"open {uri} in a browser"
+    return f"mlflow ui --backend-store-uri {shlex.quote(uri)} --host 127.0.0.1"
+
+
+def is_transient(error: BaseException) -> bool:
+    """A store error worth retrying: SQLite's lock contention or a store that is briefly unavailable."""
+    text = str(error).lower()
+    code = getattr(error, "error_code", "")
+    return ("database is locked" in text or "temporarily_unavailable" in str(code).lower()
+            or "already exists" in text and "_alembic_tmp" in text)
+
+
+def retrying(call, *args, attempts: int = 12, first_delay: float = 0.05, **kwargs):
+    """``call(*args, **kwargs)``, retried with exponential backoff (capped at 2 s) while the store says it is busy."""
+    delay = first_delay
+    for attempt in range(attempts):
+        try:
+            return call(*args, **kwargs)
+        except Exception as error:
+            if attempt == attempts - 1 or not is_transient(error):
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 2.0)
+
+
+def get_or_create_experiment(client, name: str) -> str:
+    """The id of experiment ``name``, created if missing; safe when several processes race to create it."""
+    for _ in range(5):
+        experiment = retrying(client.get_experiment_by_name, name)
+        if experiment is not None:
+            if experiment.lifecycle_stage == "deleted":
+                raise ConfigError(
+                    f"The MLflow experiment {name!r} is deleted in this store. Restore it (`mlflow experiments "
+                    f"restore --experiment-id {experiment.experiment_id}`) or choose another name with "
+                    "tracking.experiment=<name>."
+                )
+            return experiment.experiment_id
+        try:
+            return retrying(client.create_experiment, name)
+        except Exception as error:  # another process created it first: read it back
+            if "already exists" not in str(error).lower() and "unique constraint" not in str(error).lower():
+                raise
+    raise RuntimeError(f"could not get or create the MLflow experiment {name!r}")
+
+
+def open_client(uri: str):
+    """An ``MlflowClient`` on ``uri`` with the store's schema in place (SQLite: created or migrated now, once)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    retrying(client.search_experiments, max_results=1)  # forces the schema creation/migration
+    return client

