@@ -22,12 +22,6 @@ DATA = json.loads((GOLDEN / "functional.json").read_text())
 RESULTS = DATA["results"]
 ERRORS = DATA["errors"]
 
-# Forward-mode tangents are computed from the primal values as arrays (dispatch._push_tangent hands the JVP rules
-# numpy arrays), so a tangent is differentiable with respect to ``v`` but not to the primal inputs.
-TANGENT_NOT_DIFFERENTIABLE_IN_PRIMAL = pytest.mark.xfail(
-    strict=True, reason="engine: forward-mode tangents carry no graph to the primals (JVP rules get arrays)")
-
-
 def assert_matches(ours, golden, path="result"):
     """Same tuple structure, shapes and dtype as torch's result, values equal to float64 rounding."""
     if "tuple" in golden:
@@ -63,11 +57,7 @@ def test_golden_covers_every_case():
     assert expected == set(RESULTS)
 
 
-_SECOND_ORDER = [pytest.param(k, marks=TANGENT_NOT_DIFFERENTIABLE_IN_PRIMAL) if k.endswith("jvp_x")
-                 else k for k in fc.second_order(ad)]
-
-
-@pytest.mark.parametrize("key", _SECOND_ORDER)
+@pytest.mark.parametrize("key", list(fc.second_order(ad)))
 def test_create_graph_results_are_differentiable(key):
     """d/d(inputs, v) of sum(result) with create_graph=True, as torch computes it."""
     result = fc.second_order(ad)[key]()
@@ -216,6 +206,9 @@ def test_create_graph_keeps_the_output_graph():
     assert out.grad_fn is not None and product.grad_fn is not None
     (g,) = ad.autograd.grad(product.sum(), x)
     assert g.tolist() == [2.0, 2.0]
+    out, product = F.jvp(lambda a: a ** 2, x, ad.ones(2), create_graph=True)
+    assert repr(out) == "tensor([1., 4.], grad_fn=<PowBackward0>)"   # the function's own graph, as torch's
+    assert repr(product) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
 
 
 def test_strict_false_gives_zeros_for_unused_inputs():

@@ -9,8 +9,7 @@ For ``f: (x_1..x_n) -> (y_1..y_m)`` with Jacobian blocks ``J_ij = dy_i/dx_j``:
 - ``hessian(f, x)``  is the Jacobian of the (reverse-mode, differentiable) gradient: reverse-over-reverse by
   default, forward-over-reverse with ``outer_jacobian_strategy="forward-mode"``;
 - ``vhp(f, x, v)``   ``v^T H`` by reverse-over-reverse; ``hvp(f, x, v)`` ``H v`` by forward-over-reverse
-  (the tangent ``v`` pushed through the differentiable gradient), where torch uses a double-backward trick
-  (kept here for ``create_graph=True`` only: see :func:`hvp`).
+  (the tangent ``v`` pushed through the differentiable gradient), where torch uses a double-backward trick.
 
 Return structures follow torch: a tuple where ``inputs`` (or the outputs) were a tuple, a single tensor otherwise;
 ``jacobian`` of tuple outputs and tuple inputs is a tuple of tuples, ``J[i][j]`` of shape
@@ -216,12 +215,12 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         with fwAD.dual_level():
             duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v))
             outputs_tuple, dual_outputs = _as_tuple(func(*duals), "outputs of the user-provided function", "jvp")
-            unpacked = [fwAD.unpack_dual(o) for o in dual_outputs]
-        outputs = tuple(u.primal for u in unpacked)
+            tangents = [fwAD.unpack_dual(o).tangent for o in dual_outputs]
+        outputs = dual_outputs   # their tangents belonged to the closed level: plain tensors again, graph and all
         _check_requires_grad(outputs, "outputs", strict)
         if strict:
             _check_connected(outputs, inputs)
-        tangents = _zeros_for_none([u.tangent for u in unpacked], outputs, strict, create_graph, "back_trick")
+        tangents = _zeros_for_none(tangents, outputs, strict, create_graph, "back_trick")
     return (_untuple(_finish(outputs, create_graph), outputs_tuple),
             _untuple(_finish(tangents, create_graph), outputs_tuple))
 
@@ -250,11 +249,9 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for a scalar ``func``: forward mode over the differentiable gradient.
 
     The inputs enter as dual tensors with tangent ``v``; the gradient, computed by a reverse pass that records its
-    own ops (create_graph), carries the tangent ``d(grad f) v = H v``.
-
-    With ``create_graph=True`` the product must itself be differentiable in the inputs, and forward-mode tangents
-    are not (yet: the JVP rules run on arrays), so ``H v`` is then taken as torch takes it, backpropagating twice
-    through the gradient: ``u -> (grad f)^T u`` is linear, its vjp with ``v`` is ``H v``.
+    own ops (create_graph), carries the tangent ``d(grad f) v = H v``. (torch gets ``H v`` by backpropagating twice
+    more through that gradient.) Under ``create_graph=True`` the tangents are recorded too, so ``H v`` is
+    differentiable in the inputs and in ``v``.
     """
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
@@ -262,21 +259,12 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         v = _prepare_v(v, "hvp", inputs, inputs_tuple, create_graph,
                        "The vector v can only be None if the input to the user-provided function is a single "
                        "Tensor with a single element.")
-        if create_graph:
-            output = _single_output(func(*inputs), strict, "hvp")
-            jac = _grads((output,), inputs, create_graph=True)
+        with fwAD.dual_level():
+            duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v or (ones_like(inputs[0]),)))
+            output = _single_output(func(*duals), strict, "hvp")
+            jac = _grads((output,), duals, create_graph=True)
             _check_requires_grad(jac, "jacobian", strict)
-            dummy = tuple(zeros_like(x, requires_grad=True) for x in inputs)
-            transposed = _grads(jac, inputs, dummy, create_graph=True)
-            products = _grads(transposed, dummy, v, create_graph=True)
-        else:
-            with fwAD.dual_level():
-                duals = tuple(fwAD.make_dual(x, t) for x, t in zip(inputs, v or (ones_like(inputs[0]),)))
-                output = _single_output(func(*duals), strict, "hvp")
-                jac = _grads((output,), duals, create_graph=True)
-                _check_requires_grad(jac, "jacobian", strict)
-                products = [None if g is None else fwAD.unpack_dual(g).tangent for g in jac]
-                output = fwAD.unpack_dual(output).primal
+            products = [None if g is None else fwAD.unpack_dual(g).tangent for g in jac]
         products = _zeros_for_none(products, inputs, strict, create_graph, "double_back_trick")
     return _finish((output,), create_graph)[0], _untuple(_finish(products, create_graph), inputs_tuple)
 
