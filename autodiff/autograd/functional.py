@@ -75,7 +75,7 @@ def _finish(tensors, create_graph):
     """Detach results the caller did not ask to differentiate (nested tuples too)."""
     if create_graph:
         return tensors
-    return tuple(t.detach() if isinstance(t, Tensor) else _finish(t, create_graph) for t in tensors)
+    return type(tensors)(t.detach() if isinstance(t, Tensor) else _finish(t, create_graph) for t in tensors)
 
 
 def _check_v(v, reference, reference_was_tuple):
@@ -374,8 +374,8 @@ def _jacobian_forward(func, inputs, strict):
                 columns[j][i].append(zeros_like(u.primal) if u.tangent is None else u.tangent.detach())
     if outputs is None:   # every input is empty: evaluate once for the output shapes
         outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs", "jacobian")
-    blocks = tuple(tuple(_forward_block(columns[j], i, out, x) for j, x in enumerate(inputs))
-                   for i, out in enumerate(outputs))
+    # lists, not tuples, where torch's forward-mode path returns lists (tuple inputs)
+    blocks = [[_forward_block(columns[j], i, out, x) for j, x in enumerate(inputs)] for i, out in enumerate(outputs)]
     return _untuple(_finish(blocks, False), (outputs_tuple, inputs_tuple))
 
 

@@ -231,7 +231,7 @@ def error_calls(m):
 def encode(value):
     """JSON-able form of a tensor or a nested tuple of tensors."""
     if isinstance(value, (tuple, list)):
-        return {"tuple": [encode(v) for v in value]}
+        return {type(value).__name__: [encode(v) for v in value]}
     array = np.asarray(value.detach().numpy(), dtype=np.float64)
     return {"shape": list(array.shape), "values": array.reshape(-1).tolist(), "dtype": str(value.dtype).split(".")[-1]}
 
