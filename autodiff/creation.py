@@ -76,9 +76,28 @@ def _to_array(data):
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)):
-        return np.array([_to_array(d) for d in data]) if any(isinstance(d, (Tensor, list, tuple)) for d in data) \
-            else np.array(data)
+        try:
+            return np.array([_to_array(d) for d in data]) if any(isinstance(d, (Tensor, list, tuple))
+                                                                 for d in data) else np.array(data)
+        except ValueError:
+            _check_nested(data)
+            raise
     return np.array(data)
+
+
+def _check_nested(data, dim=0):
+    """Raise torch's error for ragged nested sequences: the first element fixes each dimension's length."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    first = data[0]
+    length = len(first) if isinstance(first, (list, tuple)) else None
+    for item in data:
+        if isinstance(item, (list, tuple)) != (length is not None):
+            raise TypeError("not a sequence" if length is not None else
+                            f"must be real number, not {type(item).__name__}")
+        if length is not None and len(item) != length:
+            raise ValueError(f"expected sequence of length {length} at dim {dim + 1} (got {len(item)})")
+        _check_nested(item, dim + 1)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -94,6 +113,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     target = dtypes.to_numpy(dtype) if dtype is not None else _infer_dtype(data, array)
     array = np.array(array, dtype=target, copy=True, order="C")
+    if requires_grad and array.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     out = Tensor._from_array(array)
     if requires_grad:
         out.requires_grad = True
@@ -116,12 +137,12 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._from_array(ndarray)
 
 
-def _size(size) -> tuple:
+def _size(size, name="zeros") -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for s in size:
+    for i, s in enumerate(size):
         if not isinstance(s, (numbers.Integral,)):
-            raise TypeError(f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+            raise TypeError(f"{name}(): argument 'size' (position {i + 1}) must be tuple of ints, not "
                             f"{type(s).__name__}")
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
@@ -144,11 +165,11 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tens
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.empty(_size(size, "empty"), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -164,7 +185,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     target = dtypes.to_numpy(dtype) if dtype is not None else (
         np.dtype(np.int64) if integral else dtypes.get_default_dtype().numpy_dtype)
@@ -176,24 +197,28 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
+        raise RuntimeError("number of steps must be non-negative")
     return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     rng = (generator or default_generator).rng
-    return _finish(rng.random(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _finish(rng.random(_size(size, "rand")).astype(_float_dtype(dtype)), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
     if "size" in kwargs:
         size = (kwargs.pop("size"),)
     rng = (generator or default_generator).rng
-    return _finish(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _finish(rng.standard_normal(_size(size, "randn")).astype(_float_dtype(dtype)), requires_grad)
 
 
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -26,12 +26,8 @@ from op_cases import CASES, directions, evaluate, first_order, grad_fn_name  # n
 GOLDEN = load()
 
 # Engine bugs (autodiff/dispatch.py, methods.py: not the op table), each in /work/notes/engine_bugs.md.
-_INPLACE_JVP = "forward-mode tangents do not pass through in-place ops (engine_bugs.md #4)"
-_INPLACE = {"MulBackward0-mul_", "DivBackward0-div_", "ClampBackward1-inplace", "FillBackward2", "ZeroBackward0", "CopyBackwards", "AddBackward0-add_",
-                              "SubBackward0-sub_", "ExpBackward0-exp_"}
 _ZERO = "Tensor.zero_ records FillBackward2, torch ZeroBackward0 (engine_bugs.md #5)"
-KNOWN = {"jvp": {row: _INPLACE_JVP for row in _INPLACE},
-         "name": {"ZeroBackward0": _ZERO}, "graph": {"ZeroBackward0": _ZERO}}
+KNOWN = {"name": {"ZeroBackward0": _ZERO}, "graph": {"ZeroBackward0": _ZERO}}
 
 
 def rows(check):
@@ -195,3 +191,183 @@ def test_rows_have_unique_ids_and_directions_fit():
     assert len({case.id for case in CASES}) == len(CASES)
     case = CASES[0]
     assert directions(case, (3, 4))["v"].shape == (3, 4)
+
+
+# -- dtypes: promotion as torch's (float32 stays float32 with Python scalars) ---------------------------------------
+
+def _f32(m):
+    return m.tensor([1.0, 2.0])
+
+
+def _f64(m):
+    return m.tensor([1.0, 2.0], dtype=m.float64)
+
+
+def _i64(m):
+    return m.tensor([1, 2])
+
+
+def _b(m):
+    return m.tensor([True, False])
+
+
+# (label, expression, torch 2.13's result dtype)
+DTYPES = [
+    ("float32 * float", lambda m: _f32(m) * 2.5, "float32"),
+    ("float32 * int", lambda m: _f32(m) * 2, "float32"),
+    ("float * float32", lambda m: 2.5 / _f32(m), "float32"),
+    ("float32 + float64", lambda m: _f32(m) + _f64(m), "float64"),
+    ("float32 + 0-d float64", lambda m: _f32(m) + m.tensor(1.0, dtype=m.float64), "float32"),
+    ("int64 * float", lambda m: _i64(m) * 1.5, "float32"),
+    ("int64 / int", lambda m: _i64(m) / 2, "float32"),
+    ("int64 / int64", lambda m: _i64(m) / _i64(m), "float32"),
+    ("int64 + float32", lambda m: _i64(m) + _f32(m), "float32"),
+    ("int64 + 0-d float32", lambda m: _i64(m) + m.tensor(5.0), "float32"),
+    ("float32 + 0-d int64", lambda m: _f32(m) + m.tensor(5), "float32"),
+    ("int64 + bool", lambda m: _i64(m) + True, "int64"),
+    ("bool + bool", lambda m: _b(m) + _b(m), "bool"),
+    ("bool * int", lambda m: _b(m) * 2, "int64"),
+    ("bool * float", lambda m: _b(m) * 2.0, "float32"),
+    ("int64.sum", lambda m: _i64(m).sum(), "int64"),
+    ("bool.sum", lambda m: _b(m).sum(), "int64"),
+    ("int64 ** 2", lambda m: _i64(m) ** 2, "int64"),
+    ("int64 ** 0.5", lambda m: _i64(m) ** 0.5, "float32"),
+    ("int ** int64", lambda m: 2 ** _i64(m), "int64"),
+    ("float ** int64", lambda m: 2.0 ** _i64(m), "float32"),
+    ("exp(int64)", lambda m: m.exp(_i64(m)), "float32"),
+    ("sqrt(int64)", lambda m: m.sqrt(_i64(m)), "float32"),
+    ("sigmoid(int64)", lambda m: m.sigmoid(_i64(m)), "float32"),
+    ("float32 > int", lambda m: _f32(m) > 1, "bool"),
+    ("-int64", lambda m: -_i64(m), "int64"),
+    ("abs(int64)", lambda m: m.abs(_i64(m)), "int64"),
+    ("where(bool, int64, float)", lambda m: m.where(_b(m), _i64(m), 1.5), "float32"),
+    ("max(int64)", lambda m: m.max(_i64(m)), "int64"),
+    ("int64.prod", lambda m: _i64(m).prod(), "int64"),
+    ("float64.softmax", lambda m: _f64(m).softmax(0), "float64"),
+    ("cat(int64, float32)", lambda m: m.cat([_i64(m), _f32(m)]), "float32"),
+    ("stack(float32, float64)", lambda m: m.stack([_f32(m), _f64(m)]), "float64"),
+    ("clamp(int64, float)", lambda m: m.clamp(_i64(m), 0.5), "float32"),
+    ("clamp(int64, int)", lambda m: m.clamp(_i64(m), 1), "int64"),
+    ("maximum(int64, float32)", lambda m: m.maximum(_i64(m), _f32(m)), "float32"),
+    ("float32 grad stays float32", lambda m: _grad_of(m, lambda x: (x * 2.5 + 1) ** 2 / 3), "float32"),
+]
+
+
+def _grad_of(m, f):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    f(x).sum().backward()
+    return x.grad
+
+
+def _dtype_name(t) -> str:
+    return str(t.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("label, expression, expected", DTYPES, ids=[row[0] for row in DTYPES])
+def test_result_dtype_is_torchs(label, expression, expected):
+    assert _dtype_name(expression(ad)) == expected
+
+
+@pytest.mark.parametrize("label, expression, expected", DTYPES, ids=[row[0] for row in DTYPES])
+def test_result_dtype_table_is_torch_today(label, expression, expected):
+    torch = pytest.importorskip("torch")
+    assert _dtype_name(expression(torch)) == expected
+
+
+# -- errors: torch's exception type and wording ---------------------------------------------------------------------
+
+def _ones(m, *shape):
+    return m.ones(*shape)
+
+
+ERRORS = [
+    ("dot dtypes", lambda m: m.dot(_f32(m), _f64(m)), RuntimeError,
+     "dot : expected both vectors to have same dtype, but found Float and Double"),
+    ("mean of int64", lambda m: _i64(m).mean(), RuntimeError,
+     "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: Long"),
+    ("int64 requires grad", lambda m: m.tensor([1, 2], requires_grad=True), RuntimeError,
+     "Only Tensors of floating point and complex dtype can require gradients"),
+    ("norm of int64", lambda m: _i64(m).norm(), RuntimeError,
+     "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"),
+    ("int64 ** -1", lambda m: _i64(m) ** -1, RuntimeError, "Integers to negative integer powers are not allowed."),
+    ("mm shapes", lambda m: m.mm(_ones(m, 2, 3), _ones(m, 2, 3)), RuntimeError,
+     "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)"),
+    ("matrix @ vector", lambda m: _ones(m, 2, 3) @ _ones(m, 2), RuntimeError,
+     "size mismatch, got input (2), mat (2x3), vec (2)"),
+    ("broadcast", lambda m: _ones(m, 2, 3) + _ones(m, 2), RuntimeError,
+     "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1"),
+    ("reshape", lambda m: _ones(m, 2, 3).reshape(4), RuntimeError, "shape '[4]' is invalid for input of size 6"),
+    ("view", lambda m: _ones(m, 2, 3).view(5), RuntimeError, "shape '[5]' is invalid for input of size 6"),
+    ("sum dim", lambda m: _ones(m, 2, 3).sum(2), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    ("cat sizes", lambda m: m.cat([_ones(m, 2, 3), _ones(m, 3, 2)]), RuntimeError,
+     "Sizes of tensors must match except in dimension 0. Expected size 3 but got size 2 for tensor number 1 in "
+     "the list."),
+    ("stack sizes", lambda m: m.stack([_ones(m, 2), _ones(m, 3)]), RuntimeError,
+     "stack expects each tensor to be equal size, but got [2] at entry 0 and [3] at entry 1"),
+    ("item", lambda m: _ones(m, 2).item(), RuntimeError, "a Tensor with 2 elements cannot be converted to Scalar"),
+    ("bool", lambda m: bool(_ones(m, 2)), RuntimeError,
+     "Boolean value of Tensor with more than one value is ambiguous"),
+    ("softmax dim", lambda m: _ones(m, 2).softmax(1), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+    ("permute", lambda m: _ones(m, 2, 3).permute(0), RuntimeError,
+     "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired "
+     "ordering of dimensions i.e. input.dim() = 2 is not equal to len(dims) = 1"),
+    ("transpose", lambda m: _ones(m, 2, 3).transpose(0, 2), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    ("dot 2-D", lambda m: m.dot(_ones(m, 2, 2), _ones(m, 2)), RuntimeError,
+     "1D tensors expected, but got 2D and 1D tensors"),
+    ("dot lengths", lambda m: m.dot(_ones(m, 2), _ones(m, 3)), RuntimeError,
+     "inconsistent tensor size, expected tensor [2] and src [3] to have the same number of elements, but got 2 "
+     "and 3 elements respectively"),
+    ("squeeze dim", lambda m: _ones(m, 2).squeeze(3), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 3)"),
+    ("unsqueeze dim", lambda m: _ones(m, 2).unsqueeze(3), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
+    ("index", lambda m: _ones(m, 2)[5], IndexError, "index 5 is out of bounds for dimension 0 with size 2"),
+    ("float index", lambda m: _ones(m, 2)[m.tensor([0.0])], IndexError,
+     "tensors used as indices must be long, int, byte or bool tensors"),
+    ("expand", lambda m: _ones(m, 2, 3).expand(3, 3), RuntimeError,
+     "The expanded size of the tensor (3) must match the existing size (2) at non-singleton dimension 0.  "
+     "Target sizes: [3, 3].  Tensor sizes: [2, 3]"),
+    ("max of empty", lambda m: _ones(m, 0).max(), RuntimeError,
+     "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the "
+     "'dim' argument."),
+    ("in-place dtype", lambda m: _i64(m).add_(1.5), RuntimeError,
+     "result type Float can't be cast to the desired output type Long"),
+    ("in-place shape", lambda m: _ones(m, 2).add_(_ones(m, 2, 2)), RuntimeError,
+     "output with shape [2] doesn't match the broadcast shape [2, 2]"),
+    ("tensor of str", lambda m: m.tensor("a"), TypeError, "new(): invalid data type 'str'"),
+    ("flatten", lambda m: _ones(m, 2, 3).flatten(1, 0), RuntimeError,
+     "flatten() has invalid args: start_dim cannot come after end_dim"),
+    ("clamp without bounds", lambda m: m.clamp(_ones(m, 2)), RuntimeError,
+     "torch.clamp: At least one of 'min' or 'max' must not be None"),
+    ("t of 3-D", lambda m: _ones(m, 1, 2, 3).t(), RuntimeError,
+     "t() expects a tensor with <= 2 dimensions, but self is 3D"),
+    ("mv", lambda m: m.mv(_ones(m, 2, 3), _ones(m, 2)), RuntimeError,
+     "size mismatch, got input (2), mat (2x3), vec (2)"),
+    ("ragged", lambda m: m.tensor([[1.0, 2.0], [3.0]]), ValueError, "expected sequence of length 2 at dim 1 (got 1)"),
+    ("negative size", lambda m: m.randn(-1), RuntimeError,
+     "Trying to create tensor with negative dimension -1: [-1]"),
+    ("arange sign", lambda m: m.arange(0, 5, -1), RuntimeError,
+     "upper bound and lower bound inconsistent with step sign"),
+    ("eye", lambda m: m.eye(-1), RuntimeError, "n must be greater or equal to 0, got -1"),
+    ("linspace", lambda m: m.linspace(0, 1, -1), RuntimeError, "number of steps must be non-negative"),
+    ("zeros of float", lambda m: m.zeros(2.5), TypeError,
+     "zeros(): argument 'size' (position 1) must be tuple of ints, not float"),
+]
+
+
+@pytest.mark.parametrize("label, expression, error, message", ERRORS, ids=[row[0] for row in ERRORS])
+def test_error_type_and_message_are_torchs(label, expression, error, message):
+    with pytest.raises(error) as raised:
+        expression(ad)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("label, expression, error, message", ERRORS, ids=[row[0] for row in ERRORS])
+def test_error_table_is_torch_today(label, expression, error, message):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(error) as raised:
+        expression(torch)
+    assert str(raised.value).split("\n")[0] == message

@@ -58,3 +58,24 @@ def normalize_dims(dim, ndim):
             raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
         out.append(int(d) % n)
     return tuple(out)
+
+
+def broadcast_error(*operands) -> RuntimeError:
+    """torch's message for operands whose shapes do not broadcast (numpy raises ValueError)."""
+    shapes = [np.shape(a) for a in operands]
+    names = "abcdefgh"
+    ndim = max(len(s) for s in shapes)
+    for back in range(1, ndim + 1):
+        sizes = [(i, s[-back]) for i, s in enumerate(shapes) if len(s) >= back and s[-back] != 1]
+        for (i, n), (j, m) in zip(sizes, sizes[1:]):
+            if n != m:
+                return RuntimeError(f"The size of tensor {names[i]} ({n}) must match the size of tensor "
+                                    f"{names[j]} ({m}) at non-singleton dimension {ndim - back}")
+    return RuntimeError(f"shapes {shapes} cannot be broadcast together")
+
+
+def floating(x):
+    """An integer or bool array as the default floating type (torch's unary float functions promote so)."""
+    if x.dtype.kind in "biu":
+        return x.astype(dtypes.get_default_dtype().numpy_dtype)
+    return x

@@ -10,7 +10,7 @@ import numpy as np
 from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
-from ._helpers import as_operand, fix_dtype, quiet
+from ._helpers import as_operand, broadcast_error, fix_dtype, floating, quiet
 
 _ndarray = np.ndarray
 from .table import defop
@@ -32,11 +32,24 @@ def _unary(name, forward, partial, saves):
 # -- arithmetic ------------------------------------------------------------------------------------------------
 
 def _add_forward(x, y, alpha=1):
-    return fix_dtype(np.add(x, y) if alpha == 1 else np.add(x, np.multiply(y, alpha)), x, y)
+    try:
+        return fix_dtype(np.add(x, y) if alpha == 1 else np.add(x, np.multiply(y, alpha)), x, y)
+    except ValueError:
+        raise broadcast_error(x, y) from None
 
 
 def _sub_forward(x, y, alpha=1):
-    return fix_dtype(np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha)), x, y)
+    try:
+        return fix_dtype(np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha)), x, y)
+    except ValueError:
+        raise broadcast_error(x, y) from None
+
+
+def _mul_forward(x, y):
+    try:
+        return fix_dtype(np.multiply(x, y), x, y)
+    except ValueError:
+        raise broadcast_error(x, y) from None
 
 
 def _scaled(g, alpha):
@@ -56,14 +69,17 @@ RSUB = defop("RsubBackward1", lambda x, other: fix_dtype(np.subtract(other, x), 
              (lambda g, ans, x, other: -g, None),
              (lambda t, ans, x, other: -t, None),
              saves=((), ()))
-MUL = defop("MulBackward0", lambda x, y: fix_dtype(np.multiply(x, y), x, y),
+MUL = defop("MulBackward0", _mul_forward,
             (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
             (lambda t, ans, x, y: t * y, lambda t, ans, x, y: t * x),
             saves=((1,), (0,)))
 
 
 def _div_forward(x, y):
-    out = np.true_divide(x, y)
+    try:
+        out = np.true_divide(x, y)
+    except ValueError:
+        raise broadcast_error(x, y) from None
     if out.dtype.kind == "f" and any(isinstance(a, np.ndarray) and a.dtype == out.dtype for a in (x, y)):
         return fix_dtype(out, x, y)
     # true division of integers gives the default floating type in torch (float64 in numpy)
@@ -111,8 +127,11 @@ def _pow_forward(x, y):
     if (type(x) is _ndarray and x.dtype.kind in "iub" and not isinstance(y, _ndarray) and float(y) < 0
             and float(y) == int(y)):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with np.errstate(all="ignore"):
-        return fix_dtype(np.power(x, y), x, y)
+    try:
+        with np.errstate(all="ignore"):
+            return fix_dtype(np.power(x, y), x, y)
+    except ValueError:
+        raise broadcast_error(x, y) from None
 
 
 def _is_number(v):
@@ -142,18 +161,24 @@ POW_SCALAR_BASE = defop("PowBackward2", _pow_forward, **_pow_rules, saves=((0, 1
 
 # -- unary functions ---------------------------------------------------------------------------------------------
 
+def _floating(func):
+    """``func`` applied to the input as a floating array (ints and bools give the default float, as torch)."""
+    return lambda x: func(floating(x))
+
+
 ABS = _unary("AbsBackward0", np.abs, lambda ans, x: sign(x), (0,))
-EXP = _unary("ExpBackward0", quiet(np.exp), lambda ans, x: ans, (-1,))
-LOG = _unary("LogBackward0", quiet(np.log), lambda ans, x: 1 / x, (0,))
-SQRT = _unary("SqrtBackward0", quiet(np.sqrt), lambda ans, x: 0.5 / ans, (-1,))
-SIN = _unary("SinBackward0", np.sin, lambda ans, x: cos(x), (0,))
-COS = _unary("CosBackward0", np.cos, lambda ans, x: -sin(x), (0,))
-TAN = _unary("TanBackward0", np.tan, lambda ans, x: 1 + ans * ans, (-1,))
-TANH = _unary("TanhBackward0", np.tanh, lambda ans, x: 1 - ans * ans, (-1,))
+EXP = _unary("ExpBackward0", _floating(quiet(np.exp)), lambda ans, x: ans, (-1,))
+LOG = _unary("LogBackward0", _floating(quiet(np.log)), lambda ans, x: 1 / x, (0,))
+SQRT = _unary("SqrtBackward0", _floating(quiet(np.sqrt)), lambda ans, x: 0.5 / ans, (-1,))
+SIN = _unary("SinBackward0", _floating(np.sin), lambda ans, x: cos(x), (0,))
+COS = _unary("CosBackward0", _floating(np.cos), lambda ans, x: -sin(x), (0,))
+TAN = _unary("TanBackward0", _floating(np.tan), lambda ans, x: 1 + ans * ans, (-1,))
+TANH = _unary("TanhBackward0", _floating(np.tanh), lambda ans, x: 1 - ans * ans, (-1,))
 
 
 def _sigmoid_forward(x):
     # Stable for large |x|: never exponentiates a large positive number.
+    x = floating(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -207,7 +232,10 @@ MINIMUM = defop("MinimumBackward0", lambda x, y: fix_dtype(np.minimum(x, y), x, 
 
 
 def _where_forward(condition, x, y):
-    return fix_dtype(np.where(condition, x, y), x, y)
+    try:
+        return fix_dtype(np.where(condition, x, y), x, y)
+    except ValueError:
+        raise broadcast_error(condition, x, y) from None
 
 
 WHERE = defop("WhereBackward0", _where_forward,

@@ -59,6 +59,8 @@ def _check(x, y):
         if len(xs) == 1 and len(ys) == 1:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{xs[0]}] and src [{ys[0]}] to have "
                                f"the same number of elements, but got {xs[0]} and {ys[0]} elements respectively")
+        if len(xs) == 2 and len(ys) == 1:
+            raise RuntimeError(f"size mismatch, got input ({xs[0]}), mat ({xs[0]}x{k_x}), vec ({ys[0]})")
         a = f"{int(np.prod(xs[:-1]))}x{k_x}" if len(xs) > 1 else f"1x{k_x}"
         b = f"{k_y}x{ys[-1] if len(ys) > 1 else 1}"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
@@ -101,6 +103,9 @@ def mm(input, mat2):
 def mv(input, vec):
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
     return matmul(input, vec)
 
 

@@ -329,6 +329,9 @@ def amin(input, dim=(), keepdim=False):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     ord = 2 if p in ("fro", None) else p
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_name(input)}")
     if ord == "nuc":
         raise NotImplementedError("the nuclear norm is not supported")
     dims = normalize_dims(dim, input.ndim) if dim is not None else None

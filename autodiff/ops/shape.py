@@ -63,7 +63,31 @@ TO_COPY = defop("ToCopyBackward0", lambda x, dtype: x.astype(dtype),
 
 
 def _cat_forward(*xs, dim):
-    return np.concatenate(xs, axis=dim)
+    first = np.shape(xs[0])
+    for i, x in enumerate(xs[1:], 1):
+        shape = np.shape(x)
+        if len(shape) != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
+        for d, (n, m) in enumerate(zip(first, shape)):
+            if d != dim and n != m:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size {n} but "
+                                   f"got size {m} for tensor number {i} in the list.")
+    return _promoted(np.concatenate(xs, axis=dim), xs)
+
+
+def _stack_forward(*xs, dim):
+    first = np.shape(xs[0])
+    for i, x in enumerate(xs[1:], 1):
+        if np.shape(x) != first:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
+                               f"{list(np.shape(x))} at entry {i}")
+    return _promoted(np.stack(xs, axis=dim), xs)
+
+
+def _promoted(out, xs):
+    """torch's result dtype for mixed inputs (integers with float32 give float32, not numpy's float64)."""
+    expected = dtypes.result_type([np.asarray(x) for x in xs], [])
+    return out if out.dtype == expected else out.astype(expected)
 
 
 def _cat_rule(i, g, ans, *xs, dim):
@@ -78,7 +102,7 @@ def _stack_rule(i, g, ans, *xs, dim):
 
 CAT = defop("CatBackward0", _cat_forward, _cat_rule, lambda i, t, ans, *xs, dim: _cat_tangent(i, t, xs, dim),
             variadic=True, saves=())
-STACK = defop("StackBackward0", lambda *xs, dim: np.stack(xs, axis=dim), _stack_rule,
+STACK = defop("StackBackward0", _stack_forward, _stack_rule,
               lambda i, t, ans, *xs, dim: _stack_tangent(i, t, xs, dim), variadic=True, saves=())
 
 
@@ -115,7 +139,14 @@ def _index_tangent(t, ans, x, index):
     return getitem(t, index)
 
 
-_INDEX_OPS = {name: defop(name, lambda x, index: x[index], (_index_rule, None), (_index_tangent, None),
+def _index_forward(x, index):
+    try:
+        return x[index]
+    except IndexError as error:      # torch says "dimension" where numpy says "axis"
+        raise IndexError(str(error).replace(" axis ", " dimension ")) from None
+
+
+_INDEX_OPS = {name: defop(name, _index_forward, (_index_rule, None), (_index_tangent, None),
                           saves=((), ()))
               for name in ("SelectBackward0", "SliceBackward0", "IndexBackward0", "AliasBackward0")}
 
@@ -233,6 +264,15 @@ def expand(input, *sizes):
     shape = input.shape
     lead = len(sizes) - len(shape)
     full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    if lead < 0:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shape)})")
+    for i, n in enumerate(shape):
+        if n != 1 and n != full[lead + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({full[lead + i]}) must match the existing size "
+                               f"({n}) at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(shape)}")
     if full == tuple(shape):
         return input if not isinstance(input, Tensor) else apply(EXPAND, input, full)
     return apply(EXPAND, input, full)
