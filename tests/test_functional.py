@@ -267,3 +267,51 @@ def test_readme_example_prints_what_it_says():
             assert repr(eval(code.strip(), namespace)) == comment.strip(), code
             checked += 1
     assert checked == 7
+
+
+# -- random expressions against live torch ---------------------------------------------------------------------------
+
+_UNARY = ["sin", "tanh", "exp", "sigmoid", "square"]
+_BINARY = ["add", "mul", "sub", "div_softened"]
+
+
+def _random_expression(rng):
+    """A small random composition of two broadcastable inputs, as a function of the module it runs on."""
+    steps = [(rng.choice(_UNARY), rng.choice(_BINARY), int(rng.integers(2))) for _ in range(3)]
+
+    def build(m):
+        def func(x, y):
+            value = x
+            for unary, binary, swap in steps:
+                value = getattr(m, unary)(value)
+                a, b = (y, value) if swap else (value, y)
+                if binary == "div_softened":
+                    value = a / (1 + b * b)
+                else:
+                    value = getattr(m, binary)(a, b)
+            return value
+        return func
+    return build
+
+
+_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2,)), ((2, 2), ())]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_expressions_match_live_torch(seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    build = _random_expression(rng)
+    shape_x, shape_y = _SHAPES[seed % len(_SHAPES)]
+    data = [rng.uniform(-1.5, 1.5, shape_x), rng.uniform(-1.5, 1.5, shape_y)]
+
+    def both(call):
+        ours = call(ad, tuple(ad.tensor(d, dtype=ad.float64) for d in data))
+        theirs = call(torch, tuple(torch.tensor(d, dtype=torch.float64) for d in data))
+        assert_matches(ours, fc.encode(theirs))
+
+    both(lambda m, xy: m.autograd.functional.jacobian(build(m), xy))
+    both(lambda m, xy: m.autograd.functional.jacobian(build(m), xy, vectorize=True, strategy="forward-mode"))
+    both(lambda m, xy: m.autograd.functional.hessian(lambda x, y: build(m)(x, y).sum(), xy))
+    both(lambda m, xy: m.autograd.functional.hvp(lambda x, y: build(m)(x, y).sum(), xy, xy)[1])
+    both(lambda m, xy: m.autograd.functional.jvp(build(m), xy, xy)[1])
