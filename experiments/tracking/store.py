@@ -75,7 +75,16 @@ def retrying(call, *args, attempts: int = 12, first_delay: float = 0.05, **kwarg
             delay = min(2 * delay, 2.0)
 
 
-def get_or_create_experiment(client, name: str) -> str:
+def default_artifact_location(uri: str, name: str) -> str | None:
+    """For an SQLite store, artifacts go beside the database file (``mlruns/<experiment>``) wherever the command runs;
+    other stores keep their own default (a server's artifact root)."""
+    if not uri.startswith("sqlite:///") or uri.endswith(":memory:"):
+        return None
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "experiment"
+    return (Path(uri[len("sqlite:///"):]).parent / "mlruns" / safe).as_uri()
+
+
+def get_or_create_experiment(client, name: str, artifact_location: str | None = None) -> str:
     """The id of experiment ``name``, created if missing; safe when several processes race to create it."""
     for _ in range(5):
         experiment = retrying(client.get_experiment_by_name, name)
@@ -88,7 +97,7 @@ def get_or_create_experiment(client, name: str) -> str:
                 )
             return experiment.experiment_id
         try:
-            return retrying(client.create_experiment, name)
+            return retrying(client.create_experiment, name, artifact_location=artifact_location)
         except Exception as error:  # another process created it first: read it back
             if "already exists" not in str(error).lower() and "unique constraint" not in str(error).lower():
                 raise

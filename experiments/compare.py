@@ -1,0 +1,212 @@
+"""Compare runs already in the store: loss curves (mean and spread over seeds), paths on one contour for 2-D
+objectives, and tables of final losses.
+
+    python -m experiments.compare <parent run id | experiment name or id> [--tracking-uri URI] [--out DIR]
+
+A parent run (a sweep) compares its child runs; an experiment compares its top-level runs that are not parents.
+The sweep callback attaches the same files to the parent run when a sweep ends: ``comparison.png``,
+``comparison_contour.png`` (2-D objectives), ``final_losses.csv`` (one row per run) and ``summary.csv`` (per
+configuration: runs, mean, std, min, max of the final loss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import plots
+from .tracking.lifecycle import PARENT_TAG
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    name: str
+    configuration: str
+    seed: str
+    status: str
+    final_loss: float
+    losses: list[tuple[int, float]] = field(default_factory=list)
+
+
+def child_runs(client, parent_run_id: str) -> list:
+    parent = client.get_run(parent_run_id)
+    return _search(client, parent.info.experiment_id, f"tags.`{PARENT_TAG}` = '{parent_run_id}'")
+
+
+def _search(client, experiment_id: str, filter_string: str = "") -> list:
+    runs, token = [], None
+    while True:
+        page = client.search_runs([experiment_id], filter_string=filter_string, max_results=1000, page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return sorted(runs, key=lambda r: r.info.start_time or 0)
+
+
+def resolve_runs(client, target: str) -> tuple[list, object | None]:
+    """(runs to compare, the parent run or None) for a parent run id, an experiment name or an experiment id."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        parent = client.get_run(target)
+        return child_runs(client, target), parent
+    except MlflowException:
+        pass
+    experiment = client.get_experiment_by_name(target)
+    if experiment is None:
+        try:
+            experiment = client.get_experiment(target)
+        except MlflowException:
+            experiment = None
+    if experiment is None:
+        raise SystemExit(f"{target!r} is neither a run id nor an experiment (name or id) in this store.")
+    runs = [r for r in _search(client, experiment.experiment_id) if r.data.tags.get("configuration") is not None
+            or "loss" in r.data.metrics]
+    return runs, None
+
+
+def summarise(client, runs) -> list[RunSummary]:
+    out = []
+    for r in runs:
+        history = sorted((int(m.step), float(m.value)) for m in client.get_metric_history(r.info.run_id, "loss"))
+        final = history[-1][1] if history else math.nan
+        out.append(RunSummary(r.info.run_id, r.info.run_name or r.info.run_id, r.data.tags.get(
+            "configuration", r.info.run_name or r.info.run_id), r.data.tags.get("seed", ""), r.info.status, final,
+            history))
+    return out
+
+
+def group_curves(summaries: list[RunSummary]):
+    """Per configuration: (label, mean curve) and, with several seeds, the min-max band."""
+    groups: dict[str, list[RunSummary]] = {}
+    for s in summaries:
+        if s.losses:
+            groups.setdefault(s.configuration, []).append(s)
+    series, bands = [], {}
+    for label, members in groups.items():
+        if len(members) == 1:
+            series.append((label, members[0].losses))
+            continue
+        common = sorted(set.intersection(*(set(dict(m.losses)) for m in members)))
+        values = np.array([[dict(m.losses)[t] for t in common] for m in members])
+        name = f"{label} (mean of {len(members)})"
+        series.append((name, list(zip(common, values.mean(axis=0)))))
+        bands[name] = (common, values.min(axis=0), values.max(axis=0))
+    return series, bands
+
+
+def write_tables(summaries: list[RunSummary], out_dir: Path) -> list[Path]:
+    runs_path, summary_path = out_dir / "final_losses.csv", out_dir / "summary.csv"
+    with runs_path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["run_id", "run_name", "configuration", "seed", "status", "final_loss"])
+        for s in sorted(summaries, key=lambda s: (math.isnan(s.final_loss), s.final_loss)):
+            writer.writerow([s.run_id, s.name, s.configuration, s.seed, s.status, repr(s.final_loss)])
+    groups: dict[str, list[float]] = {}
+    for s in summaries:
+        groups.setdefault(s.configuration, []).append(s.final_loss)
+    with summary_path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["configuration", "runs", "mean_final_loss", "std_final_loss", "min_final_loss",
+                         "max_final_loss"])
+        rows = []
+        for label, losses in groups.items():
+            a = np.array(losses, dtype=np.float64)
+            rows.append([label, len(a), float(a.mean()), float(a.std()), float(a.min()), float(a.max())])
+        for row in sorted(rows, key=lambda r: (math.isnan(r[2]), r[2])):
+            writer.writerow([row[0], row[1], *map(repr, row[2:])])
+    return [runs_path, summary_path]
+
+
+def contour_paths(client, summaries: list[RunSummary]):
+    """(grid, [(label, path)], objective) when the runs minimise one 2-D objective, else None."""
+    import mlflow.artifacts
+    from omegaconf import OmegaConf
+
+    from . import objectives
+    from .trajectory import ARTIFACT
+
+    if not summaries:
+        return None
+    uri = client.tracking_uri if hasattr(client, "tracking_uri") else None
+    try:
+        config_file = mlflow.artifacts.download_artifacts(run_id=summaries[0].run_id, artifact_path="config.yaml",
+                                                          tracking_uri=uri)
+        cfg = OmegaConf.load(config_file)
+        objective = objectives.build(cfg.objective)
+    except Exception:  # noqa: BLE001 - no config artifact or an objective not installed here: no contour
+        return None
+    template = objective.initial_params()
+    if plots.coordinates(template) is None:
+        return None
+    paths = []
+    for s in summaries:
+        try:
+            local = mlflow.artifacts.download_artifacts(run_id=s.run_id, artifact_path=ARTIFACT, tracking_uri=uri)
+        except Exception:  # noqa: BLE001 - a run without trajectory (logging.trajectory=false)
+            continue
+        with np.load(local) as z:
+            path = np.concatenate([z[f"param/{name}"].reshape(len(z["step"]), -1) for name in template], axis=1)
+        paths.append((s.name, path))
+    if not paths:
+        return None
+    grid = plots.contour_grid(objective, template, [p for _, p in paths])
+    return (grid, paths, objective) if grid is not None else None
+
+
+def write_comparison(client, runs, out_dir: Path) -> list[Path]:
+    """Every comparison file for ``runs`` into ``out_dir``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summaries = summarise(client, runs)
+    files = write_tables(summaries, out_dir)
+    series, bands = group_curves(summaries)
+    if series:
+        files.append(plots.save(plots.loss_figure(series, bands), out_dir / "comparison.png"))
+    contour = contour_paths(client, summaries)
+    if contour is not None:
+        grid, paths, objective = contour
+        files.append(plots.save(plots.contour_figure(grid, paths, objective), out_dir / "comparison_contour.png"))
+    return files
+
+
+def attach_comparison(client, parent_run_id: str) -> list[str]:
+    """Draw the comparison of a parent's children and log it as the parent's artifacts."""
+    with tempfile.TemporaryDirectory(prefix="comparison-") as scratch:
+        files = write_comparison(client, child_runs(client, parent_run_id), Path(scratch))
+        for f in files:
+            client.log_artifact(parent_run_id, str(f))
+        return [f.name for f in files]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .tracking import open_client, resolve_uri
+
+    parser = argparse.ArgumentParser(prog="python -m experiments.compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("target", help="a parent run id, or an experiment name or id")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="default: $MLFLOW_TRACKING_URI, else sqlite:///<current directory>/mlflow.db")
+    parser.add_argument("--out", default=None, help="output directory (default: ./comparison-<target>)")
+    args = parser.parse_args(argv)
+    uri = resolve_uri(args.tracking_uri, Path.cwd())
+    client = open_client(uri)
+    runs, parent = resolve_runs(client, args.target)
+    if not runs:
+        print(f"no runs to compare under {args.target!r} in {uri}", file=sys.stderr)
+        return 1
+    out_dir = Path(args.out or f"comparison-{args.target}")
+    files = write_comparison(client, runs, out_dir)
+    print(f"compared {len(runs)} runs{' of parent ' + parent.info.run_id if parent else ''}: "
+          + ", ".join(str(f) for f in files))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Checks and views of a run's config: validated before anything runs, flattened into MLflow params."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import ConfigError
+
+DTYPES = ("float32", "float64")
+
+
+def plain(cfg) -> Any:
+    """``cfg`` resolved into plain dicts and lists (a ConfigError naming the key when an interpolation fails)."""
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not isinstance(cfg, (DictConfig, ListConfig)):
+        return dict(cfg) if isinstance(cfg, Mapping) else cfg
+    try:
+        out = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except OmegaConfBaseException as error:
+        raise ConfigError(f"The config does not resolve: {error}".strip()) from None
+    if isinstance(out, dict):
+        out.pop("hydra", None)
+    return out
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
+    """``{"optimizer": {"betas": [0.9, 0.999]}}`` -> ``{"optimizer.betas": "[0.9, 0.999]"}`` (MLflow params)."""
+    out: dict[str, str] = {}
+    if isinstance(tree, Mapping):
+        if not tree and prefix:
+            out[prefix] = "{}"
+        for key, value in tree.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    else:
+        out[prefix] = "null" if tree is None else str(tree)
+    return out
+
+
+def _integer(cfg, key: str, minimum: int, meaning: str) -> None:
+    value = cfg.get(key) if isinstance(cfg, Mapping) or hasattr(cfg, "get") else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key}={value!r} is not allowed: {meaning} must be an integer >= {minimum}.")
+
+
+def validate(cfg) -> None:
+    """The runner's own keys (the optimizer and objective groups are checked by building them)."""
+    _integer(cfg, "steps", 0, "the number of optimizer steps")
+    _integer(cfg, "seed", 0, "the seed")
+    _integer(cfg, "repeats", 1, "the number of seeds per configuration")
+    if cfg.get("dtype") not in DTYPES:
+        raise ConfigError(f"dtype={cfg.get('dtype')!r} is not allowed. Allowed: {', '.join(DTYPES)}.")
+    logging = cfg.logging
+    for key, minimum in (("every", 1), ("max_elements", 0)):
+        value = logging.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(f"logging.{key}={value!r} is not allowed: it must be an integer >= {minimum}.")
+    if str(logging.get("progress")).lower() not in ("auto", "true", "false"):
+        raise ConfigError(f"logging.progress={logging.get('progress')!r} is not allowed. Allowed: auto, true, false.")
+    batch = cfg.tracking.get("batch_size")
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1000:
+        raise ConfigError(f"tracking.batch_size={batch!r} is not allowed: an integer from 1 to 1000 (MLflow's "
+                          "log_batch limit).")

@@ -1,0 +1,74 @@
+"""Glue between Hydra and :func:`experiments.runner.run`: the command-line overrides, the launch directory, the
+sweep's parent run, and ``repeats`` (one child run per seed, the job returning their mean final loss)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from .runner import RunResult, run
+
+
+def hydra_context() -> tuple[list[str], Path, str | None]:
+    """(task overrides, the directory the command ran in, the sweep directory when in a multirun)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    sweep_dir = str(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
+    return overrides, Path(hydra_cfg.runtime.cwd), sweep_dir
+
+
+def configuration_label(overrides: list[str]) -> str:
+    """What distinguishes a configuration from another, seeds aside (groups repeats in the comparison)."""
+    return " ".join(o for o in overrides if not o.startswith("seed=")) or "defaults"
+
+
+def run_job(cfg) -> float:
+    """The task function's body: run ``cfg`` (``repeats`` times with successive seeds), return the final loss
+    (the mean over seeds; NaN when a run failed, which sweepers treat as a failed trial)."""
+    from omegaconf import open_dict
+
+    from .config import validate
+    from .tracking import open_client
+    from .tracking.parent import ParentRun
+
+    validate(cfg)
+    overrides, launch_dir, sweep_dir = hydra_context()
+    parent = ParentRun.read(sweep_dir) if sweep_dir else None
+    repeats = int(cfg.repeats)
+    group = {"configuration": configuration_label(overrides)}
+    if repeats == 1:
+        return _loss(run(cfg, overrides=overrides, launch_dir=launch_dir, parent=parent, extra_tags=group))
+    if parent is None:  # a single configuration with several seeds: its own parent run, compared at the end
+        from .callbacks import close_parent, open_parent
+
+        parent = open_parent(cfg, launch_dir, " ".join(overrides) or "repeats", sweep_dir=None)
+        own_parent = True
+    else:
+        own_parent = False
+    results: list[RunResult] = []
+    client = open_client(parent.tracking_uri)
+    status = "FAILED"
+    try:
+        for i in range(repeats):
+            seeded = cfg.copy()
+            with open_dict(seeded):
+                seeded.seed = int(cfg.seed) + i
+            name = " ".join([*overrides, f"seed={seeded.seed}"])
+            results.append(run(seeded, overrides=overrides, launch_dir=launch_dir, parent=parent, run_name=name,
+                               extra_tags={**group, "repeat": str(i)}, client=client))
+        status = "FINISHED"
+    except KeyboardInterrupt:
+        status = "KILLED"
+        raise
+    finally:
+        if own_parent:
+            close_parent(parent, status)
+    losses = [_loss(r) for r in results]
+    return float(sum(losses) / len(losses))
+
+
+def _loss(result: RunResult) -> float:
+    return result.final_loss if result.status == "FINISHED" and math.isfinite(result.final_loss) else math.nan

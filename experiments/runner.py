@@ -1,0 +1,326 @@
+"""One run: build the objective and the optimizer from a config, minimise, record every step in MLflow.
+
+``run(cfg)`` is plain Python (no Hydra needed): ``run(OmegaConf.load(...))`` works as well as ``python run.py``.
+
+Step semantics (fixed): at step t = 0..steps-1 the run records the parameters at which the gradient is taken, the
+loss there, that gradient, and the optimizer's state right after the update that used it; after the last update it
+records the final parameters and loss at step = steps. Each step is zero_grad, loss, backward, step (through a
+closure, so LBFGS works too; the closure's first call returns the loss already computed).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import recording
+from .config import flatten, plain, validate
+from .errors import ConfigError
+from .trajectory import ARTIFACT, TrajectoryBuffer
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str  # FINISHED or FAILED (KILLED propagates KeyboardInterrupt)
+    final_loss: float
+    steps_done: int
+    tracking_uri: str
+    experiment_id: str
+    failure: str | None = None
+
+
+@dataclass
+class Problem:
+    """Everything a run needs, built (and so validated) before the MLflow run exists."""
+
+    objective: object
+    params: dict  # name -> autodiff tensor
+    optimizer: object
+    scheduler: object | None
+
+
+def build_problem(cfg) -> Problem:
+    """Objective, parameter tensors, optimizer and scheduler from ``cfg``; a ConfigError for any user mistake."""
+    import autodiff as ad
+    from optimizers import registry
+
+    from . import objectives
+
+    ad.manual_seed(int(cfg.seed))
+    objective = objectives.build(cfg.objective)
+    dtype = {"float32": ad.float32, "float64": ad.float64}[cfg.dtype]
+    params = {name: ad.tensor(np.asarray(value), dtype=dtype, requires_grad=True)
+              for name, value in objective.initial_params().items()}
+    optimizer_cfg = plain(cfg.optimizer)
+    name = optimizer_cfg.pop("name", None)
+    optimizer_cfg.pop("default_lr", None)
+    try:
+        optimizer = registry.create(name, list(params.values()), **optimizer_cfg)
+    except (registry.UnknownNameError, registry.PluginLoadError) as error:
+        raise ConfigError(f"optimizer={name}: {error}") from None
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise ConfigError(f"optimizer={name} with {_describe(optimizer_cfg)}: {type(error).__name__}: {error}") \
+            from None
+    scheduler = build_scheduler(cfg.get("scheduler"), optimizer)
+    return Problem(objective, params, optimizer, scheduler)
+
+
+def build_scheduler(scheduler_cfg, optimizer):
+    if not scheduler_cfg:
+        return None
+    from optimizers import lr_scheduler
+
+    options = plain(scheduler_cfg)
+    name = options.pop("name", None)
+    cls = getattr(lr_scheduler, str(name), None)
+    if not (isinstance(cls, type) and issubclass(cls, lr_scheduler.LRScheduler)):
+        choices = sorted(n for n, c in vars(lr_scheduler).items()
+                         if isinstance(c, type) and issubclass(c, lr_scheduler.LRScheduler) and c is not lr_scheduler.LRScheduler)
+        raise ConfigError(f"scheduler.name={name!r} is not a scheduler of optimizers.lr_scheduler. "
+                          f"Available: {', '.join(choices)}.")
+    try:
+        return cls(optimizer, **options)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"scheduler={name} with {_describe(options)}: {type(error).__name__}: {error}") from None
+
+
+def _describe(options: Mapping) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in options.items()) or "no options"
+
+
+def git_commit(directory: Path) -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> dict[str, str]:
+    tags = {
+        "optimizer": str(cfg.optimizer.name),
+        "objective": str(cfg.objective.name),
+        "overrides": " ".join(overrides),
+        "dtype": str(cfg.dtype),
+        "seed": str(cfg.seed),
+        **dict(extra),
+    }
+    commit = git_commit(Path(__file__).resolve().parent.parent)
+    if commit:
+        tags["git_commit"] = commit
+        tags["mlflow.source.git.commit"] = commit
+    return tags
+
+
+def default_run_name(cfg, overrides: Sequence[str]) -> str:
+    """The overrides that make this run what it is (``optimizer=adam lr=0.1``), or the optimizer's name."""
+    return " ".join(overrides) or str(cfg.optimizer.name)
+
+
+def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = None, parent=None,
+        run_name: str | None = None, extra_tags: Mapping[str, str] = (), client=None) -> RunResult:
+    """Minimise ``cfg.objective`` with ``cfg.optimizer`` for ``cfg.steps`` steps, recorded as one MLflow run.
+
+    ``overrides`` (the command line's ``key=value`` list) names the run and is tagged; ``launch_dir`` anchors the
+    default SQLite store (default: the current directory); ``parent`` (a :class:`tracking.parent.ParentRun`) makes it
+    a child run of a sweep, in the parent's store and experiment.
+    """
+    from . import tracking
+
+    validate(cfg)
+    problem = build_problem(cfg)  # every user error surfaces here, before any run exists
+    resolved = plain(cfg)
+    launch_dir = Path(launch_dir or Path.cwd())
+    if parent is not None:
+        uri, experiment_id = parent.tracking_uri, parent.experiment_id
+        client = client or tracking.open_client(uri)
+    else:
+        uri = tracking.resolve_uri(cfg.tracking.get("uri"), launch_dir)
+        client = client or tracking.open_client(uri)
+        name = str(cfg.tracking.experiment)
+        experiment_id = tracking.get_or_create_experiment(client, name, tracking.store.default_artifact_location(uri, name))
+    name = run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides)
+    with tempfile.TemporaryDirectory(prefix="run-artifacts-") as scratch:
+        tracked = tracking.TrackedRun.start(
+            client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags), params=flatten(resolved),
+            parent_run_id=parent.run_id if parent else None, batch_size=int(cfg.tracking.batch_size))
+        with tracked:
+            config_path = Path(scratch, "config.yaml")
+            from omegaconf import OmegaConf
+
+            config_path.write_text(OmegaConf.to_yaml(OmegaConf.create(resolved)))
+            tracked.log_artifact(config_path)
+            loop = Loop(cfg, problem, tracked)
+            try:
+                loop.run()
+            finally:
+                loop.save_artifacts(Path(scratch))
+        result = RunResult(tracked.run_id, tracked.status, loop.final_loss, loop.steps_done, uri, experiment_id,
+                           loop.failure)
+    print_summary(result, cfg)
+    return result
+
+
+def print_summary(result: RunResult, cfg) -> None:
+    from .tracking import ui_command
+
+    verdict = "finished" if result.status == "FINISHED" else f"FAILED ({result.failure})"
+    print(f"run {result.run_id} {verdict}: final loss {result.final_loss!r} after {result.steps_done} steps "
+          f"({cfg.optimizer.name} on {cfg.objective.name}). View it: {ui_command(result.tracking_uri)}", flush=True)
+
+
+class Loop:
+    """The optimisation loop and its recording (metrics through the tracked run's writer, trajectory rows)."""
+
+    def __init__(self, cfg, problem: Problem, tracked) -> None:
+        self.cfg = cfg
+        self.problem = problem
+        self.tracked = tracked
+        log = cfg.logging
+        self.every = int(log.every)
+        self.metrics_on = bool(log.metrics)
+        self.state_on = bool(log.state)
+        self.recorder = recording.StepRecorder(int(log.max_elements))
+        self.trajectory = TrajectoryBuffer() if log.trajectory else None
+        self.names_by_id = {id(t): n for n, t in problem.params.items()}
+        self.final_loss = math.nan
+        self.steps_done = 0
+        self.failure: str | None = None
+        self.losses: list[tuple[int, float]] = []
+        self.path: list[np.ndarray] = []  # flattened parameters at each recorded step (for the contour plot)
+
+    def _progress(self, total: int):
+        setting = str(self.cfg.logging.progress).lower()
+        show = setting == "true" or (setting == "auto" and sys.stderr.isatty())
+        if not show:
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=str(self.cfg.optimizer.name), mininterval=0.5, file=sys.stderr)
+
+    def run(self) -> None:
+        import autodiff as ad
+
+        params, optimizer, scheduler = self.problem.params, self.problem.optimizer, self.problem.scheduler
+        objective = self.problem.objective
+        steps = int(self.cfg.steps)
+        bar = self._progress(steps)
+        try:
+            for step in range(steps):
+                optimizer.zero_grad()
+                loss_tensor = objective.loss(params, step)
+                loss_tensor.backward()
+                loss = float(loss_tensor.item())
+                grads = {n: (t.grad._data if t.grad is not None else np.zeros_like(t._data))
+                         for n, t in params.items()}
+                norm = recording.grad_norm(grads)
+                finite = math.isfinite(loss) and math.isfinite(norm)
+                recorded = step % self.every == 0 or not finite
+                before = {n: t._data.copy() for n, t in params.items()} if recorded else None
+                if not finite:
+                    where = "loss" if not math.isfinite(loss) else recording.first_non_finite(
+                        {f"grad/{n}": g for n, g in grads.items()})
+                    self._record(step, loss, before, grads, norm, None, None)
+                    self.final_loss, self.steps_done = loss, step
+                    self.failure = f"non-finite {where if where != 'loss' else 'loss ' + repr(loss)} at step {step}"
+                    self.tracked.fail(self.failure)
+                    return
+                lr = optimizer.param_groups[0].get("lr")
+                optimizer.step(_first_call_returns(loss_tensor, optimizer, objective, params, step))
+                if scheduler is not None:
+                    scheduler.step()
+                if recorded:
+                    state = recording.optimizer_state_arrays(optimizer, self.names_by_id) if self.state_on else {}
+                    self._record(step, loss, before, grads, norm, lr, state)
+                self.steps_done = step + 1
+                if bar is not None:
+                    bar.update(1)
+            with ad.no_grad():
+                loss = float(objective.loss(params, steps).item())
+            final = {n: t._data for n, t in params.items()}
+            self._record(steps, loss, final, None, None, None, None)
+            self.final_loss = loss
+            if not math.isfinite(loss):
+                self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
+                self.tracked.fail(self.failure)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _record(self, step, loss, params, grads, norm, lr, state) -> None:
+        self.losses.append((step, loss))
+        self.path.append(np.concatenate([np.ravel(a) for a in params.values()]).astype(np.float64))
+        if self.trajectory is not None:
+            rows = {f"param/{n}": a for n, a in params.items()}
+            if grads is not None:
+                rows.update({f"grad/{n}": g for n, g in grads.items()})
+            if state:
+                rows.update(state)
+            self.trajectory.add(step, loss, rows)
+        if not self.metrics_on:
+            return
+        objective = self.problem.objective
+        keys, values = ["loss"], [loss]
+        if norm is not None:
+            keys.append("grad_norm")
+            values.append(norm)
+        if lr is not None:
+            keys.append("lr")
+            values.append(float(lr))
+        distance = objective.distance_to_optimum(params)
+        if distance is not None:
+            keys.append("distance_to_optimum")
+            values.append(distance)
+        gap = objective.loss_gap(loss)
+        if gap is not None:
+            keys.append("loss_gap")
+            values.append(gap)
+        for name, array in params.items():
+            self.recorder.extend(keys, values, "param", name, array)
+        for name, array in (grads or {}).items():
+            self.recorder.extend(keys, values, "grad", name, array)
+        for key, array in (state or {}).items():
+            kind, _, name = key.rpartition("/")
+            self.recorder.extend(keys, values, kind, name, array)
+        self.tracked.log_metrics(step, keys, values)
+
+    def save_artifacts(self, scratch: Path) -> None:
+        """Trajectory and plots of whatever was recorded (also after a failure or Ctrl-C)."""
+        if self.trajectory is not None and self.trajectory.steps:
+            self.tracked.log_artifact(self.trajectory.save(scratch / ARTIFACT))
+        if self.cfg.logging.plots and self.losses:
+            from . import plots
+
+            title = f"{self.cfg.optimizer.name} on {self.cfg.objective.name}"
+            self.tracked.log_artifact(plots.save(plots.loss_figure([(title, self.losses)]), scratch / "loss.png"))
+            grid = plots.contour_grid(self.problem.objective, self.problem.params, [np.array(self.path)])
+            if grid is not None:
+                figure = plots.contour_figure(grid, [(title, np.array(self.path))], self.problem.objective)
+                self.tracked.log_artifact(plots.save(figure, scratch / "contour.png"))
+
+
+def _first_call_returns(loss_tensor, optimizer, objective, params, step):
+    """A closure for ``optimizer.step``: the first call returns the loss (gradients already there); later calls
+    (LBFGS's line search) re-evaluate at the current parameters."""
+    calls = [0]
+
+    def closure():
+        calls[0] += 1
+        if calls[0] == 1:
+            return loss_tensor
+        optimizer.zero_grad()
+        loss = objective.loss(params, step)
+        loss.backward()
+        return loss
+
+    return closure
