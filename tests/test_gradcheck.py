@@ -97,7 +97,7 @@ def test_outputs_that_do_not_require_grad_need_zero_numerical_gradient():
         gradcheck(lambda a: (a * 2).detach(), (x,))
 
 
-# -- wrong derivatives fail, as in torch --------------------------------------------------------------------------------
+# -- wrong derivatives fail, as in torch -----------------------------------------------------------------------------
 
 def test_wrong_vjp_raises_torchs_message(square_ops):
     x = f64([1.0, 2.0, 3.0])

@@ -185,11 +185,9 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         inputs = _prepare(inputs, create_graph, need_graph=True)
         outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "vjp")
         _check_requires_grad(outputs, "outputs", strict)
-        if v is None and (len(outputs) != 1 or outputs[0].numel() != 1):
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                               "Tensor with a single element.")
-        if v is not None:
-            v = _prepare_v(v, "vjp", outputs, outputs_tuple, create_graph, None)
+        v = _prepare_v(v, "vjp", outputs, outputs_tuple, create_graph,
+                       "The vector v can only be None if the user-provided function returns a single Tensor with "
+                       "a single element.")
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
         products = _grads(outputs, inputs, v, create_graph=create_graph)
         products = _zeros_for_none(products, inputs, strict, create_graph, "back")
