@@ -74,6 +74,11 @@ def test_errors_match_torch(key):
     assert str(info.value) == message
 
 
+def test_signatures_match_torch():
+    """Same parameter names, kinds and defaults as torch 2.13's functional API, gradcheck and gradgradcheck."""
+    assert fc.signatures(ad) == DATA["signatures"]
+
+
 def test_live_torch_agrees_with_golden():
     """The committed golden data is what the installed torch computes (regenerate with make_functional_golden.py)."""
     torch = pytest.importorskip("torch")
@@ -82,6 +87,7 @@ def test_live_torch_agrees_with_golden():
     for key, golden in RESULTS.items():
         assert _close(live[key], golden), key
     assert fc.run_errors(torch, "torch") == ERRORS
+    assert fc.signatures(torch) == DATA["signatures"]
 
 
 def _close(a, b):

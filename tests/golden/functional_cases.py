@@ -256,3 +256,18 @@ def run_errors(m, module_name):
         else:
             errors[key] = None
     return errors
+
+
+PUBLIC = {"functional": ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"], "autograd": ["gradcheck", "gradgradcheck"]}
+
+
+def signatures(m):
+    """[name, kind, default] of every parameter of the public functions (what torch's users may pass)."""
+    import inspect
+    out = {}
+    for where, names in PUBLIC.items():
+        module = m.autograd.functional if where == "functional" else m.autograd
+        for name in names:
+            params = inspect.signature(getattr(module, name)).parameters.values()
+            out[name] = [[p.name, p.kind.name, repr(p.default)] for p in params]
+    return out

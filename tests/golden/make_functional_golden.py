@@ -21,7 +21,8 @@ import functional_cases as fc  # noqa: E402
 def golden() -> dict:
     import torch
     return {"torch_version": torch.__version__, "results": fc.run_all(torch),
-            "errors": fc.run_errors(torch, "torch"), "gradcheck": gradcheck_messages()}
+            "errors": fc.run_errors(torch, "torch"), "gradcheck": gradcheck_messages(),
+            "signatures": fc.signatures(torch)}
 
 
 def gradcheck_messages() -> dict:
