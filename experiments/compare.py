@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from . import plots
+
+# MLflow draws a progress bar per downloaded artifact; a comparison downloads one per run.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 from .tracking.lifecycle import PARENT_TAG
 
 

@@ -39,6 +39,7 @@ def loss_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], bands
     figure, axes = plt.subplots(figsize=(7, 4.5))
     all_values = []
     for label, points in series:
+        points = [(s, v) for s, v in points if np.isfinite(v) and abs(v) < 1e300]  # MLflow stores inf as 1.8e308
         steps = [s for s, _ in points]
         values = [v for _, v in points]
         all_values += values
