@@ -176,6 +176,9 @@ def _normalize_index(index):
         return data
     if isinstance(index, list):
         return np.asarray([i._data if isinstance(i, Tensor) else i for i in index])
+    if not isinstance(index, (int, np.integer, slice, np.ndarray)) and index is not None and index is not Ellipsis:
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                         f"indices (got {type(index).__name__})")
     return index
 
 

@@ -1,0 +1,462 @@
+"""The Tensor API and backward semantics of issue 2, each test run on autodiff and (when importable) on torch.
+
+Every test takes the library as ``m`` and asserts the same behaviour and messages on both (``{lib}`` in a message
+reads ``torch`` or ``autodiff``), so a test that passes on torch and fails on autodiff is a parity bug. Known
+engine bugs (listed in /work/notes/engine_bugs.md) are marked xfail(strict=True) for autodiff only.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+@pytest.fixture(params=["autodiff", "torch"])
+def m(request):
+    if request.param == "torch":
+        return pytest.importorskip("torch")
+    return ad
+
+
+def known_bug(request, m, reason):
+    """Mark the running test xfail(strict=True) when it runs on autodiff."""
+    if m is ad:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+def message(m, text):
+    return text.format(lib=m.__name__)
+
+
+def vec(m, values=(1.0, 2.0), requires_grad=True):
+    return m.tensor(list(values), requires_grad=requires_grad)
+
+
+# -- requires_grad ------------------------------------------------------------------------------------------------
+
+def test_requires_grad_defaults_and_propagation(m):
+    a, b = vec(m, requires_grad=False), vec(m)
+    assert not a.requires_grad and b.requires_grad
+    assert not (a * 2).requires_grad
+    assert (a * b).requires_grad and (a + b).grad_fn is not None
+    assert (a * 2).grad_fn is None
+    b.requires_grad_(False)
+    assert not (a * b).requires_grad
+    a.requires_grad = True
+    assert (a * b).requires_grad
+
+
+def test_only_floating_tensors_require_grad(m):
+    with pytest.raises(RuntimeError) as raised:
+        m.tensor([1, 2], requires_grad=True)
+    assert str(raised.value) == "Only Tensors of floating point and complex dtype can require gradients"
+    x = m.tensor([1, 2])
+    with pytest.raises(RuntimeError) as raised:
+        x.requires_grad = True
+    assert str(raised.value) == "only Tensors of floating point and complex dtype can require gradients"
+
+
+def test_requires_grad_flag_of_a_non_leaf_is_fixed(m):
+    y = vec(m) * 2
+    with pytest.raises(RuntimeError) as raised:
+        y.requires_grad = False
+    assert str(raised.value).startswith("you can only change requires_grad flags of leaf variables. If you want to "
+                                        "use a computed variable in a subgraph that doesn't require differentiation "
+                                        "use var_no_grad = var.detach().")
+
+
+def test_setting_requires_grad_true_on_a_non_leaf_raises(m, request):
+    known_bug(request, m, "y.requires_grad = True on a non-leaf is silently accepted (engine_bugs.md #8)")
+    y = vec(m) * 2
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables."):
+        y.requires_grad = True
+
+
+def test_is_leaf_and_grad_fn(m):
+    x = vec(m)
+    y = x * 2
+    assert x.is_leaf and x.grad_fn is None
+    assert not y.is_leaf and repr(y.grad_fn).startswith("<MulBackward0 object at 0x")
+    assert vec(m, requires_grad=False).is_leaf
+    assert (vec(m, requires_grad=False) * 2).is_leaf     # results of ops without grad are leaves too
+    assert y.detach().is_leaf
+
+
+# -- backward ---------------------------------------------------------------------------------------------------
+
+def test_gradients_accumulate_across_backward_calls(m):
+    x = vec(m)
+    (x * x).sum().backward()
+    (3 * x).sum().backward()
+    assert x.grad.tolist() == [2 * 1 + 3, 2 * 2 + 3]
+    x.grad.zero_()
+    x.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    x.grad = None
+    (x * 4).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0]
+
+
+def test_second_backward_through_a_freed_graph_raises(m):
+    x = vec(m)
+    y = x.sin().sum()
+    y.backward()
+    with pytest.raises(RuntimeError) as raised:
+        y.backward()
+    assert str(raised.value) == (
+        "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+        "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+        "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+        "if you need to access saved tensors after calling backward.")
+
+
+def test_retain_graph_allows_a_second_backward(m):
+    x = vec(m)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_backward_of_a_tensor_without_grad(m):
+    with pytest.raises(RuntimeError) as raised:
+        vec(m, requires_grad=False).sum().backward()
+    assert str(raised.value) == "element 0 of tensors does not require grad and does not have a grad_fn"
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+        (vec(m) > 0).sum().backward()
+
+
+def test_backward_of_a_non_scalar_needs_a_gradient(m):
+    x = vec(m)
+    y = x * x
+    with pytest.raises(RuntimeError) as raised:
+        y.backward()
+    assert str(raised.value) == "grad can be implicitly created only for scalar outputs"
+    y.backward(gradient=m.tensor([1.0, 10.0]))
+    assert x.grad.tolist() == [2.0, 40.0]
+
+
+def test_gradient_of_the_wrong_shape_names_both_shapes(m):
+    x = vec(m)
+    with pytest.raises(RuntimeError) as raised:
+        (x * 2).backward(m.tensor([1.0, 2.0, 3.0]))
+    assert str(raised.value) == message(m, "Mismatch in shape: grad_output[0] has a shape of {lib}.Size([3]) and "
+                                           "output[0] has a shape of {lib}.Size([2]).")
+
+
+def test_backward_inputs_accumulate_only_into_those(m):
+    x, y = vec(m), vec(m, (3.0, 4.0))
+    (x * y).sum().backward(inputs=[x])
+    assert x.grad.tolist() == [3.0, 4.0] and y.grad is None
+    with pytest.raises(RuntimeError, match="`inputs` argument to `backward\\(\\)` cannot be empty."):
+        (x * y).sum().backward(inputs=[])
+
+
+def test_non_leaf_grad_is_none_with_a_warning(m):
+    x = vec(m)
+    y = x * 2
+    y.sum().backward()
+    with pytest.warns(UserWarning, match="The .grad attribute of a Tensor that is not a leaf Tensor is being "
+                                         "accessed. Its .grad attribute won't be populated during "
+                                         "autograd.backward()."):
+        assert y.grad is None
+
+
+def test_retain_grad_fills_a_non_leaf_grad(m):
+    x = vec(m)
+    y = x * 2
+    y.retain_grad()
+    (y * y).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert y.grad.tolist() == [4.0, 8.0]
+    assert y.retains_grad and not x.retains_grad
+    with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has requires_grad=False"):
+        vec(m, requires_grad=False).retain_grad()
+
+
+def test_grad_can_be_assigned_a_tensor_of_the_same_shape(m):
+    x = vec(m)
+    x.grad = m.tensor([5.0, 6.0])
+    x.sum().backward()
+    assert x.grad.tolist() == [6.0, 7.0]
+
+
+def test_grad_assignment_of_the_wrong_size_raises_torchs_message(m, request):
+    known_bug(request, m, "grad assignment message differs from torch's (engine_bugs.md #10)")
+    x = vec(m)
+    with pytest.raises(RuntimeError) as raised:
+        x.grad = m.tensor([1.0, 2.0, 3.0])
+    assert str(raised.value) == ("attempting to assign a gradient of size '[3]' to a tensor of size '[2]'. Please "
+                                 "ensure that the gradient and the tensor are the same size")
+
+
+def test_autograd_grad_returns_without_accumulating(m):
+    x = vec(m)
+    (g,) = m.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    assert g.tolist() == [3.0, 12.0] and x.grad is None
+    (h,) = m.autograd.grad(g.sum(), x)
+    assert h.tolist() == [6.0, 12.0]
+    with pytest.raises(RuntimeError, match="One of the differentiated Tensors does not require grad"):
+        m.autograd.grad((x * 2).sum(), [vec(m, requires_grad=False)])
+
+
+def test_autograd_grad_of_an_unused_input(m, request):
+    x, z = vec(m), vec(m)
+    assert m.autograd.grad((x * 2).sum(), [x, z], allow_unused=True)[1] is None
+    known_bug(request, m, "unused-input message names no index (engine_bugs.md #13)")
+    with pytest.raises(RuntimeError) as raised:
+        m.autograd.grad((x * 2).sum(), [x, z])
+    assert str(raised.value) == ("The differentiated Tensor at index 1 appears to not have been used in the graph. "
+                                 "Set allow_unused=True if this is the desired behavior.")
+
+
+def test_a_graph_20000_ops_deep_backpropagates(m):
+    x = m.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+        y = y - 0.0001 * x
+    y.backward()
+    # dy/dx by the recurrence d' = 1.0001 d - 0.0001, starting from d = 1
+    expected = 1.0
+    for _ in range(10_000):
+        expected = np.float32(expected * 1.0001 - 0.0001)
+    assert x.grad.item() == pytest.approx(float(expected), rel=1e-3)
+
+
+# -- grad mode -----------------------------------------------------------------------------------------------------
+
+def test_no_grad_as_context_manager_and_decorator(m):
+    x = vec(m)
+    with m.no_grad():
+        assert not m.is_grad_enabled()
+        y = x * 2
+    assert m.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+
+    @m.no_grad()
+    def doubled(t):
+        return t * 2
+
+    assert not doubled(x).requires_grad
+    assert m.is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad(m):
+    x = vec(m)
+    with m.no_grad():
+        with m.enable_grad():
+            assert (x * 2).requires_grad
+
+        @m.enable_grad()
+        def doubled(t):
+            return t * 2
+
+        assert doubled(x).requires_grad
+        assert not (x * 2).requires_grad
+
+
+def test_set_grad_enabled_as_function_context_and_decorator(m):
+    x = vec(m)
+    try:
+        m.set_grad_enabled(False)
+        assert not m.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        m.set_grad_enabled(True)
+    with m.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert m.is_grad_enabled()
+
+    @m.set_grad_enabled(False)
+    def doubled(t):
+        return t * 2
+
+    assert m.is_grad_enabled()
+    assert not doubled(x).requires_grad
+
+
+def test_grad_mode_is_restored_after_an_exception(m):
+    with pytest.raises(ValueError):
+        with m.no_grad():
+            raise ValueError
+    assert m.is_grad_enabled()
+
+
+# -- in-place operations -----------------------------------------------------------------------------------------
+
+def test_in_place_on_a_leaf_that_requires_grad_raises(m):
+    x = vec(m)
+    for op in (lambda t: t.add_(1), lambda t: t.mul_(2), lambda t: t.zero_(), lambda t: t.clamp_(0, 1)):
+        with pytest.raises(RuntimeError) as raised:
+            op(x)
+        assert str(raised.value) == "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def test_in_place_on_a_leaf_under_no_grad(m):
+    x = vec(m)
+    with m.no_grad():
+        x.sub_(0.5 * m.tensor([1.0, 1.0]))
+        x.mul_(2)
+    assert x.tolist() == [1.0, 3.0] and x.is_leaf and x.requires_grad
+
+
+def test_in_place_ops_bump_the_version_counter(m, request):
+    known_bug(request, m, "Tensor._version is a list, torch's an int (engine_bugs.md #9)")
+    x = vec(m, requires_grad=False)
+    assert x._version == 0
+    x.add_(1)
+    x.mul_(2)
+    assert x._version == 2
+
+
+def test_modifying_a_saved_tensor_fails_the_backward(m):
+    x = vec(m)
+    a = x * 2
+    b = a.sin()
+    a.add_(1)
+    with pytest.raises(RuntimeError) as raised:
+        b.sum().backward()
+    assert str(raised.value).startswith(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        + message(m, "[{lib}.FloatTensor [2]], which is "))
+
+
+def test_modifying_a_tensor_no_rule_reads_is_fine(m, request):
+    known_bug(request, m, "a later in-place op on an input re-routes earlier nodes' edges (engine_bugs.md #14)")
+    x = vec(m)
+    a = x * 2
+    b = a + 1          # add's VJP reads neither input
+    a.mul_(3)
+    b.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_in_place_on_a_non_leaf_is_recorded(m):
+    x = vec(m)
+    y = x * 1
+    y.mul_(x)
+    y.add_(x, alpha=2)
+    assert repr(y.grad_fn).startswith("<AddBackward0")
+    y.sum().backward()
+    assert x.grad.tolist() == [2 * 1 + 2, 2 * 2 + 2]
+
+
+def test_augmented_assignment_is_in_place(m):
+    x = vec(m, requires_grad=False)
+    same = x
+    x += 1
+    x *= 2
+    assert same is x and x.tolist() == [4.0, 6.0]
+
+
+def test_detach_shares_storage_and_its_changes_are_seen(m):
+    x = vec(m)
+    d = x.detach()
+    assert not d.requires_grad and d.is_leaf
+    d.add_(1)
+    assert x.tolist() == [2.0, 3.0]
+
+
+def test_detach_in_place_cuts_a_non_leaf_from_its_graph(m):
+    y = vec(m) * 2
+    y.detach_()
+    assert y.is_leaf and not y.requires_grad and y.grad_fn is None
+
+
+def test_clone_is_recorded_and_copies(m):
+    x = vec(m)
+    c = x.clone()
+    assert repr(c.grad_fn).startswith("<CloneBackward0")
+    with m.no_grad():
+        c.add_(10)
+    assert x.tolist() == [1.0, 2.0]
+    (c * c).sum().backward()
+    assert x.grad.tolist() == [22.0, 24.0]
+
+
+# -- indexing ------------------------------------------------------------------------------------------------------
+
+def test_repeated_integer_indices_accumulate(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+    x.grad = None
+    x[m.tensor([2, 2])].sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 2.0]
+
+
+def test_indexing_forms_and_their_gradients(m):
+    x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert x[1].tolist() == [4.0, 5.0, 6.0]
+    assert x[:, 1:].tolist() == [[2.0, 3.0], [5.0, 6.0]]
+    assert x[None].shape == (1, 2, 3)
+    assert x[..., -1].tolist() == [3.0, 6.0]
+    assert x[x > 2.5].tolist() == [3.0, 4.0, 5.0, 6.0]
+    (x[0, ::2] * 10).sum().backward()
+    assert x.grad.tolist() == [[10.0, 0.0, 10.0], [0.0, 0.0, 0.0]]
+    with pytest.raises(IndexError) as raised:
+        x[0.5]
+    assert str(raised.value) == ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                                 "are valid indices (got float)")
+
+
+# -- Python protocol and conversions ----------------------------------------------------------------------------------
+
+def test_bool_len_and_iteration(m):
+    x = m.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    assert len(x) == 3
+    assert [row.tolist() for row in x] == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    assert bool(m.tensor([0.5])) and not bool(m.tensor(0.0))
+    assert bool(x.sum() > 0)
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
+        bool(x)
+    with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+        len(m.tensor(1.0))
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        iter(m.tensor(1.0))
+
+
+def test_item_tolist_and_numpy(m):
+    x = vec(m, (1.5, 2.5))
+    assert x.sum().item() == 4.0 and type(x.sum().item()) is float
+    assert type(m.tensor([3]).item()) is int and type(m.tensor(True).item()) is bool
+    assert x.tolist() == [1.5, 2.5] and m.tensor(2.0).tolist() == 2.0
+    with pytest.raises(RuntimeError) as raised:
+        x.numpy()
+    assert str(raised.value) == ("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                                 "instead.")
+    array = x.detach().numpy()
+    assert isinstance(array, np.ndarray) and array.dtype == np.float32
+    array[0] = 7.0                       # shares memory, as torch's numpy() does
+    assert x.tolist()[0] == 7.0
+    with pytest.raises(RuntimeError, match="a Tensor with 2 elements cannot be converted to Scalar"):
+        x.item()
+
+
+def test_shape_dtype_and_ndim(m):
+    x = m.zeros(2, 3)
+    assert x.shape == (2, 3) and x.size() == (2, 3) and x.size(1) == 3
+    assert x.ndim == 2 and x.dim() == 2 and x.numel() == 6
+    assert repr(x.shape) == message(m, "{lib}.Size([2, 3])")
+    assert x.dtype == m.float32 and m.tensor([1]).dtype == m.int64 and m.tensor([True]).dtype == m.bool
+    assert m.tensor([1.0], dtype=m.float64).dtype == m.float64
+    assert x.T.shape == (3, 2)
+
+
+# -- random numbers ------------------------------------------------------------------------------------------------
+
+def test_manual_seed_makes_random_tensors_reproducible(m):
+    m.manual_seed(1234)
+    first = (m.rand(3).tolist(), m.randn(2, 2).tolist(), m.randint(0, 10, (4,)).tolist())
+    m.manual_seed(1234)
+    again = (m.rand(3).tolist(), m.randn(2, 2).tolist(), m.randint(0, 10, (4,)).tolist())
+    assert first == again
+    assert m.initial_seed() == 1234
+    m.manual_seed(4321)
+    assert m.rand(3).tolist() != first[0]
+    assert m.randn(5).dtype == m.float32 and m.rand(2, dtype=m.float64).dtype == m.float64
+    assert all(0.0 <= v < 1.0 for v in m.rand(100).tolist())
