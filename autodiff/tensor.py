@@ -138,6 +138,8 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.grad_fn is None and self._data.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
