@@ -80,6 +80,8 @@ CASES = [
     C("SignBackward0", lambda m, x: m.sign(x), M),
     C("ClampBackward1", lambda m, x: m.clamp(x, -0.5, 0.5), M),
     C("ClampBackward1", lambda m, x: m.clamp(x, min=0.1), M, label="min"),
+    C("ClampBackward0", lambda m, x, lo, hi: m.clamp(x, lo, hi), M, V, (3, 1)),
+    C("ClampBackward0", lambda m, x, lo: m.clamp(x, min=lo), M, V, label="min"),
     C("ClampBackward1", lambda m, x: x.clone().clamp_(max=0.3), M, label="inplace", covers=("CloneBackward0",)),
     C("MaximumBackward0", lambda m, x, y: m.maximum(x, y), M, V),
     C("MinimumBackward0", lambda m, x, y: m.minimum(x, y), (3, 1), V),

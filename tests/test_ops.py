@@ -353,6 +353,8 @@ ERRORS = [
      "upper bound and lower bound inconsistent with step sign"),
     ("eye", lambda m: m.eye(-1), RuntimeError, "n must be greater or equal to 0, got -1"),
     ("linspace", lambda m: m.linspace(0, 1, -1), RuntimeError, "number of steps must be non-negative"),
+    ("fro norm over 3 dims", lambda m: m.norm(_ones(m, 1, 1, 1), dim=(0, 1, 2)), RuntimeError,
+     "linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2"),
     ("zeros of float", lambda m: m.zeros(2.5), TypeError,
      "zeros(): argument 'size' (position 1) must be tuple of ints, not float"),
 ]

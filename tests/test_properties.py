@@ -129,7 +129,7 @@ REDUCTIONS = {
              lambda x, dims, keep: np.amax(x, axis=dims, keepdims=keep)),
     "logsumexp": (lambda dims, keep: lambda m, x: m.logsumexp(x, dims, keepdim=keep),
                   lambda x, dims, keep: np.log(np.sum(np.exp(x), axis=dims, keepdims=keep))),
-    "norm": (lambda dims, keep: lambda m, x: m.norm(x, dim=dims, keepdim=keep),
+    "norm": (lambda dims, keep: lambda m, x: m.norm(x, p=2, dim=dims, keepdim=keep),
              lambda x, dims, keep: np.sqrt(np.sum(x * x, axis=dims, keepdims=keep))),
     "var": (lambda dims, keep: lambda m, x: m.var(x, dims, keepdim=keep),
             lambda x, dims, keep: np.var(x, axis=dims, keepdims=keep, ddof=1)),

@@ -213,6 +213,28 @@ CLAMP = defop("ClampBackward1", _clamp_forward,
               saves=((0,),))
 
 
+def _below_min(x, min, max):
+    """Where clamp's result is ``min`` (min wins unless it exceeds max, as clamp = minimum(maximum(x, min), max))."""
+    below = x < min
+    return below if max is None else logical_and(below, min <= max)
+
+
+def _above_max(x, min, max):
+    above = x > max
+    return above if min is None else logical_or(above, min > max)
+
+
+# clamp with tensor bounds: the bounds get the gradient where they are the result
+CLAMP_TENSOR = defop("ClampBackward0", lambda x, min, max: _clamp_forward(x, min, max),
+                     (lambda g, ans, x, min, max: g * _clamp_mask(x, min, max),
+                      lambda g, ans, x, min, max: g * _below_min(x, min, max),
+                      lambda g, ans, x, min, max: g * _above_max(x, min, max)),
+                     (lambda t, ans, x, min, max: t * _clamp_mask(x, min, max),
+                      lambda t, ans, x, min, max: t * _below_min(x, min, max),
+                      lambda t, ans, x, min, max: t * _above_max(x, min, max)),
+                     saves=((0, 1, 2), (0, 1, 2), (0, 1, 2)))
+
+
 def _max_min_rule(take_first):
     # torch splits the gradient evenly where the two inputs are equal.
     def rule(g, ans, x, y):
@@ -354,7 +376,9 @@ def sign(input):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return apply(CLAMP, input, min=_data(min), max=_data(max))
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return apply(CLAMP_TENSOR, input, min, max)
+    return apply(CLAMP, input, min=min, max=max)
 
 
 clip = clamp

@@ -335,6 +335,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if ord == "nuc":
         raise NotImplementedError("the nuclear norm is not supported")
     dims = normalize_dims(dim, input.ndim) if dim is not None else None
+    if p == "fro" and dims is not None and len(dims) > 2:   # torch takes "fro" over >2 dims as a matrix norm
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
     if dims is None and not keepdim and ord == 2:
         return apply(NORM, input)
     return apply(NORM, input, ord, dims, keepdim)
