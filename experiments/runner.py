@@ -67,8 +67,8 @@ def build_problem(cfg) -> Problem:
     except (registry.UnknownNameError, registry.PluginLoadError) as error:
         raise ConfigError(f"optimizer={name}: {error}") from None
     except (ValueError, TypeError, RuntimeError) as error:
-        raise ConfigError(f"optimizer={name} with {_describe(optimizer_cfg)}: {type(error).__name__}: {error}") \
-            from None
+        raise ConfigError(f"optimizer={name} (lr={optimizer_cfg.get('lr')!r}): {type(error).__name__}: {error}. "
+                          f"Its hyperparameters are set as lr=... and optimizer.<name>=...") from None
     scheduler = build_scheduler(cfg.get("scheduler"), optimizer)
     return Problem(objective, params, optimizer, scheduler)
 
@@ -215,6 +215,9 @@ class Loop:
         objective = self.problem.objective
         steps = int(self.cfg.steps)
         bar = self._progress(steps)
+        # Overflow is reported by the run itself (FAILED, with where), not as numpy warnings.
+        errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        errstate.__enter__()
         try:
             for step in range(steps):
                 optimizer.zero_grad()
@@ -254,6 +257,7 @@ class Loop:
                 self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
                 self.tracked.fail(self.failure)
         finally:
+            errstate.__exit__(None, None, None)
             if bar is not None:
                 bar.close()
 
