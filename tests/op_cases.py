@@ -231,3 +231,16 @@ def evaluate(m, case: Case, arrays, dirs) -> dict:
         tangent = fwd.unpack_dual(case.fn(m, *duals)).tangent
     result["jvp"] = _numpy(tangent, result["value"].shape)
     return result
+
+
+def forward_over_reverse(m, case, arrays, dirs):
+    """Second order in forward mode: the tangent of grad_i(x, v) when x moves along w (a Hessian-vector product)."""
+    fwd = m.autograd.forward_ad
+    with fwd.dual_level():
+        duals = [fwd.make_dual(m.tensor(a, dtype=m.float64, requires_grad=True), m.tensor(w, dtype=m.float64))
+                 for a, w in zip(arrays, dirs["w"])]
+        out = case.fn(m, *duals)
+        grads = m.autograd.grad(out, duals, m.tensor(dirs["v"], dtype=out.dtype), create_graph=True,
+                                allow_unused=True)
+        tangents = [None if g is None else fwd.unpack_dual(g).tangent for g in grads]
+    return [_numpy(t, a.shape) for t, a in zip(tangents, arrays)]

@@ -2,8 +2,9 @@
 
 * value and grad_fn name against torch (the committed golden file; live torch too when importable);
 * first derivatives in reverse mode (VJP) and forward mode (JVP, via forward_ad) against central differences;
-* second derivatives (double backward with create_graph, as torch's gradgradcheck) against central differences
-  of the first derivatives;
+* second derivatives in both modes, against central differences of the first derivatives and against torch:
+  reverse-over-reverse (double backward with create_graph, as torch's gradgradcheck) and forward-over-reverse
+  (the forward-mode tangent of the create_graph gradients);
 * every op of ``autodiff.ops.OPS`` is covered by a row (checked by walking the recorded graphs).
 
 Regenerate the golden file with ``python tests/golden/make_ops_golden.py`` where torch is installed.
@@ -21,13 +22,15 @@ from autodiff.ops import OPS
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "golden"))
 from make_ops_golden import load, torch_rows  # noqa: E402
-from op_cases import CASES, directions, evaluate, first_order, grad_fn_name  # noqa: E402
+from op_cases import CASES, directions, evaluate, first_order, forward_over_reverse, grad_fn_name  # noqa: E402
 
 GOLDEN = load()
 
 # Engine bugs (autodiff/dispatch.py, methods.py: not the op table), each in /work/notes/engine_bugs.md.
 _ZERO = "Tensor.zero_ records FillBackward2, torch ZeroBackward0 (engine_bugs.md #5)"
-KNOWN = {"name": {"ZeroBackward0": _ZERO}, "graph": {"ZeroBackward0": _ZERO}}
+_OLD_TANGENT = "the saved old value of an in-place op loses its forward-mode tangent (engine_bugs.md #15)"
+KNOWN = {"name": {"ZeroBackward0": _ZERO}, "graph": {"ZeroBackward0": _ZERO},
+         "fwd_second": {"MulBackward0-mul_": _OLD_TANGENT, "DivBackward0-div_": _OLD_TANGENT}}
 
 
 def rows(check):
@@ -108,6 +111,13 @@ def test_jvp_matches_torch(case):
     close(ours(case)["jvp"], GOLDEN[case.id]["jvp"], 1e-10)
 
 
+@pytest.mark.parametrize("case", rows("fwd_second"))
+def test_forward_over_reverse_matches_torch(case):
+    for mine, theirs in zip(forward_over_reverse(ad, case, _inputs(case), _dirs(case)),
+                            GOLDEN[case.id]["fwd_second"]):
+        close(mine, theirs, 1e-10)
+
+
 def test_golden_file_is_torch_today():
     """Live torch gives the committed numbers (the golden file is fresh and the rows unchanged)."""
     pytest.importorskip("torch")
@@ -156,6 +166,22 @@ def test_second_order_matches_finite_differences(case):
     eps = max(case.eps, 1e-5)
     for i in range(len(points)):
         close(second[i], numeric_gradient(s, points, i, eps), max(case.tol, 1e-5))
+
+
+@pytest.mark.parametrize("case", rows("fwd_second"))
+def test_forward_over_reverse_matches_finite_differences(case):
+    """Second order in forward mode: tangent of grad(x, v) along w vs central differences of grad along w."""
+    arrays, dirs = _inputs(case), _dirs(case)
+
+    def grads_at(step):
+        points = [a + step * w for a, w in zip(arrays, dirs["w"])]
+        _, _, _, grads = first_order(ad, case, points, dirs["v"])
+        return [np.zeros(a.shape) if g is None else g.numpy() for g, a in zip(grads, arrays)]
+
+    eps = max(case.eps, 1e-5)
+    numeric = [(p - q) / (2 * eps) for p, q in zip(grads_at(eps), grads_at(-eps))]
+    for mine, expected in zip(forward_over_reverse(ad, case, arrays, dirs), numeric):
+        close(mine, expected, max(case.tol, 1e-5))
 
 
 # -- coverage -----------------------------------------------------------------------------------------------------

@@ -106,14 +106,18 @@ STACK = defop("StackBackward0", _stack_forward, _stack_rule,
               lambda i, t, ans, *xs, dim: _stack_tangent(i, t, xs, dim), variadic=True, saves=())
 
 
+def _zeros_like(x):
+    """Zeros of an input's shape and dtype (the input is an array or, when the rule records, a Tensor)."""
+    data = x._data if isinstance(x, Tensor) else x
+    return np.zeros(data.shape, dtype=data.dtype)
+
+
 def _cat_tangent(i, t, xs, dim):
-    parts = [t if j == i else np.zeros(x.shape, dtype=x.dtype) for j, x in enumerate(xs)]
-    return cat(parts, dim)
+    return cat([t if j == i else _zeros_like(x) for j, x in enumerate(xs)], dim)
 
 
 def _stack_tangent(i, t, xs, dim):
-    parts = [t if j == i else np.zeros(x.shape, dtype=x.dtype) for j, x in enumerate(xs)]
-    return stack(parts, dim)
+    return stack([t if j == i else _zeros_like(x) for j, x in enumerate(xs)], dim)
 
 
 # -- indexing ----------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
     python tests/golden/make_ops_golden.py
 
 Stored per row (keys ``<row id>|<field>``): the float64 inputs, the directions (v, u, w), torch's output value,
-grad_fn name, VJPs, JVP (forward mode; absent where torch has no forward-AD formula) and second-order results.
+grad_fn name, VJPs, JVP (forward mode), second order by double backward and by forward-over-reverse.
 tests/test_ops.py compares autodiff against this file, so the torch checks run where torch is not installed.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from op_cases import CASES, directions, evaluate  # noqa: E402
+from op_cases import CASES, directions, evaluate, forward_over_reverse  # noqa: E402
 
 GOLDEN = HERE / "ops.npz"
 
@@ -36,6 +36,7 @@ def torch_rows(cases=CASES) -> dict:
             if "forward AD" not in str(error) and "forward-mode" not in str(error):
                 raise
             result = evaluate(torch, case, arrays, dict(dirs, u=None))
+        result["fwd_second"] = forward_over_reverse(torch, case, arrays, dirs)
         rows[case.id] = dict(result, inputs=arrays, **dirs)
     return rows
 
