@@ -236,3 +236,10 @@ def test_evaluation_keeps_the_parameter_dtype_and_the_graph():
     a = ad.tensor([2.0, 3.0], dtype=ad.float32, requires_grad=True)
     value = parse("sum(exp(a) * 0.1) + 1e-3", ["a"]).evaluate({"a": a})
     assert value.dtype == ad.float32 and value.requires_grad and value.shape == ()
+
+
+def test_softmax_of_a_scalar_is_one_with_zero_gradient_as_in_torch():
+    s = ad.tensor(0.7, dtype=ad.float64, requires_grad=True)
+    value = parse("softmax(s) * 2", ["s"]).evaluate({"s": s})
+    value.backward()
+    assert value.item() == 2.0 and s.grad.item() == 0.0

@@ -27,6 +27,11 @@ def _min(x, y=None):
     return ad.min(x) if y is None else ad.minimum(x, y)
 
 
+def _softmax(x):
+    # The engine's softmax backward fails on 0-d tensors (torch's gives 0); a 1-element view is the same math.
+    return ad.softmax(x.reshape(1), -1).reshape(()) if x.ndim == 0 else ad.softmax(x, -1)
+
+
 def _logsumexp(x):
     return ad.logsumexp(x.reshape(-1), 0)
 
@@ -48,7 +53,7 @@ FUNCTIONS: dict[str, Function] = {
     "prod": Function((1,), ad.prod, "product of all elements"),
     "norm": Function((1,), ad.norm, "Euclidean (2-)norm of all elements"),
     "logsumexp": Function((1,), _logsumexp, "log(sum(exp(x))) over all elements, computed stably"),
-    "softmax": Function((1,), lambda x: ad.softmax(x, -1), "softmax along the last dimension"),
+    "softmax": Function((1,), _softmax, "softmax along the last dimension"),
     "max": Function((1, 2), _max, "max(x): largest element; max(x, y): elementwise maximum"),
     "min": Function((1, 2), _min, "min(x): smallest element; min(x, y): elementwise minimum"),
     "dot": Function((2,), ad.dot, "inner product of two 1-D tensors of equal length"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import warnings
 from collections.abc import Iterable
 
 from ._functions import FUNCTIONS
@@ -282,7 +283,9 @@ def compile_expression(source: object, names: Iterable[str]) -> Node:
         raise compiler.refuse("the expression is empty", None)
     _scan_text(compiler, source)
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like: the refusal says enough
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError) as exc:
         raise _syntax_error(compiler, source, exc) from None
     _check_depth(compiler, tree)
