@@ -196,9 +196,46 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, bit for bit as torch's CPU kernel computes them.
+
+    With ``step = (end - start) / (steps - 1)``, the first half is ``start + step * i`` and the second half
+    ``end - step * (steps - 1 - i)``, each a fused multiply-add (one rounding), in the output's precision.
+    """
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    target = _float_dtype(dtype)
+    if steps == 1:
+        return _finish(np.full(1, start, dtype=target), requires_grad)
+    if target == np.float32:
+        first, last = float(np.float32(start)), float(np.float32(end))
+        step = float(np.float32(np.float32(last) - np.float32(first)) / np.float32(steps - 1))
+    else:
+        first, last = float(start), float(end)
+        step = (last - first) / (steps - 1)
+    index = np.arange(steps, dtype=np.float64)
+    # float64 products of float32 operands are exact, so one rounding to float32 is the fused result
+    fused = _fma if target == np.float64 else (lambda a, b, c: a * b + c)
+    values = np.where(index < steps // 2, fused(step, index, first), fused(-step, steps - 1 - index, last))
+    return _finish(values.astype(target), requires_grad)
+
+
+def _fma(a, b, c):
+    """``a * b + c`` with a single rounding in float64 (error-free product and sum, Dekker and Knuth)."""
+    a, b, c = (np.asarray(v, dtype=np.float64) for v in (a, b, c))
+    product = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    product_error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    total = product + c
+    back = total - product
+    sum_error = (product - (total - back)) + (c - back)
+    return total + (sum_error + product_error)
+
+
+def _split(a):
+    scaled = 134217729.0 * a            # 2**27 + 1: splits a double into two 26-bit halves
+    high = scaled - (scaled - a)
+    return high, a - high
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -209,7 +246,9 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    if "size" in kwargs:
+        size = (kwargs.pop("size"),)
     rng = (generator or default_generator).rng
     return _finish(rng.random(_size(size, "rand")).astype(_float_dtype(dtype)), requires_grad)
 
@@ -224,6 +263,10 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     if high is None:
         low, high = 0, low
+    elif isinstance(high, (tuple, list)):      # randint(high, size)
+        low, high, size = 0, low, high
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     rng = (generator or default_generator).rng
     array = rng.integers(low, high, size=_size((size,)), dtype=np.int64)
     return _finish(array.astype(dtypes.to_numpy(dtype)) if dtype is not None else array, requires_grad)

@@ -460,3 +460,64 @@ def test_manual_seed_makes_random_tensors_reproducible(m):
     assert m.rand(3).tolist() != first[0]
     assert m.randn(5).dtype == m.float32 and m.rand(2, dtype=m.float64).dtype == m.float64
     assert all(0.0 <= v < 1.0 for v in m.rand(100).tolist())
+
+
+# -- creation ------------------------------------------------------------------------------------------------------
+
+CREATION = {
+    "arange(5)": lambda m: m.arange(5),
+    "arange(0, 1, 0.1)": lambda m: m.arange(0, 1, 0.1),
+    "arange(1, 2.5, 0.5)": lambda m: m.arange(1, 2.5, 0.5),
+    "arange(-1, -10, -3)": lambda m: m.arange(-1, -10, -3),
+    "arange float64": lambda m: m.arange(0, 1, 0.1, dtype=m.float64),
+    "linspace(0, 1, 7)": lambda m: m.linspace(0, 1, 7),
+    "linspace(-3.3, 11.1, 13)": lambda m: m.linspace(-3.3, 11.1, 13),
+    "linspace 1000": lambda m: m.linspace(-1.7, 2.9, 1000),
+    "linspace float64": lambda m: m.linspace(5, -3, 17, dtype=m.float64),
+    "linspace int64": lambda m: m.linspace(-7, 7, 9, dtype=m.int64),
+    "linspace one step": lambda m: m.linspace(1, 2, 1),
+    "eye(3)": lambda m: m.eye(3),
+    "eye(2, 3)": lambda m: m.eye(2, 3, dtype=m.float64),
+    "full int": lambda m: m.full((2, 2), 3),
+    "full float": lambda m: m.full((2,), 1.5),
+    "full bool": lambda m: m.full((2,), True),
+    "zeros_like int": lambda m: m.zeros_like(m.tensor([1, 2])),
+    "ones_like dtype": lambda m: m.ones_like(m.tensor([1.0, 2.0]), dtype=m.float64),
+    "full_like int": lambda m: m.full_like(m.tensor([1, 2]), 2.7),
+    "zeros tuple": lambda m: m.zeros((2, 3)),
+    "ones list": lambda m: m.ones([2]),
+    "zeros empty": lambda m: m.zeros(0, 3),
+    "tensor of tensors": lambda m: m.tensor([m.tensor(1.0), m.tensor(2.0)]),
+    "tensor of float64 array": lambda m: m.tensor(np.array([1.0, 2.0])),
+    "tensor of int32 array": lambda m: m.tensor(np.array([1, 2], dtype=np.int32)),
+    "tensor of mixed numbers": lambda m: m.tensor([1, 2.5]),
+    "tensor of bool and int": lambda m: m.tensor([True, 2]),
+    "tensor of nothing": lambda m: m.tensor([]),
+    "tensor float to int64": lambda m: m.tensor([1.7, -2.7], dtype=m.int64),
+    "tensor of a tuple": lambda m: m.tensor((1.0, 2.0)),
+    "Tensor(list)": lambda m: m.Tensor([1, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CREATION))
+def test_creation_matches_torch_bit_for_bit(name):
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, theirs = CREATION[name](ad), CREATION[name](torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_creation_values(m):
+    assert m.arange(5).tolist() == [0, 1, 2, 3, 4] and m.arange(5).dtype == m.int64
+    assert m.arange(1, 2.5, 0.5).tolist() == [1.0, 1.5, 2.0] and m.arange(0.0, 3).dtype == m.float32
+    assert m.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert m.linspace(0, 1, 7).tolist()[4] == np.float32(0.6666666269302368)      # torch's fused rounding
+    assert m.eye(2, 3).tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    assert m.full((2,), 3).dtype == m.int64 and m.full((2,), 3.0).dtype == m.float32
+    assert m.zeros_like(m.tensor([1, 2])).dtype == m.int64
+    assert m.full_like(m.tensor([1.0, 2.0]), 7).tolist() == [7.0, 7.0]
+    assert m.ones(2, 3, requires_grad=True).requires_grad
+    assert m.randint(3, (4,)).shape == (4,) and m.rand(size=(2, 3)).shape == (2, 3)
