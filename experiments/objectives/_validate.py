@@ -43,8 +43,8 @@ def finite_array(value, key: str, allowed: str) -> np.ndarray:
         ) from None
     if array.size > MAX_ELEMENTS:
         raise ConfigError(f"{where} has {array.size} elements; the limit is {MAX_ELEMENTS}. Allowed: {allowed}.")
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size:
+    bad = [()] if array.ndim == 0 and not np.isfinite(array) else np.argwhere(~np.isfinite(array))
+    if len(bad):
         index = "".join(f"[{i}]" for i in bad[0])
         raise ConfigError(
             f"{where} = {value!r} is not allowed: {where}{index} is {array[tuple(bad[0])]}, and initial values "

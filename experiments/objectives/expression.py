@@ -77,11 +77,13 @@ class ExpressionObjective(Objective):
 
     def _check_value_at_start(self) -> None:
         params = {name: ad.tensor(value, dtype=ad.float64) for name, value in self._init.items()}
-        value = self.expression.evaluate(params)
+        with np.errstate(all="ignore"):  # a NaN here becomes the clear error below, not a numpy warning
+            value = self.expression.evaluate(params)
         if value.ndim != 0:
             raise language.ExpressionError(
                 f"Expression refused: it evaluates to a tensor of shape {tuple(value.shape)}, not a scalar; a "
-                f"loss must be one number (wrap it in sum(...) or mean(...)).\n    {self.expression.source}"
+                f"loss must be one number.\n    {self.expression.source}\nAllowed: an expression whose value is a "
+                f"single number: wrap a tensor in sum(...), mean(...), norm(...) or another reduction."
             )
         if not np.isfinite(value.item()):
             raise ConfigError(
