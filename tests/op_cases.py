@@ -40,6 +40,12 @@ def C(op, fn, *shapes, **options):
     return Case(op, fn, tuple(shapes), **options)
 
 
+def assigned(t, index, value):
+    """``t`` after ``t[index] = value`` (an expression, for the rows)."""
+    t[index] = value
+    return t
+
+
 POSITIVE = (0.5, 2.0)
 M, V, S = (3, 4), (4,), ()
 
@@ -166,6 +172,9 @@ CASES = [
     C("IndexBackward0", lambda m, x: x[m.tensor([True, False, True])], M, label="mask"),
     C("IndexBackward0", lambda m, x: x[x > 0], M, label="value-mask"),
     C("AliasBackward0", lambda m, x: x[...], M),
+    C("CopySlices", lambda m, x, v: assigned(x * 1, (slice(None), slice(1, 3)), v), M, (2,),
+      covers=("MulBackward0",)),
+    C("CopySlices", lambda m, x, v: assigned(x * 1, 1, v), M, S, label="broadcast-row"),
     # in-place ops on non-leaves (torch rebases the history onto the in-place node)
     C("FillBackward2", lambda m, x: (x * 1).fill_(2.0), M, covers=("MulBackward0",)),
     C("ZeroBackward0", lambda m, x: (x * 1).zero_(), M),

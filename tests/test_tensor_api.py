@@ -521,3 +521,31 @@ def test_creation_values(m):
     assert m.full_like(m.tensor([1.0, 2.0]), 7).tolist() == [7.0, 7.0]
     assert m.ones(2, 3, requires_grad=True).requires_grad
     assert m.randint(3, (4,)).shape == (4,) and m.rand(size=(2, 3)).shape == (2, 3)
+
+
+# -- assignment and in-place changes through indexing ---------------------------------------------------------------
+
+def test_item_assignment_is_recorded_as_copy_slices(m, request):
+    if m is ad and not hasattr(ad.Tensor, "__setitem__"):
+        known_bug(request, m, "Tensor has no __setitem__; bind autodiff.ops.shape.setitem (engine_bugs.md #16)")
+    z = m.zeros(3)
+    z[0] = 1.0
+    z[1:] = m.tensor([2.0, 3.0])
+    assert z.tolist() == [1.0, 2.0, 3.0]
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = m.tensor(5.0, requires_grad=True)
+    y = x * 1
+    y[0:2] = v
+    assert repr(y.grad_fn).startswith("<CopySlices")
+    (y * m.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 3.0] and v.grad.item() == 3.0
+
+
+def test_in_place_on_an_indexed_view_writes_through(m, request):
+    known_bug(request, m, "indexing results are not views tracked by autograd (engine_bugs.md #17)")
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    y[0].mul_(2)
+    assert y.tolist() == [2.0, 2.0, 3.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 1.0, 1.0]

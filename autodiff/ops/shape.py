@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..dispatch import apply
+from ..dispatch import apply, apply_inplace
 from ..tensor import Tensor
 from ._helpers import normalize_dims
 from .table import defop
@@ -196,6 +196,45 @@ def getitem(input, index):
             out.grad_fn.name_override = "UnsqueezeBackward0"
         return out
     return apply(_INDEX_OPS[name], input, index)
+
+
+def _put_forward(x, index, value):
+    out = x.copy()
+    try:
+        out[index] = value
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast to "
+                           f"indexing result of shape {list(np.shape(x[index]))}") from None
+    return out
+
+
+def _blank(g, index):
+    """``g`` with zeros at ``index``: the overwritten positions pass no gradient to the old tensor."""
+    return put(g, index, 0.0)
+
+
+# x[index] = value: the old values at index get no gradient, value gets the cotangent there (summed back to its
+# shape by the engine when it was broadcast)
+PUT = defop("CopySlices", _put_forward,
+            (lambda g, ans, x, index, value: _blank(g, index), None,
+             lambda g, ans, x, index, value: getitem(g, index)),
+            (lambda t, ans, x, index, value: _blank(t, index), None,
+             lambda t, ans, x, index, value: put(_zeros_like(ans), index, expand(t, np.shape(_data(ans)[index])))),
+            saves=((), (), ()))
+
+
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def put(input, index, value):
+    """``input`` with ``input[index] = value``, out of place (the rule behind ``Tensor.__setitem__``)."""
+    return apply(PUT, input, _normalize_index(index), value)
+
+
+def setitem(input, index, value):
+    """``input[index] = value`` in place, recorded as torch records it (CopySlices)."""
+    apply_inplace(input, PUT, _normalize_index(index), value)
 
 
 def scatter_add_index(src, shape, index):
