@@ -121,6 +121,13 @@ def test_a_plugin_objective_is_built_by_name(plugin_dir):
         objectives.build({"name": "demo_bowl", "scal": 2.0})
 
 
+def test_a_plugin_objective_gets_its_config_entry_from_its_signature(plugin_dir):
+    entry = objectives.config_entry("demo_bowl")
+    assert entry == {"name": "demo_bowl", "scale": 1.0, "init": [3.0, -4.0]}
+    assert objectives.build({**entry, "scale": 3.0}).loss(tensors(objectives.build(entry)), 0).item() == 75.0
+    assert objectives.config_entry("rosenbrock") == {"name": "rosenbrock", "dim": 2, "init": None}
+
+
 def test_a_plugin_that_fails_to_import_gives_a_clear_error(plugin_dir):
     with pytest.raises(ConfigError) as info:
         objectives.build({"name": "demo_broken"})

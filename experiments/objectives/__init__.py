@@ -32,7 +32,7 @@ from .base import Objective
 
 ENTRY_POINT_GROUP = "autodiff.objectives"
 
-__all__ = ["ENTRY_POINT_GROUP", "Objective", "available", "build", "get", "refresh"]
+__all__ = ["ENTRY_POINT_GROUP", "Objective", "available", "build", "config_entry", "get", "refresh"]
 
 
 @functools.cache
@@ -121,3 +121,38 @@ def build(cfg: Mapping) -> Objective:
     if not getattr(objective, "name", ""):
         objective.name = str(name).lower()
     return objective
+
+
+def _config_value(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)):
+        return [_config_value(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _config_value(item) for key, item in value.items()}
+    raise TypeError(type(value).__name__)
+
+
+def config_entry(name: str) -> dict[str, Any]:
+    """The ``objective`` config node of ``name`` built from its constructor's keyword defaults.
+
+    For plugin objectives that ship no ``configs/objective/<name>.yaml``: registering this node in Hydra's
+    ConfigStore makes ``objective=<name> objective.<key>=...`` work as for the built-ins. Defaults a config
+    cannot hold (objects, functions) are left out, so they keep their default.
+    """
+    factory = get(name)
+    entry: dict[str, Any] = {"name": str(name).lower()}
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return entry
+    for parameter in parameters:
+        if parameter.default is inspect.Parameter.empty or parameter.kind in (
+            inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
+        ):
+            continue
+        try:
+            entry[parameter.name] = _config_value(parameter.default)
+        except TypeError:
+            continue
+    return entry
