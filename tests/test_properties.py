@@ -234,3 +234,23 @@ def test_ties_split_gradients_as_torch(shape_dims, seed):
         grads = [np.zeros(shape) if g is None else g.numpy() for g in grads]
         compare_with_torch(lambda m, t, u: (fn(m, t, u) * float(v[0])).sum(), [x, y],
                            (out * float(v[0])).sum().detach().numpy(), np.array(1.0), grads)
+
+
+@pytest.mark.skipif(torch is None, reason="float32 results are compared with torch")
+@pytest.mark.parametrize("name", sorted(UNARY))
+@SETTINGS
+@given(shape=shapes, seed=seeds)
+def test_float32_values_and_gradients_within_a_few_ulps_of_torch(name, shape, seed):
+    """Same dtype as torch, and values within ~4 ulps (different libm implementations round differently)."""
+    fn, _, (low, high) = UNARY[name]
+    (x,) = draw_arrays(seed, [shape], low, high)
+    x = x.astype(np.float32)
+    ours = ad.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    a, t = fn(ad, ours), fn(torch, theirs)
+    assert str(a.dtype) == str(t.dtype).replace("torch", "autodiff")
+    np.testing.assert_allclose(a.detach().numpy(), t.detach().numpy(), rtol=5e-7, atol=1e-7)
+    a.sum().backward()
+    t.sum().backward()
+    assert ours.grad.dtype == ad.float32
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=2e-6, atol=1e-6)
