@@ -1,0 +1,128 @@
+"""How much the runner's MLflow logging costs, against the store's own limit and against naive logging.
+
+    python benchmarks/runner.py [--steps 10000] [--naive-steps 200]
+
+In one process, on one fresh SQLite store (in a temporary directory):
+
+- full: ``run(cfg)`` for Adam on ``seed``, every step's metrics logged (loss, grad_norm, lr, params, grads, Adam's
+  state: 21 metrics a step), plus the trajectory artifact and plots;
+- off: the same run with ``logging=off`` (no per-step metrics, no trajectory, no plots);
+- bare log_batch: the same points, prebuilt, sent with ``MlflowClient.log_batch`` in batches of 1000 (the store's own
+  limit: what any logger has to pay);
+- naive: one ``log_metric`` call per point, on ``--naive-steps`` steps, extrapolated to the full point count.
+
+Targets: full <= 1.25 x (off + bare log_batch), and naive >= 30 x full. Then start-up, as a user sees it:
+``python run.py steps=1`` against an existing store and against a fresh one (MLflow's schema migration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def compose(*overrides: str):
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        return hydra_compose(config_name="config", overrides=list(overrides))
+
+
+def timed_run(directory: Path, *overrides: str):
+    from experiments.runner import run
+
+    cfg = compose("optimizer=adam", "objective=seed", *overrides)
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = run(cfg, overrides=list(overrides), launch_dir=directory)
+    return time.perf_counter() - start, result
+
+
+def points_of(client, run_id: str):
+    """Every metric point of a run, as MLflow entities (read back, so exactly what the full run wrote)."""
+    run = client.get_run(run_id)
+    points = []
+    for key in run.data.metrics:
+        points.extend(client.get_metric_history(run_id, key))
+    return points
+
+
+def bare_log_batch(client, experiment_id: str, points) -> float:
+    from mlflow.entities import Metric
+
+    run_id = client.create_run(experiment_id, run_name="bare log_batch").info.run_id
+    metrics = [Metric(p.key, p.value, p.timestamp, int(p.step)) for p in points]
+    start = time.perf_counter()
+    for i in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[i:i + 1000], synchronous=True)
+    elapsed = time.perf_counter() - start
+    client.set_terminated(run_id)
+    return elapsed
+
+
+def naive_log_metric(client, experiment_id: str, points, count: int) -> float:
+    run_id = client.create_run(experiment_id, run_name="naive log_metric").info.run_id
+    start = time.perf_counter()
+    for p in points[:count]:
+        client.log_metric(run_id, p.key, p.value, timestamp=p.timestamp, step=int(p.step))
+    elapsed = time.perf_counter() - start
+    client.set_terminated(run_id)
+    return elapsed
+
+
+def startup(directory: Path) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "run.py"), "steps=1"], cwd=directory, env=env, check=True,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--naive-steps", type=int, default=200)
+    args = parser.parse_args()
+
+    from experiments.tracking import open_client
+
+    with tempfile.TemporaryDirectory(prefix="bench-runner-") as tmp:
+        directory = Path(tmp)
+        timed_run(directory, "steps=1", "tracking.experiment=warm-up")  # creates the store: not timed
+        off, _ = timed_run(directory, f"steps={args.steps}", "logging=off")
+        full, result = timed_run(directory, f"steps={args.steps}")
+        client = open_client(result.tracking_uri)
+        points = points_of(client, result.run_id)
+        per_step = len(points) / (args.steps + 1)
+        bare = bare_log_batch(client, result.experiment_id, points)
+        naive_count = int(per_step * args.naive_steps)
+        naive = naive_log_metric(client, result.experiment_id, points, naive_count) * len(points) / naive_count
+
+        existing = startup(directory)
+        fresh_dir = directory / "fresh"
+        fresh_dir.mkdir()
+        fresh = startup(fresh_dir)
+
+    print(f"Adam on seed, {args.steps} steps, {len(points)} points ({per_step:.0f} a step), SQLite store")
+    print(f"  full logging (run(cfg))           {full:8.2f} s")
+    print(f"  logging off                       {off:8.2f} s")
+    print(f"  bare log_batch of the same points {bare:8.2f} s")
+    print(f"  naive log_metric (extrapolated)   {naive:8.2f} s   (measured on {naive_count} points)")
+    print(f"  full / (off + bare log_batch)     {full / (off + bare):8.2f}   (target <= 1.25)")
+    print(f"  naive / full                      {naive / full:8.1f}   (target >= 30)")
+    print(f"start-up, python run.py steps=1:  existing store {existing:.2f} s, fresh store {fresh:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
