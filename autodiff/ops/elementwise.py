@@ -122,6 +122,10 @@ def _pow_scalar_exponent(x, y):
 
 def _pow_forward(x, y):
     if type(x) is _ndarray and x.dtype.kind == "f" and not isinstance(y, (_ndarray, complex)):
+        if y == 2:                   # the hot x**2 and x**3 skip np.errstate (a microsecond)
+            return x * x
+        if y == 3:
+            return x * x * x
         with np.errstate(all="ignore"):
             return _pow_scalar_exponent(x, y)
     if (type(x) is _ndarray and x.dtype.kind in "iub" and not isinstance(y, _ndarray) and float(y) < 0
@@ -141,6 +145,10 @@ def _is_number(v):
 def _pow_base_grad(g, ans, x, y):
     # torch: grad * (y * x ** (y - 1)), and 0 where the exponent is 0
     if _is_number(y):
+        if y == 2:                   # x ** 1 is x, and x * x is torch's x ** 2: the same numbers, fewer calls
+            return g * (2 * x)
+        if y == 3:
+            return g * (3 * (x * x))
         return g * 0 if y == 0 else g * (y * x ** (y - 1))
     return where(y == 0, 0.0, g * (y * x ** (y - 1)))
 
@@ -163,7 +171,10 @@ POW_SCALAR_BASE = defop("PowBackward2", _pow_forward, **_pow_rules, saves=((0, 1
 
 def _floating(func):
     """``func`` applied to the input as a floating array (ints and bools give the default float, as torch)."""
-    return lambda x: func(floating(x))
+    def forward(x):
+        return func(x) if x.dtype.kind == "f" else func(floating(x))
+    forward.__name__ = getattr(func, "__name__", "forward")
+    return forward
 
 
 ABS = _unary("AbsBackward0", np.abs, lambda ans, x: sign(x), (0,))
