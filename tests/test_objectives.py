@@ -325,7 +325,8 @@ def test_minibatches_are_a_function_of_the_step():
         np.testing.assert_array_equal(objective.batch(step), again.batch(step))
     assert not np.array_equal(objective.batch(0), objective.batch(3))  # a new permutation each epoch
     point = objective.initial_params()
-    assert objective.loss(tensors(objective, point=point), 4).item() == again.loss(tensors(again, point=point), 4).item()
+    loss = objective.loss(tensors(objective, point=point), 4).item()
+    assert loss == again.loss(tensors(again, point=point), 4).item()
     other = build("logistic_regression", n_samples=100, batch_size=30, data_seed=1)
     assert not np.array_equal(other.x, objective.x)
 

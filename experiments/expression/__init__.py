@@ -57,7 +57,7 @@ from experiments.errors import ExpressionError
 
 from ._evaluate import EvaluationFailure, evaluate
 from ._functions import FUNCTIONS
-from ._nodes import BINARY_OPERATORS, NODE_TYPES, UNARY_OPERATORS, Node, walk
+from ._nodes import BINARY_OPERATORS, NODE_TYPES, UNARY_OPERATORS, Node, Parameter, walk
 from ._parse import CONSTANTS, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NESTING, _Compiler, compile_expression
 from ._source import refusal
 
@@ -91,7 +91,7 @@ class Expression:
 
     def used_names(self) -> frozenset[str]:
         """The parameter names the expression actually uses."""
-        return frozenset(node.name for node in self.nodes() if type(node).__name__ == "Parameter")
+        return frozenset(node.name for node in self.nodes() if isinstance(node, Parameter))
 
     def evaluate(self, params: Mapping[str, ad.Tensor]) -> ad.Tensor:
         """The expression's value at ``params`` (name -> tensor), built from autodiff operations.

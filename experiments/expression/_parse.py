@@ -101,7 +101,8 @@ class _Compiler:
             return self.fold(Unary(_UNARY[type(node.op)], self.compile(node.operand), span))
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
-                raise self.refuse(f"the operator {_OPERATOR_TEXT[type(node.op)]} is not allowed", self.operator_span(node))
+                symbol = _OPERATOR_TEXT[type(node.op)]
+                raise self.refuse(f"the operator {symbol} is not allowed", self.operator_span(node))
             return self.fold(Binary(_BINARY[type(node.op)], self.compile(node.left), self.compile(node.right), span))
         if isinstance(node, ast.Call):
             return self.call(node, span)

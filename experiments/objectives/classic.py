@@ -63,7 +63,8 @@ class D2L(Objective):
         self._x = x
         self.optimum = {"x": np.zeros_like(x)}
         self.min_value = 0.0
-        self.plot_bounds = _validate.square_bounds(np.zeros(2), 1.5 * max(1.0, np.abs(x).max())) if x.size == 2 else None
+        if x.size == 2:
+            self.plot_bounds = _validate.square_bounds(np.zeros(2), 1.5 * max(1.0, np.abs(x).max()))
 
     def initial_params(self) -> dict[str, np.ndarray]:
         return {"x": self._x.copy()}
