@@ -50,12 +50,13 @@ def timed_run(directory: Path, *overrides: str):
 
 
 def points_of(client, run_id: str):
-    """Every metric point of a run, as MLflow entities (read back, so exactly what the full run wrote)."""
+    """Every metric point of a run, as MLflow entities (read back, so exactly what the full run wrote), in the order
+    the run logged them (step by step: the store's cost depends on how many keys a batch spans)."""
     run = client.get_run(run_id)
     points = []
     for key in run.data.metrics:
         points.extend(client.get_metric_history(run_id, key))
-    return points
+    return sorted(points, key=lambda p: p.step)
 
 
 def bare_log_batch(client, experiment_id: str, points) -> float:
