@@ -23,7 +23,8 @@ class Case:
     covers: tuple = ()
     eps: float = 1e-6        # central-difference step (float64)
     tol: float = 1e-6        # relative+absolute tolerance against finite differences
-    smooth2: bool = True     # the second derivative exists where we sample (False: skip second order)
+    fixed: tuple = ()        # explicit inputs (nested lists) instead of random ones: zeros, ties
+    kink: bool = False       # the inputs sit where the op is not differentiable: torch's choice, no differences
 
     @property
     def id(self) -> str:
@@ -31,6 +32,8 @@ class Case:
 
     def inputs(self) -> list[np.ndarray]:
         """Deterministic float64 inputs in the row's domain (seeded by the row's id)."""
+        if self.fixed:
+            return [np.array(a, dtype=np.float64) for a in self.fixed]
         rng = np.random.default_rng(zlib.crc32(self.id.encode()))
         low, high = self.domain
         return [rng.uniform(low, high, size=shape) for shape in self.shapes]
@@ -143,6 +146,29 @@ CASES = [
     C("CloneBackward0", lambda m, x, y: x @ y, (2, 3), (2, 3, 4), label="matrix-batch"),
     C("MulBackward0", lambda m, x, y: m.outer(x, y), (3,), V, label="outer",
       covers=("UnsqueezeBackward0",)),
+    # torch's choices at zeros and ties (subgradients), compared with torch only
+    C("ProdBackward0", lambda m, x: m.prod(x), (2, 3), fixed=([[1.5, 0.0, 2.0], [-1.0, 3.0, 0.5]],), label="one-zero"),
+    C("ProdBackward1", lambda m, x: m.prod(x, 1), (2, 3), fixed=([[0.0, 0.0, 2.0], [-1.0, 0.0, 0.5]],),
+      label="two-zeros"),
+    C("MaxBackward1", lambda m, x: m.max(x), (2, 3), fixed=([[1.0, 3.0, 3.0], [3.0, 0.0, 2.0]],), label="ties",
+      kink=True),
+    C("MaxBackward0", lambda m, x: m.max(x, 1).values, (2, 3), fixed=([[1.0, 3.0, 3.0], [3.0, 0.0, 3.0]],),
+      label="ties", kink=True),
+    C("AminBackward0", lambda m, x: m.amin(x, 0), (2, 3), fixed=([[1.0, 0.0, 2.0], [1.0, 0.0, 3.0]],),
+      label="ties", kink=True),
+    C("MaximumBackward0", lambda m, x, y: m.maximum(x, y), (3,), (3,), fixed=([1.0, 2.0, 3.0], [1.0, 0.0, 3.0]),
+      label="ties", kink=True),
+    C("LinalgVectorNormBackward0", lambda m, x: m.norm(x), (3,), fixed=([0.0, 0.0, 0.0],), label="zero",
+      kink=True),
+    C("LinalgVectorNormBackward0", lambda m, x: m.norm(x, p=float("inf")), (3,), fixed=([1.0, -3.0, 3.0],),
+      label="inf-ties", kink=True),
+    C("AbsBackward0", lambda m, x: m.abs(x), (3,), fixed=([0.0, -1.0, 2.0],), label="zero", kink=True),
+    C("ReluBackward0", lambda m, x: m.relu(x), (3,), fixed=([0.0, -1.0, 2.0],), label="zero", kink=True),
+    C("ClampBackward1", lambda m, x: m.clamp(x, 0.0, 1.0), (4,), fixed=([0.0, 1.0, 0.5, 2.0],), label="bounds",
+      kink=True),
+    C("StdBackward0", lambda m, x: m.std(x, 1), (2, 3), fixed=([[1.0, 1.0, 1.0], [0.0, 1.0, 2.0]],),
+      label="constant-row", kink=True),
+    C("SqrtBackward0", lambda m, x: m.sqrt(x), (2,), fixed=([0.0, 4.0],), label="zero", kink=True),
     # shapes
     C("ViewBackward0", lambda m, x: x.reshape(4, 3), M),
     C("ViewBackward0", lambda m, x: m.flatten(x), (2, 3, 4), label="flatten"),

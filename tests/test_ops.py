@@ -35,11 +35,19 @@ KNOWN = {"name": {"ZeroBackward0": _ZERO}, "graph": {"ZeroBackward0": _ZERO},
          "fwd_second": {"MulBackward0-mul_": _OLD_TANGENT, "DivBackward0-div_": _OLD_TANGENT}}
 
 
+FINITE_DIFFERENCES = {"fd_vjp", "fd_jvp", "fd_second", "fd_fwd_second"}
+
+
 def rows(check):
-    """The table as pytest params, with the known engine bugs of ``check`` marked xfail(strict=True)."""
+    """The table as pytest params, with the known engine bugs of ``check`` marked xfail(strict=True).
+
+    Rows at kinks (``case.kink``) are compared with torch only: differences there measure nothing.
+    """
     params = []
     for case in CASES:
-        reason = KNOWN.get(check, {}).get(case.id)
+        if case.kink and check in FINITE_DIFFERENCES:
+            continue
+        reason = KNOWN.get(check.removeprefix("fd_"), {}).get(case.id)
         if case.id in SETITEM_ROWS and not hasattr(ad.Tensor, "__setitem__"):
             reason = _SETITEM
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
@@ -138,7 +146,7 @@ def test_golden_file_is_torch_today():
 
 # -- against finite differences -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case", rows("vjp"))
+@pytest.mark.parametrize("case", rows("fd_vjp"))
 def test_vjp_matches_finite_differences(case):
     arrays, v = _inputs(case), _dirs(case)["v"]
     grads = ours(case)["grads"]
@@ -147,7 +155,7 @@ def test_vjp_matches_finite_differences(case):
         close(grads[i], numeric, case.tol)
 
 
-@pytest.mark.parametrize("case", rows("jvp"))
+@pytest.mark.parametrize("case", rows("fd_jvp"))
 def test_jvp_matches_finite_differences(case):
     arrays, u = _inputs(case), _dirs(case)["u"]
     plus = value(case, [a + case.eps * t for a, t in zip(arrays, u)])
@@ -155,7 +163,7 @@ def test_jvp_matches_finite_differences(case):
     close(ours(case)["jvp"], (plus - minus) / (2 * case.eps), case.tol)
 
 
-@pytest.mark.parametrize("case", rows("second"))
+@pytest.mark.parametrize("case", rows("fd_second"))
 def test_second_order_matches_finite_differences(case):
     """d/d(x, v) of s(x, v) = sum_i <grad_i(x, v), w_i>, with grad from the first-order (plain) backward."""
     arrays, dirs = _inputs(case), _dirs(case)
@@ -172,7 +180,7 @@ def test_second_order_matches_finite_differences(case):
         close(second[i], numeric_gradient(s, points, i, eps), max(case.tol, 1e-5))
 
 
-@pytest.mark.parametrize("case", rows("fwd_second"))
+@pytest.mark.parametrize("case", rows("fd_fwd_second"))
 def test_forward_over_reverse_matches_finite_differences(case):
     """Second order in forward mode: tangent of grad(x, v) along w vs central differences of grad along w."""
     arrays, dirs = _inputs(case), _dirs(case)

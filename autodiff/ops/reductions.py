@@ -79,16 +79,36 @@ def _prod_grad(x, ans, dims, keepdim):
     xd = x._data if isinstance(x, Tensor) else x
     if not np.any(xd == 0):
         return _restore(ans, x, dims, keepdim) / x
-    # with zeros: product of the others, computed without dividing
     axes = tuple(range(xd.ndim)) if dims is None else dims
+    if isinstance(x, Tensor):
+        return _others_product_recorded(x, axes)
+    # with zeros: product of the others from prefix and suffix products, without dividing
     moved = np.moveaxis(xd, axes, tuple(range(-len(axes), 0)))
     flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
     left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]],
                                               axis=-1), axis=-1), -1)
     others = (left * right).reshape(moved.shape)
-    others = np.moveaxis(others, tuple(range(-len(axes), 0)), axes)
-    return Tensor._from_array(others) if isinstance(x, Tensor) else others
+    return np.moveaxis(others, tuple(range(-len(axes), 0)), axes)
+
+
+def _others_product_recorded(x, axes):
+    """The product of the other elements, as recorded ops (so it differentiates again, zeros included).
+
+    The reduced axes are moved last and flattened to n; row i of an (n, n) matrix holds x with x_i replaced by 1,
+    and its product is the i-th "others" product.
+    """
+    from .elementwise import where
+    from .shape import permute, reshape
+    kept = tuple(d for d in range(x.ndim) if d not in axes)
+    order = kept + tuple(axes)
+    moved = permute(x, order)
+    kept_shape = tuple(x.shape[d] for d in kept)
+    n = int(np.prod([x.shape[d] for d in axes]))
+    flat = reshape(moved, kept_shape + (1, n))
+    others = prod(where(np.eye(n, dtype=bool), 1.0, flat), -1)
+    others = reshape(others, kept_shape + tuple(x.shape[d] for d in axes))
+    return permute(others, tuple(np.argsort(order)))
 
 
 PROD = defop("ProdBackward0", lambda x, dims=None, keepdim=False: np.prod(x, axis=dims, keepdims=keepdim),
