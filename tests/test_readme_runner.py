@@ -1,0 +1,77 @@
+"""Every command of the README's quick start, and of the runner section's command block, runs as shown (in a
+temporary directory, against the default SQLite store there) and leaves FINISHED runs."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+
+import pytest
+
+from runner_support import ROOT, all_runs, client_for, run_cli
+
+pytest.importorskip("mlflow")
+pytest.importorskip("hydra")
+
+README = (ROOT / "README.md").read_text()
+# Setting up the environment is what this test process already stands on: cloning, making a venv, installing.
+SETUP = ("git clone", "python3 -m venv", "source ", "pip install", "cd ")
+
+
+def bash_blocks(text: str) -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+
+
+def commands(block: str) -> list[str]:
+    out = []
+    for line in block.splitlines():
+        line = line.split("  #")[0].strip()
+        for part in (p.strip() for p in line.split("&&")):
+            if part and not part.startswith("#") and not part.startswith(SETUP):
+                out.append(part)
+    return out
+
+
+def quick_start() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [c for block in bash_blocks(section) for c in commands(block)]
+
+
+def runner_section() -> list[str]:
+    section = README.split("<!-- BEGIN runner -->", 1)[1].split("<!-- END runner -->", 1)[0]
+    return [c for block in bash_blocks(section) for c in commands(block)]
+
+
+def run_python_command(command: str, cwd):
+    argv = shlex.split(command)
+    assert argv[0] == "python", f"not a python command: {command}"
+    if argv[1] == "-m":
+        return run_cli(argv[3:], cwd, module=argv[2])
+    assert argv[1] == "run.py", command
+    return run_cli(argv[2:], cwd)
+
+
+def test_the_quick_start_and_runner_sections_have_commands():
+    assert "python run.py optimizer=adam lr=0.1" in quick_start()
+    assert len(runner_section()) >= 5
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("readme")
+
+
+@pytest.mark.parametrize("command", quick_start())
+def test_quick_start_command_runs(command, workdir):
+    out = run_python_command(command, workdir)
+    if command.startswith("python run.py"):
+        assert f"--backend-store-uri sqlite:///{workdir.resolve() / 'mlflow.db'} --host 127.0.0.1" in out.stdout
+        assert all(r.info.status == "FINISHED" for r in all_runs(client_for(workdir)))
+
+
+@pytest.mark.parametrize("command", runner_section())
+def test_runner_section_command_runs(command, workdir):
+    out = run_python_command(command, workdir)
+    assert "Traceback" not in out.stderr
+    assert not [r.info.run_name for r in all_runs(client_for(workdir)) if r.info.status == "RUNNING"]
