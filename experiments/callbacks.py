@@ -56,13 +56,18 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> None:
 
 
 def _end_if_open(parent: ParentRun) -> None:
+    """At exit, end a parent the sweep left open: KILLED if a child was interrupted (Ctrl-C), else FAILED."""
+    from .compare import child_runs
     from .tracking import open_client
 
     try:
         client = open_client(parent.tracking_uri)
-        if client.get_run(parent.run_id).info.status == "RUNNING":
-            client.set_terminated(parent.run_id, "FAILED")
-            client.set_tag(parent.run_id, "failure_reason", "the sweep ended before on_multirun_end")
+        if client.get_run(parent.run_id).info.status != "RUNNING":
+            return
+        interrupted = any(c.info.status == "KILLED" for c in child_runs(client, parent.run_id))
+        client.set_tag(parent.run_id, "failure_reason", "the sweep stopped before its end"
+                       + (" (interrupted)" if interrupted else ""))
+        client.set_terminated(parent.run_id, "KILLED" if interrupted else "FAILED")
     except Exception:  # noqa: BLE001 - best effort at interpreter exit
         pass
 

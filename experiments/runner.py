@@ -137,6 +137,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     """
     from . import tracking
 
+    _sigterm_as_interrupt()
     validate(cfg)
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
     resolved = plain(cfg)
@@ -169,6 +170,20 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
                            loop.failure)
     print_summary(result, cfg)
     return result
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a scheduler or ``kill``) ends a run like Ctrl-C: KILLED, everything logged so far flushed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def print_summary(result: RunResult, cfg) -> None:
