@@ -180,7 +180,7 @@ def _floating(func):
 ABS = _unary("AbsBackward0", np.abs, lambda ans, x: sign(x), (0,))
 EXP = _unary("ExpBackward0", _floating(quiet(np.exp)), lambda ans, x: ans, (-1,))
 LOG = _unary("LogBackward0", _floating(quiet(np.log)), lambda ans, x: 1 / x, (0,))
-SQRT = _unary("SqrtBackward0", _floating(quiet(np.sqrt)), lambda ans, x: 0.5 / ans, (-1,))
+SQRT = _unary("SqrtBackward0", _floating(quiet(np.sqrt)), quiet(lambda ans, x: 0.5 / ans), (-1,))  # inf at 0
 SIN = _unary("SinBackward0", _floating(np.sin), lambda ans, x: cos(x), (0,))
 COS = _unary("CosBackward0", _floating(np.cos), lambda ans, x: -sin(x), (0,))
 TAN = _unary("TanBackward0", _floating(np.tan), lambda ans, x: 1 + ans * ans, (-1,))

@@ -180,6 +180,7 @@ def _norm_forward(x, ord=2, dims=None, keepdim=False):
     return np.power(np.sum(np.power(a, ord), axis=dims, keepdims=keepdim), 1.0 / ord).astype(x.dtype, copy=False)
 
 
+@quiet        # 0/0 where the norm is 0: masked to torch's 0 (its double backward keeps torch's nan)
 def _norm_partial(ans, x, ord, dims, keepdim):
     r = _restore(ans, x, dims, keepdim)
     if ord == 2:
@@ -259,11 +260,11 @@ VAR = defop("VarBackward0", quiet(_var_forward),
 # std = sqrt(var): the var rules scaled by 1 / (2 std), and 0 where std is 0 (as torch)
 STD = defop("StdBackward0", quiet(lambda x, dims, correction, keepdim: np.sqrt(_var_forward(x, dims, correction,
                                                                                            keepdim))),
-            (lambda g, ans, x, dims, correction, keepdim:
-             _restore(where(ans == 0, 0.0, g / (2 * ans)), x, dims, keepdim) * _var_partial(x, dims, correction),
+            (quiet(lambda g, ans, x, dims, correction, keepdim:
+                   _restore(where(ans == 0, 0.0, g / (2 * ans)), x, dims, keepdim) * _var_partial(x, dims, correction)),
              None, None, None),
-            (lambda t, ans, x, dims, correction, keepdim:
-             where(ans == 0, 0.0, sum(t * _var_partial(x, dims, correction), dims, keepdim) / (2 * ans)),
+            (quiet(lambda t, ans, x, dims, correction, keepdim:
+                   where(ans == 0, 0.0, sum(t * _var_partial(x, dims, correction), dims, keepdim) / (2 * ans))),
              None, None, None),
             saves=((-1, 0), (), (), ()))
 
