@@ -549,3 +549,33 @@ def test_in_place_on_an_indexed_view_writes_through(m, request):
     assert y.tolist() == [2.0, 2.0, 3.0]
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 1.0, 1.0]
+
+
+def test_no_grad_as_a_bare_decorator(m):
+    @m.no_grad
+    def doubled(t):
+        return t * 2
+
+    assert not doubled(vec(m)).requires_grad and m.is_grad_enabled()
+
+
+def test_backward_with_create_graph_gives_differentiable_grads(m):
+    x = vec(m)
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad and x.grad.tolist() == [3.0, 12.0]
+    (g,) = m.autograd.grad(x.grad.sum(), x)
+    assert g.tolist() == [6.0, 12.0]
+
+
+def test_a_tensor_used_twice_gets_both_contributions(m):
+    x = vec(m)
+    y = x * 3
+    (y * y + y).sum().backward()
+    assert x.grad.tolist() == [2 * 9 * 1 + 3, 2 * 9 * 2 + 3]
+
+
+def test_gradient_of_a_broadcast_input_is_summed_to_its_shape(m):
+    x = m.tensor([[1.0], [2.0]], requires_grad=True)
+    b = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * b).sum().backward()
+    assert x.grad.tolist() == [[6.0], [6.0]] and b.grad.tolist() == [3.0, 3.0, 3.0]
