@@ -559,6 +559,7 @@ def test_no_grad_as_a_bare_decorator(m):
     assert not doubled(vec(m)).requires_grad and m.is_grad_enabled()
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")   # torch's leak advisory
 def test_backward_with_create_graph_gives_differentiable_grads(m):
     x = vec(m)
     (x ** 3).sum().backward(create_graph=True)
