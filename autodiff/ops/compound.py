@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply
+from ..tensor import Tensor
 from ._helpers import fix_dtype
 from .table import defop
 
@@ -29,14 +30,14 @@ ADDCDIV = defop("AddcdivBackward0",
                  lambda t, ans, x, a, b, value=1: -t * value * a / (b * b)),
                 saves=((), (2,), (1, 2)))
 _lerp_rules = dict(
-             forward=lambda x, end, weight: fix_dtype(x + weight * (end - x), x, end),
-             vjps=(lambda g, ans, x, end, weight: g * (1 - weight),
-              lambda g, ans, x, end, weight: g * weight,
-              lambda g, ans, x, end, weight: g * (end - x)),
-             jvps=(lambda t, ans, x, end, weight: t * (1 - weight),
-              lambda t, ans, x, end, weight: t * weight,
-              lambda t, ans, x, end, weight: t * (end - x)),
-             saves=((2,), (2,), (0, 1)))
+    forward=lambda x, end, weight: fix_dtype(x + weight * (end - x), x, end),
+    vjps=(lambda g, ans, x, end, weight: g * (1 - weight),
+          lambda g, ans, x, end, weight: g * weight,
+          lambda g, ans, x, end, weight: g * (end - x)),
+    jvps=(lambda t, ans, x, end, weight: t * (1 - weight),
+          lambda t, ans, x, end, weight: t * weight,
+          lambda t, ans, x, end, weight: t * (end - x)),
+    saves=((2,), (2,), (0, 1)))
 LERP = defop("LerpBackward0", **_lerp_rules)           # a number as the weight
 LERP_TENSOR = defop("LerpBackward1", **_lerp_rules)    # a tensor as the weight
 # fill_ / zero_ / copy_: the old value of the tensor gets no gradient; copy_'s source gets all of it.
@@ -58,5 +59,4 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def lerp(input, end, weight):
-    from ..tensor import Tensor
     return apply(LERP_TENSOR if isinstance(weight, Tensor) else LERP, input, end, weight)
