@@ -33,7 +33,7 @@ default_generator = _Generator()
 def manual_seed(seed: int):
     seed = int(seed)
     if not -0x8000_0000_0000_0000 <= seed <= 0xFFFF_FFFF_FFFF_FFFF:
-        raise RuntimeError(f"Overflow when unpacking long long")
+        raise RuntimeError("Overflow when unpacking long long")
     default_generator.seed(seed % (1 << 64))
     return default_generator
 

@@ -906,7 +906,8 @@ SEEDS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 def torch_names(code: str) -> str:
     """A cell as the seed notebook wrote it: autodiff's names back to torch's."""
-    code = code.replace("import autodiff as ad", "import torch").replace("from optimizers import", "from torch.optim import")
+    code = code.replace("import autodiff as ad", "import torch")
+    code = code.replace("from optimizers import", "from torch.optim import")
     return re.sub(r"\bad\.", "torch.", code)
 
 
