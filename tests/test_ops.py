@@ -27,14 +27,9 @@ from op_cases import CASES, directions, evaluate, first_order, forward_over_reve
 GOLDEN = load()
 
 # Engine bugs (autodiff/dispatch.py, methods.py: not the op table), each in /work/notes/engine_bugs.md.
-_ZERO = "Tensor.zero_ records FillBackward2, torch ZeroBackward0 (engine_bugs.md #5)"
-_OLD_TANGENT = "the saved old value of an in-place op loses its forward-mode tangent (engine_bugs.md #15)"
 _SETITEM = "Tensor has no __setitem__; ops.shape.setitem is the rule to bind (engine_bugs.md #16)"
 SETITEM_ROWS = {"CopySlices", "CopySlices-broadcast-row"}
-KNOWN = {"name": {"ZeroBackward0": _ZERO}, "graph": {"ZeroBackward0": _ZERO},
-         "fwd_second": {"MulBackward0-mul_": _OLD_TANGENT, "DivBackward0-div_": _OLD_TANGENT}}
-
-
+KNOWN: dict = {}    # {check: {row id: reason}} for engine bugs still open
 FINITE_DIFFERENCES = {"fd_vjp", "fd_jvp", "fd_second", "fd_fwd_second"}
 
 

@@ -68,8 +68,7 @@ def test_requires_grad_flag_of_a_non_leaf_is_fixed(m):
                                         "use var_no_grad = var.detach().")
 
 
-def test_setting_requires_grad_true_on_a_non_leaf_raises(m, request):
-    known_bug(request, m, "y.requires_grad = True on a non-leaf is silently accepted (engine_bugs.md #8)")
+def test_setting_requires_grad_true_on_a_non_leaf_raises(m):
     y = vec(m) * 2
     with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables."):
         y.requires_grad = True
@@ -185,8 +184,7 @@ def test_grad_can_be_assigned_a_tensor_of_the_same_shape(m):
     assert x.grad.tolist() == [6.0, 7.0]
 
 
-def test_grad_assignment_of_the_wrong_size_raises_torchs_message(m, request):
-    known_bug(request, m, "grad assignment message differs from torch's (engine_bugs.md #10)")
+def test_grad_assignment_of_the_wrong_size_raises_torchs_message(m):
     x = vec(m)
     with pytest.raises(RuntimeError) as raised:
         x.grad = m.tensor([1.0, 2.0, 3.0])
@@ -204,10 +202,9 @@ def test_autograd_grad_returns_without_accumulating(m):
         m.autograd.grad((x * 2).sum(), [vec(m, requires_grad=False)])
 
 
-def test_autograd_grad_of_an_unused_input(m, request):
+def test_autograd_grad_of_an_unused_input(m):
     x, z = vec(m), vec(m)
     assert m.autograd.grad((x * 2).sum(), [x, z], allow_unused=True)[1] is None
-    known_bug(request, m, "unused-input message names no index (engine_bugs.md #13)")
     with pytest.raises(RuntimeError) as raised:
         m.autograd.grad((x * 2).sum(), [x, z])
     assert str(raised.value) == ("The differentiated Tensor at index 1 appears to not have been used in the graph. "
@@ -304,8 +301,7 @@ def test_in_place_on_a_leaf_under_no_grad(m):
     assert x.tolist() == [1.0, 3.0] and x.is_leaf and x.requires_grad
 
 
-def test_in_place_ops_bump_the_version_counter(m, request):
-    known_bug(request, m, "Tensor._version is a list, torch's an int (engine_bugs.md #9)")
+def test_in_place_ops_bump_the_version_counter(m):
     x = vec(m, requires_grad=False)
     assert x._version == 0
     x.add_(1)
@@ -325,14 +321,23 @@ def test_modifying_a_saved_tensor_fails_the_backward(m):
         + message(m, "[{lib}.FloatTensor [2]], which is "))
 
 
-def test_modifying_a_tensor_no_rule_reads_is_fine(m, request):
-    known_bug(request, m, "a later in-place op on an input re-routes earlier nodes' edges (engine_bugs.md #14)")
+def test_modifying_a_tensor_no_rule_reads_is_fine(m):
     x = vec(m)
     a = x * 2
     b = a + 1          # add's VJP reads neither input
     a.mul_(3)
     b.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_in_place_op_reading_itself_fails_the_backward(m, request):
+    """``y.mul_(y)``: the saved ``other`` is ``y`` itself, modified by the op that saved it."""
+    known_bug(request, m, "y.mul_(y) backpropagates (correctly) where torch raises (engine_bugs.md #19)")
+    y = vec(m) * 1
+    y.mul_(y)
+    with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has been "
+                                           "modified by an inplace operation"):
+        y.sum().backward()
 
 
 def test_in_place_on_a_non_leaf_is_recorded(m):
