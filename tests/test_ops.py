@@ -203,7 +203,7 @@ def graph_names(tensors) -> set:
             continue
         seen.add(id(node))
         names.add(grad_fn_name(node))
-        stack.extend(fn for fn, _ in getattr(node, "next_functions", ()))  # engine_bugs.md #6
+        stack.extend(fn for fn, _ in node.next_functions)
     return names
 
 

@@ -585,3 +585,21 @@ def test_gradient_of_a_broadcast_input_is_summed_to_its_shape(m):
     b = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * b).sum().backward()
     assert x.grad.tolist() == [[6.0], [6.0]] and b.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_logical_operators_on_bool_tensors(m):
+    x = m.tensor([-1.0, 0.5, 2.0])
+    assert ((x > 0) & (x < 1)).tolist() == [False, True, False]
+    assert ((x < 0) | (x > 1)).tolist() == [True, False, True]
+    assert (~(x > 0)).tolist() == [True, False, False]
+    assert m.logical_and(x > 0, x < 1).tolist() == [False, True, False]
+
+
+def test_graph_walk_through_next_functions_ends_at_accumulate_grad(m):
+    x = vec(m)
+    node = (x * 2).sum().grad_fn
+    names = []
+    while node is not None:
+        names.append(type(node).__name__ if m is not ad else node.name())
+        node = node.next_functions[0][0] if node.next_functions else None
+    assert names[:2] == ["SumBackward0", "MulBackward0"] and names[-1].endswith("AccumulateGrad")
