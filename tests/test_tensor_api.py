@@ -321,6 +321,23 @@ def test_modifying_a_saved_tensor_fails_the_backward(m):
         + message(m, "[{lib}.FloatTensor [2]], which is "))
 
 
+@pytest.mark.parametrize("program, names", [
+    ("a = x * 2; b = a.sin(); a.add_(1); out = b", "which is output 0 of Add, is at version 1"),
+    ("a = x.exp(); a.mul_(2); out = a", "which is output 0 of Exp, is at version 1"),
+    ("z = ad_or_torch.tensor([1., 2.]); c = x * z; z.add_(1); out = c", "is at version 1"),
+])
+def test_modified_saved_tensor_message_names_the_version_as_torch(m, request, program, names):
+    known_bug(request, m, "the version error's wording differs after the tensor type (engine_bugs.md #11)")
+    scope = {"x": vec(m), "ad_or_torch": m}
+    exec(program, scope)
+    with pytest.raises(RuntimeError) as raised:
+        scope["out"].sum().backward()
+    expected = message(m, "one of the variables needed for gradient computation has been modified by an inplace "
+                          "operation: [{lib}.FloatTensor [2]]")
+    assert str(raised.value).startswith(f"{expected}{', ' if names.startswith('which') else ' '}{names}; "
+                                        "expected version 0 instead.")
+
+
 def test_modifying_a_tensor_no_rule_reads_is_fine(m):
     x = vec(m)
     a = x * 2
