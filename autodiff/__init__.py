@@ -16,7 +16,7 @@ from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, 
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.compound import addcdiv, addcmul, lerp
 from .ops.elementwise import (abs, add, clamp, clip, cos, div, eq, exp, ge, gt, le, log, lt, maximum,  # noqa: A004
-                              minimum, mul, ne, neg, negative, pow, reciprocal, relu, rsub, sigmoid, sign, sin,
+                              logical_and, logical_not, logical_or, minimum, mul, ne, neg, negative, pow, reciprocal, relu, rsub, sigmoid, sign, sin,
                               sqrt, square, sub, tan, tanh, true_divide, where)
 from .ops.linalg import dot, matmul, mm, mv, outer
 from .ops.reductions import (amax, amin, logsumexp, log_softmax, max, mean, min, norm, prod, softmax,  # noqa: A004

@@ -40,7 +40,7 @@ def apply(op, *args, **kw):
     result._retains_grad = False
     result._tangent = None
     result._backward_hooks = None
-    version = result._version = [0, 0]
+    version = result._vc = [0, 0]
     if requires and state.grad_enabled and op.differentiable:
         result.grad_fn = Node(op, args, kw, out, state.epoch, version)
         result._requires_grad = True
@@ -68,6 +68,7 @@ def _push_tangent(op, result, args, arrays, kw):
         type(args[i]._tangent[1]) is Tensor and args[i]._tangent[1]._requires_grad for i in carriers))
     rule_args, ans = (args, result) if on_tensors else (arrays, result._data)
     state.forward_token = None
+    errors = np.seterr(all="ignore")
     try:
         tangent = None
         for i in carriers:
@@ -80,6 +81,7 @@ def _push_tangent(op, result, args, arrays, kw):
                 tangent = tangent._data
     finally:
         state.forward_token = token
+        np.seterr(**errors)
     if type(tangent) is not Tensor:
         tangent = np.asarray(tangent, dtype=result._data.dtype)
         if tangent.shape != result._data.shape:
@@ -118,11 +120,13 @@ def apply_inplace(self, op, *args, **kw):
         before = Tensor._from_array(self._data)
         before.grad_fn = self.grad_fn
         before._requires_grad = self._requires_grad
-        node_args = (before,) + args
+        # `self` given again as an operand (y.add_(y)) also means the old value
+        node_args = (before,) + tuple(before if a is self else a for a in args)
         if 0 in op.reads(node_args):
             before._data = self._data.copy()
+            before._tangent = self._tangent
         else:
-            before._version = self._version
+            before._vc = self._vc
     token = state.forward_token
     forward = token is not None and any(
         type(a) is Tensor and a._tangent is not None and a._tangent[0] is token for a in (self,) + args)
@@ -136,7 +140,7 @@ def apply_inplace(self, op, *args, **kw):
     np.copyto(self._data, new, casting="unsafe")
     self._bump_version()
     if record:
-        self.grad_fn = Node(op, node_args, kw, self._data, state.epoch, self._version)
+        self.grad_fn = Node(op, node_args, kw, self._data, state.epoch, self._vc)
         self._requires_grad = True
     if forward:
         self._tangent = None

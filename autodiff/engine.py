@@ -51,7 +51,7 @@ def _check_versions(node: Node) -> None:
             a = node.args[i]
             if type(a) is not Tensor:
                 continue
-            counter = a._version
+            counter = a._vc
         if counter[1] > node.epoch:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
@@ -74,17 +74,15 @@ def _topological_counts(roots):
     seen = set(stack) if len(stack) > 1 else ()
     while stack:
         node = stack.pop()
-        for a in node.args:
-            if type(a) is Tensor and a._requires_grad:
-                parent = a.grad_fn
-                if parent is None:
-                    continue
-                if parent in counts:
-                    counts[parent] += 1
-                else:
-                    counts[parent] = 1
-                    if parent not in seen:
-                        stack.append(parent)
+        for _, parent in node.edges:
+            if type(parent) is not Node:
+                continue
+            if parent in counts:
+                counts[parent] += 1
+            else:
+                counts[parent] = 1
+                if parent not in seen:
+                    stack.append(parent)
     return counts
 
 
@@ -118,6 +116,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     owned = set()
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
+    # Rules may divide by values a later where() masks (torch never warns): silence numpy for the whole pass.
+    errors = np.seterr(all="ignore")
     try:
         while ready:
             node = ready.pop()
@@ -149,9 +149,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 rule_args = [a._data if type(a) is Tensor else a for a in args]
             rules = op.vjps
             variadic = op.variadic
-            for i, a in enumerate(args):
-                if type(a) is not Tensor or not a._requires_grad:
-                    continue
+            for i, key in node.edges:
+                a = args[i]
                 gi = rules(i, g, ans, *rule_args, **kw) if variadic else rules[i](g, ans, *rule_args, **kw)
                 if gi is None:
                     continue
@@ -162,8 +161,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     gi = gi.to(a.dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
                 if a._backward_hooks:
                     gi = _run_hooks(a, gi)
-                parent = a.grad_fn
-                key = a if parent is None else parent
+                parent = key if type(key) is Node else None
                 if key in grads:
                     grads[key] = _accumulate(grads[key], gi, owned)
                 else:
@@ -171,7 +169,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     if gi is not g and type(gi) is _ndarray and gi.base is None:
                         owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
                     if parent is None:
-                        leaves.append(a)
+                        leaves.append(key)
                 if parent is None:
                     continue
                 remaining = counts[parent] - 1
@@ -194,6 +192,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 _store_grad(leaf, g, create_graph, handed_out, accumulate=True)
     finally:
         state.grad_enabled = previous_mode
+        np.seterr(**errors)
     if capture is None:
         return None
     return [captured.get(id(_key(t))) for t in capture]

@@ -31,8 +31,16 @@ OPERATORS = {
     "__matmul__": L.matmul, "__rmatmul__": _reflected(L.matmul),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__gt__": E.gt, "__ge__": E.ge, "__lt__": E.lt, "__le__": E.le,
-    "__getitem__": S.getitem,
+    "__getitem__": S.getitem, "__setitem__": S.setitem,
+    "__and__": E.logical_and, "__rand__": lambda self, other: E.logical_and(other, self),
+    "__or__": E.logical_or, "__ror__": lambda self, other: E.logical_or(other, self),
+    "__xor__": lambda self, other: E.ne(self, other) if self.dtype.is_floating_point is False else _bitwise_error(),
+    "__invert__": E.logical_not,
 }
+
+
+def _bitwise_error():
+    raise RuntimeError("bitwise operations are only supported for integral and boolean tensors")
 
 METHODS = {
     "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
@@ -41,6 +49,7 @@ METHODS = {
     "sigmoid": E.sigmoid, "relu": E.relu, "sign": E.sign, "reciprocal": E.reciprocal, "square": E.square,
     "clamp": E.clamp, "clip": E.clamp, "maximum": E.maximum, "minimum": E.minimum,
     "eq": E.eq, "ne": E.ne, "gt": E.gt, "ge": E.ge, "lt": E.lt, "le": E.le,
+    "logical_and": E.logical_and, "logical_or": E.logical_or, "logical_not": E.logical_not,
     "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min, "amax": R.amax, "amin": R.amin,
     "norm": R.norm, "logsumexp": R.logsumexp, "softmax": R.softmax, "log_softmax": R.log_softmax,
     "var": R.var, "std": R.std,
@@ -133,7 +142,7 @@ INPLACE = {
     "sqrt_": _unary_(E.SQRT), "sign_": _unary_(E.SIGN), "sin_": _unary_(E.SIN), "cos_": _unary_(E.COS),
     "tanh_": _unary_(E.TANH), "sigmoid_": _unary_(E.SIGMOID), "relu_": _unary_(E.RELU),
     "reciprocal_": _unary_(E.RECIPROCAL),
-    "zero_": lambda self: apply_inplace(self, C.FILL, 0),
+    "zero_": lambda self: apply_inplace(self, C.ZERO),
     "fill_": lambda self, value: apply_inplace(self, C.FILL, getattr(value, "_data", value)),
     "copy_": lambda self, src, non_blocking=False: apply_inplace(self, C.COPY, src),
     "addcmul_": lambda self, tensor1, tensor2, *, value=1: apply_inplace(self, C.ADDCMUL, tensor1, tensor2,

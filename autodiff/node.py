@@ -6,6 +6,8 @@ op, the inputs (tensors or constants), the keyword arguments and the forward's r
 """
 from __future__ import annotations
 
+from .tensor import Tensor
+
 __all__ = ["Op", "Node"]
 
 
@@ -33,7 +35,6 @@ class Op:
 
     def reads(self, args) -> set:
         """Indices of the arguments (-1: the output) whose values the VJPs of the grad-requiring inputs read."""
-        from .tensor import Tensor
         if self.saves is True:
             return {i for i, a in enumerate(args) if isinstance(a, Tensor)} | {-1}
         needed = set()
@@ -54,12 +55,15 @@ class Op:
 class Node:
     """One recorded application of an op: what ``tensor.grad_fn`` is."""
 
-    __slots__ = ("op", "args", "kw", "ans", "epoch", "out_version", "freed", "retained", "name_override",
+    __slots__ = ("op", "args", "edges", "kw", "ans", "epoch", "out_version", "freed", "retained", "name_override",
                  "ans_tangent", "__weakref__")
 
     def __init__(self, op, args, kw, ans, epoch, out_version):
         self.op = op
         self.args = args
+        # Where each grad-requiring input's cotangent goes, bound now (as torch binds edges): the input's node,
+        # or the input itself for a leaf. A later in-place op that rebases the input does not re-route them.
+        self.edges = [(i, a.grad_fn or a) for i, a in enumerate(args) if type(a) is Tensor and a._requires_grad]
         self.kw = kw
         self.ans = ans
         self.epoch = epoch              # state.epoch when recorded (see grad_mode.state.epoch)
@@ -77,12 +81,13 @@ class Node:
 
     @property
     def next_functions(self):
-        from .tensor import Tensor
+        bound = dict(self.edges)
         out = []
-        for a in self.args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                out.append((a.grad_fn if a.grad_fn is not None else _AccumulateGrad(a), 0))
-            elif isinstance(a, Tensor):
+        for i, a in enumerate(self.args):
+            if i in bound:
+                key = bound[i]
+                out.append((_AccumulateGrad(key) if type(key) is Tensor else key, 0))
+            elif type(a) is Tensor:
                 out.append((None, 0))
         return tuple(out)
 
@@ -92,6 +97,8 @@ class _AccumulateGrad:
 
     def __init__(self, variable):
         self.variable = variable
+
+    next_functions = ()
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"

@@ -60,7 +60,7 @@ class Tensor:
     """
 
     __module__ = "autodiff"   # shown as autodiff.Tensor, as torch shows torch.Tensor
-    __slots__ = ("_data", "_requires_grad", "grad_fn", "_grad", "_version", "_retains_grad", "_tangent",
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_grad", "_vc", "_retains_grad", "_tangent",
                  "_backward_hooks", "__weakref__")
     # numpy must hand mixed operations (ndarray * Tensor) to the Tensor's reflected operators.
     __array_ufunc__ = None
@@ -73,7 +73,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t.grad_fn = None
         t._grad = None
-        t._version = [0, 0]  # [times modified in place, state.epoch of the last change]
+        t._vc = [0, 0]  # version counter: [times modified in place, state.epoch of the last change]
         t._retains_grad = False
         t._tangent = None
         t._backward_hooks = None
@@ -129,7 +129,7 @@ class Tensor:
     def requires_grad(self, value) -> None:
         if self.grad_fn is not None:
             if value:
-                return
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
@@ -138,7 +138,9 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.grad_fn is None and self._data.dtype.kind != "f":
+        if self.grad_fn is not None and requires_grad:
+            return self   # torch: a no-op on a non-leaf (only the attribute setter refuses)
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
@@ -155,10 +157,18 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
-            if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor "
+                                   f"of size '{list(self._data.shape)}'. Please ensure that the gradient and the "
+                                   "tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                from .dispatch import _type_name
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_SCALAR_NAMES.get(value._data.dtype.name)}' to a "
+                    f"tensor with grad_dtype '{_type_name(self._data.dtype)}'. The gradient must match the tensor's "
+                    "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with "
+                    "a specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
+                    "of a tensor and its gradient may break downstream systems that assume they match.")
         self._grad = value
 
     @grad.deleter
@@ -189,14 +199,15 @@ class Tensor:
         self._data = value._data
 
     @property
-    def _version_value(self) -> int:
-        return self._version[0]
+    def _version(self) -> int:
+        """How many times the storage was changed in place (torch's version counter)."""
+        return self._vc[0]
 
     def _bump_version(self) -> None:
         """Record an in-place change of the storage (done by every in-place op)."""
         state.epoch += 1
-        self._version[0] += 1
-        self._version[1] = state.epoch
+        self._vc[0] += 1
+        self._vc[1] = state.epoch
 
     def register_hook(self, hook):
         """Register ``hook(grad) -> Tensor or None``, called with this tensor's gradient during backward."""
@@ -296,13 +307,17 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         t = Tensor._from_array(self._data)
-        t._version = self._version
+        t._vc = self._vc
         return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
         self._requires_grad = False
         return self
+
+
+_SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+                 "int32": "int", "bool": "bool"}
 
 
 class _RemovableHandle:

@@ -50,15 +50,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     results = run_backward(roots, grads, retain_graph, create_graph, capture=inputs, accumulate=False)
     out = []
-    for t, g in zip(inputs, results):
+    for index, (t, g) in enumerate(zip(inputs, results)):
         if g is None:
             if materialize_grads:
                 from ..creation import zeros_like
                 out.append(zeros_like(t))
                 continue
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the desired behavior.")
             out.append(None)
             continue
         if isinstance(g, Tensor):
