@@ -406,3 +406,26 @@ def test_error_table_is_torch_today(label, expression, error, message):
     with pytest.raises(error) as raised:
         expression(torch)
     assert str(raised.value).split("\n")[0] == message
+
+
+@pytest.mark.parametrize("case", rows("float32"))
+def test_float32_rows_stay_float32(case):
+    """Every op keeps float32 float32 (value, VJPs, JVP), and agrees with the float64 results to float32 precision."""
+    arrays = [a.astype(np.float32) for a in _inputs(case)]
+    dirs = {key: [np.asarray(d, dtype=np.float32) for d in value] if isinstance(value, list) else
+            np.asarray(value, dtype=np.float32) for key, value in _dirs(case).items()}
+    xs = [ad.tensor(a, requires_grad=True) for a in arrays]
+    out = case.fn(ad, *xs)
+    assert out.dtype == ad.float32
+    grads = ad.autograd.grad(out, xs, ad.tensor(dirs["v"]), allow_unused=True)
+    assert all(g is None or g.dtype == ad.float32 for g in grads)
+    golden = GOLDEN[case.id]
+    tol = 1e-4 if not case.kink else 1e-3
+    np.testing.assert_allclose(out.detach().numpy(), golden["value"], rtol=tol, atol=tol)
+    for g, expected in zip(grads, golden["grads"]):
+        np.testing.assert_allclose(np.zeros(expected.shape) if g is None else g.numpy(), expected, rtol=tol, atol=tol)
+    fwd = ad.autograd.forward_ad
+    with fwd.dual_level():
+        duals = [fwd.make_dual(ad.tensor(a), ad.tensor(u)) for a, u in zip(arrays, dirs["u"])]
+        tangent = fwd.unpack_dual(case.fn(ad, *duals)).tangent
+    assert tangent is None or tangent.dtype == ad.float32
