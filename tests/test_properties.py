@@ -31,7 +31,7 @@ def draw_arrays(seed, shapes_, low=-2.0, high=2.0):
 
 
 def check(fn, arrays, expected=None, seed=0, eps=1e-6, tol=1e-6):
-    """Value (vs ``expected`` from numpy), VJP vs directional central differences, and all of it vs torch."""
+    """Value (vs ``expected`` from numpy), VJP and JVP vs directional central differences, and vs torch."""
     xs = [ad.tensor(a, dtype=ad.float64, requires_grad=True) for a in arrays]
     out = fn(ad, *xs)
     value = out.detach().numpy()
@@ -49,9 +49,16 @@ def check(fn, arrays, expected=None, seed=0, eps=1e-6, tol=1e-6):
         with ad.no_grad():
             return fn(ad, *[ad.tensor(a + step * u, dtype=ad.float64) for a, u in zip(arrays, directions)]).numpy()
 
-    numeric = np.sum(v * (f(eps) - f(-eps))) / (2 * eps)
+    difference = (f(eps) - f(-eps)) / (2 * eps)
     analytic = sum(np.sum(g * u) for g, u in zip(grads, directions))
-    assert analytic == pytest.approx(numeric, rel=tol, abs=tol)
+    assert analytic == pytest.approx(np.sum(v * difference), rel=tol, abs=tol)
+    fwd = ad.autograd.forward_ad
+    with fwd.dual_level():        # forward mode along the same direction
+        duals = [fwd.make_dual(ad.tensor(a, dtype=ad.float64), ad.tensor(u, dtype=ad.float64))
+                 for a, u in zip(arrays, directions)]
+        tangent = fwd.unpack_dual(fn(ad, *duals)).tangent
+    tangent = np.zeros(value.shape) if tangent is None else tangent.numpy()
+    np.testing.assert_allclose(tangent, difference, rtol=tol, atol=tol)
     if torch is not None:
         compare_with_torch(fn, arrays, value, v, grads)
 
