@@ -604,6 +604,11 @@ def test_gradient_of_a_broadcast_input_is_summed_to_its_shape(m):
     assert x.grad.tolist() == [[6.0], [6.0]] and b.grad.tolist() == [3.0, 3.0, 3.0]
 
 
+def test_comparing_with_a_non_number_falls_back_to_identity(m):
+    x = vec(m)
+    assert (x == "a") is False and (x != None) is True   # noqa: E711
+
+
 def test_logical_operators_on_bool_tensors(m):
     x = m.tensor([-1.0, 0.5, 2.0])
     assert ((x > 0) & (x < 1)).tolist() == [False, True, False]

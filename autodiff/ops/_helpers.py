@@ -37,6 +37,25 @@ def as_operand(value):
     raise TypeError(f"unsupported operand type: '{type(value).__name__}'")
 
 
+_FAST_OPERANDS = frozenset({Tensor, np.ndarray, float, int})
+_OPERANDS = (Tensor, np.ndarray, numbers.Number, np.generic)
+
+
+def check_operand(value, symbol, reflected=False):
+    """torch's TypeError for an operator whose other operand is not a tensor or a number (lists, strings, None)."""
+    if type(value) in _FAST_OPERANDS or isinstance(value, _OPERANDS):
+        return
+    names = (type(value).__name__, "Tensor") if reflected else ("Tensor", type(value).__name__)
+    raise TypeError(f"unsupported operand type(s) for {symbol}: '{names[0]}' and '{names[1]}'")
+
+
+def check_tensor(value, name):
+    """torch's TypeError for a function given something other than a tensor (arrays pass: the rules use them)."""
+    if type(value) is Tensor or type(value) is np.ndarray or isinstance(value, (Tensor, np.ndarray)):
+        return
+    raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(value).__name__}")
+
+
 def quiet(func):
     """Run ``func`` with numpy's floating-point warnings off: torch returns nan/inf silently."""
     def wrapped(*args, **kw):

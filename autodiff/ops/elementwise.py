@@ -5,12 +5,14 @@ the engine. Rules use autodiff's functions and operators, so they differentiate 
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
-from ._helpers import as_operand, broadcast_error, fix_dtype, floating, quiet
+from ._helpers import as_operand, broadcast_error, check_operand, check_tensor, fix_dtype, floating, quiet
 
 _ndarray = np.ndarray
 from .table import defop
@@ -280,10 +282,12 @@ WHERE = defop("WhereBackward0", _where_forward,
 # -- public functions ----------------------------------------------------------------------------------------------
 
 def add(input, other, *, alpha=1):
+    check_operand(other, "+")
     return apply(ADD, input, other, alpha=alpha) if alpha != 1 else apply(ADD, input, other)
 
 
 def sub(input, other, *, alpha=1):
+    check_operand(other, "-")
     return apply(SUB, input, other, alpha=alpha) if alpha != 1 else apply(SUB, input, other)
 
 
@@ -293,14 +297,17 @@ def rsub(input, other, *, alpha=1):
         input = input * alpha
     if isinstance(other, Tensor):
         return sub(other, input)
-    return apply(RSUB, input, as_operand(other))
+    check_operand(other, "-", reflected=True)
+    return apply(RSUB, input, other)
 
 
 def mul(input, other):
+    check_operand(other, "*")
     return apply(MUL, input, other)
 
 
 def div(input, other, *, rounding_mode=None):
+    check_operand(other, "/")
     if rounding_mode is None:
         return apply(DIV, input, other)
     if rounding_mode not in ("trunc", "floor"):
@@ -318,6 +325,7 @@ true_divide = div
 
 
 def reciprocal(input):
+    check_tensor(input, "reciprocal")
     return apply(RECIPROCAL, input)
 
 
@@ -325,7 +333,9 @@ def pow(input, exponent):
     if isinstance(input, Tensor) and isinstance(exponent, Tensor):
         return apply(POW_TENSORS, input, exponent)
     if isinstance(exponent, Tensor):
-        return apply(POW_SCALAR_BASE, as_operand(input), exponent)
+        check_operand(input, "** or pow()", reflected=True)
+        return apply(POW_SCALAR_BASE, input, exponent)
+    check_operand(exponent, "** or pow()")
     return apply(POW_SCALAR_EXPONENT, input, exponent)
 
 
@@ -334,6 +344,7 @@ def square(input):
 
 
 def neg(input):
+    check_tensor(input, "neg")
     return apply(NEG, input)
 
 
@@ -341,46 +352,57 @@ negative = neg
 
 
 def abs(input):
+    check_tensor(input, "abs")
     return apply(ABS, input)
 
 
 def exp(input):
+    check_tensor(input, "exp")
     return apply(EXP, input)
 
 
 def log(input):
+    check_tensor(input, "log")
     return apply(LOG, input)
 
 
 def sqrt(input):
+    check_tensor(input, "sqrt")
     return apply(SQRT, input)
 
 
 def sin(input):
+    check_tensor(input, "sin")
     return apply(SIN, input)
 
 
 def cos(input):
+    check_tensor(input, "cos")
     return apply(COS, input)
 
 
 def tan(input):
+    check_tensor(input, "tan")
     return apply(TAN, input)
 
 
 def tanh(input):
+    check_tensor(input, "tanh")
     return apply(TANH, input)
 
 
 def sigmoid(input):
+    check_tensor(input, "sigmoid")
     return apply(SIGMOID, input)
 
 
 def relu(input):
+    check_tensor(input, "relu")
     return apply(RELU, input)
 
 
 def sign(input):
+    check_tensor(input, "sign")
     return apply(SIGN, input)
 
 
@@ -413,7 +435,9 @@ def _data(value):
 
 def _compare(ufunc):
     def compare(input, other):
-        a, b = _data(input), _data(as_operand(other))
+        if not isinstance(other, (Tensor, np.ndarray, numbers.Number, np.generic)):
+            return NotImplemented       # as torch: `tensor == "a"` falls back to Python's identity comparison
+        a, b = _data(input), _data(other)
         out = ufunc(a, b)
         if isinstance(input, Tensor) or isinstance(other, Tensor):
             return Tensor._from_array(np.asarray(out))
