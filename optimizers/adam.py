@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import autodiff as ad
+
 from ._functional import adam_, fused
 from .optimizer import (Optimizer, check_kernel_flags, check_step_flags, step_state, to_scalar,
                         zeros_state)
 
 
-def check_adam_hyperparameters(lr, eps, betas, weight_decay) -> None:
+def check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach=None, capturable=False) -> None:
     """torch's checks, in torch's order, shared by the Adam family."""
-    if hasattr(lr, "numel") and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
+    if hasattr(lr, "numel"):
+        if foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= to_scalar(lr):
         raise ValueError(f"Invalid learning rate: {lr}")
     if not 0.0 <= eps:
@@ -60,11 +65,19 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        check_adam_hyperparameters(lr, eps, betas, weight_decay)
+        check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach, capturable)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
-                or (hasattr(betas[0], "numel") and hasattr(betas[1], "numel"))):
+                or (isinstance(betas[0], ad.Tensor) and isinstance(betas[1], ad.Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
-        betas = tuple(betas)
+        for i, beta in enumerate(betas):
+            if isinstance(beta, ad.Tensor):
+                if foreach and not capturable:
+                    raise ValueError(
+                        f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        # torch keeps tensor betas as 0-d tensors (and prints them so)
+        betas = tuple(b.squeeze() if isinstance(b, ad.Tensor) and b.dim() != 0 else b for b in betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         differentiable=differentiable, fused=fused,
@@ -89,6 +102,7 @@ class Adam(Optimizer):
         for group in self.param_groups:
             beta1, beta2 = (to_scalar(b) for b in group["betas"])
             lr, amsgrad = to_scalar(group["lr"]), group["amsgrad"]
+            weight_decay = to_scalar(group["weight_decay"])
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -107,7 +121,7 @@ class Adam(Optimizer):
                 kernel(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                        state["max_exp_avg_sq"]._data if amsgrad else None, step=float(step_t),
                        lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                       weight_decay=group["weight_decay"], amsgrad=amsgrad,
+                       weight_decay=weight_decay, amsgrad=amsgrad,
                        maximize=group["maximize"],
                        decoupled_weight_decay=group["decoupled_weight_decay"])
         return loss

@@ -71,6 +71,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             check_step_flags(group)
             lr, momentum = to_scalar(group["lr"]), group["momentum"]
+            weight_decay = to_scalar(group["weight_decay"])  # a 1-element tensor, as torch allows
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -86,6 +87,6 @@ class SGD(Optimizer):
                     buffer = buffer._data
                 kernel = sgd_fused if group["fused"] else sgd_
                 kernel(p._data, grad._data, buffer, lr=lr, momentum=momentum,
-                       dampening=group["dampening"], weight_decay=group["weight_decay"],
+                       dampening=group["dampening"], weight_decay=weight_decay,
                        nesterov=group["nesterov"], maximize=group["maximize"], first_step=first)
         return loss

@@ -4,6 +4,7 @@ notebooks' optimizer cells, zero_grad, closures, hooks and state_dict round trip
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -128,6 +129,31 @@ def test_invalid_hyperparameters_fail_with_torchs_message(index):
     assert str(raised.value) == message
 
 
+TORCH_OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop", "Adagrad",
+                    "Adadelta", "ASGD", "Adafactor", "LBFGS", "Muon"]
+BASE_METHODS = ["add_param_group", "zero_grad", "step", "state_dict", "load_state_dict", "register_step_pre_hook",
+                "register_step_post_hook", "register_state_dict_pre_hook", "register_state_dict_post_hook",
+                "register_load_state_dict_pre_hook", "register_load_state_dict_post_hook"]
+
+
+def parameters(function):
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+@pytest.mark.parametrize("name", TORCH_OPTIMIZERS)
+def test_constructor_signature_is_torchs(name):
+    """Names, order, keyword-only markers and defaults (not the annotations) as torch 2.13's."""
+    torch = pytest.importorskip("torch")
+    assert parameters(getattr(optimizers, name)) == parameters(getattr(torch.optim, name))
+    assert parameters(getattr(optimizers, name).step) == parameters(getattr(torch.optim, name).step)
+
+
+def test_base_class_methods_have_torchs_signatures():
+    torch = pytest.importorskip("torch")
+    for method in BASE_METHODS:
+        assert parameters(getattr(Optimizer, method)) == parameters(getattr(torch.optim.Optimizer, method)), method
+
+
 def test_muon_rejects_non_matrices_as_torch():
     with pytest.raises(ValueError, match=r"Muon only supports 2D parameters whereas we found a parameter with size: "):
         optimizers.Muon([ad.zeros(3, requires_grad=True)])
@@ -239,6 +265,52 @@ def test_lr_may_be_a_one_element_tensor():
     np.testing.assert_allclose(a.detach().numpy(), [-1.6, -5.1], rtol=1e-6)
     with pytest.raises(ValueError, match="^Tensor lr must be 1-element$"):
         SGD([a], lr=ad.tensor([0.1, 0.2]))
+
+
+TENSOR_HYPERPARAMETER_ERRORS = [  # torch 2.13's messages (checked against torch below when it is installed)
+    ("Adam", lambda t: dict(lr=t(0.1), foreach=True),
+     "lr as a Tensor is not supported for capturable=False and foreach=True"),
+    ("AdamW", lambda t: dict(lr=t([0.1, 0.2])), "Tensor lr must be 1-element"),
+    ("Adam", lambda t: dict(betas=(t(0.9), t(0.99)), foreach=True),
+     "betas[0] as a Tensor is not supported for capturable=False and foreach=True"),
+    ("Adam", lambda t: dict(betas=(t(0.9), 0.99)), "betas must be either both floats or both Tensors"),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, message", TENSOR_HYPERPARAMETER_ERRORS)
+def test_tensor_hyperparameters_are_checked_as_torch(cls, kwargs, message):
+    with pytest.raises(ValueError) as raised:
+        getattr(optimizers, cls)(some_params(), **kwargs(ad.tensor))
+    assert str(raised.value) == message
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError) as raised:
+        getattr(torch.optim, cls)([torch.zeros(2, requires_grad=True)], **kwargs(torch.tensor))
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("cls, tensor_kwargs, float_kwargs", [
+    ("SGD", dict(lr=ad.tensor(0.1), momentum=0.9, weight_decay=ad.tensor(0.5)),
+     dict(lr=0.1, momentum=0.9, weight_decay=0.5)),
+    ("Adam", dict(lr=ad.tensor(0.1), betas=(ad.tensor([0.8]), ad.tensor(0.9)), weight_decay=ad.tensor(0.5)),
+     dict(lr=0.1, betas=(0.8, 0.9), weight_decay=0.5)),
+    ("AdamW", dict(betas=(ad.tensor(0.8), ad.tensor(0.9)), weight_decay=ad.tensor(0.5)),
+     dict(betas=(0.8, 0.9), weight_decay=0.5)),
+])
+def test_tensor_hyperparameters_step_as_their_values(cls, tensor_kwargs, float_kwargs):
+    """torch 2.13's signatures take a 1-element tensor for SGD's weight_decay and Adam's betas, as for lr."""
+    runs = []
+    for kwargs in (tensor_kwargs, float_kwargs):
+        a, b = seed_tensors()
+        opt = getattr(optimizers, cls)([a, b], **kwargs)
+        for _ in range(3):
+            opt.zero_grad()
+            seed_loss(a, b).backward()
+            opt.step()
+        runs.append(np.concatenate([a.detach().numpy(), b.detach().numpy()]))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    if cls != "SGD":  # torch prints 1-element tensor betas as 0-d tensors
+        printed = repr(getattr(optimizers, cls)(some_params(), **tensor_kwargs))
+        assert "    betas: (tensor(0.8000), tensor(0.9000))\n" in printed
 
 
 def test_capturable_fails_at_step_as_torch_on_cpu_and_differentiable_is_refused():
