@@ -383,7 +383,12 @@ def test_global_hooks_and_handles_as_context_managers():
 
 
 # ------------------------------------------------------------------------------ state_dict
-ROUND_TRIP_CASES = [c for c in oc.CASES] + [("muon", "Muon", dict(lr=0.02))]
+ROUND_TRIP_CASES = [c for c in oc.CASES] + [
+    ("muon", "Muon", dict(lr=0.02)),
+    ("lion", "Lion", dict(lr=0.01, weight_decay=0.1)),
+    ("adabelief", "AdaBelief", dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
+    ("adabelief-decoupled", "AdaBelief", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+]
 
 
 def drive(opt, params, steps, maximize=False):
