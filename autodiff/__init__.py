@@ -24,6 +24,7 @@ from .ops.reductions import (amax, amin, logsumexp, log_softmax, max, mean, min,
 from .ops.shape import cat, clone, concat, flatten, permute, reshape, squeeze, stack, t, transpose, unsqueeze
 from .tensor import Size, Tensor
 from . import autograd  # noqa: E402
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 
 subtract = sub
 multiply = mul

@@ -114,19 +114,22 @@ def apply_inplace(self, op, *args, **kw):
                            f"{_type_name(self._data.dtype)}")
     record = grad_mode and op.differentiable and (
         self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+    node = None
     if record:
         # The node's first input stands for the tensor as it was. Like torch, keep a copy of the old values
         # when the VJPs read them (sin_, clamp_, mul_ by a tensor that requires grad, ...).
         before = Tensor._from_array(self._data)
         before.grad_fn = self.grad_fn
         before._requires_grad = self._requires_grad
-        # `self` given again as an operand (y.add_(y)) also means the old value
-        node_args = (before,) + tuple(before if a is self else a for a in args)
+        # `self` given again as an operand (y.mul_(y)) stays itself, as in torch: saved at its version before
+        # this change, it fails the backward if a rule reads it
+        node_args = (before,) + args
         if 0 in op.reads(node_args):
             before._data = self._data.copy()
             before._tangent = self._tangent
         else:
             before._vc = self._vc
+        node = Node(op, node_args, kw, self._data, state.epoch, self._vc)
     token = state.forward_token
     forward = token is not None and any(
         type(a) is Tensor and a._tangent is not None and a._tangent[0] is token for a in (self,) + args)
@@ -135,12 +138,13 @@ def apply_inplace(self, op, *args, **kw):
         primal._tangent = self._tangent
         if record:
             primal.grad_fn, primal._requires_grad = before.grad_fn, before._requires_grad
-        tangent_args = (primal,) + args
-        tangent_arrays = [primal._data] + arrays
+        tangent_args = (primal,) + tuple(primal if a is self else a for a in args)
+        tangent_arrays = [primal._data] + [primal._data if a is self else x for a, x in zip(args, arrays)]
     np.copyto(self._data, new, casting="unsafe")
     self._bump_version()
-    if record:
-        self.grad_fn = Node(op, node_args, kw, self._data, state.epoch, self._vc)
+    if node is not None:
+        node.out_saved = self._vc[0]
+        self.grad_fn = node
         self._requires_grad = True
     if forward:
         self._tangent = None

@@ -6,6 +6,8 @@ and leaves accumulate into ``.grad`` as torch's AccumulateGrad does.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .grad_mode import state
@@ -46,25 +48,41 @@ def _check_versions(node: Node) -> None:
     """torch's "modified by an inplace operation" check: has a tensor this node's VJPs read changed since?"""
     for i in node.op.reads(node.args):
         if i == -1:
-            counter = node.out_version
+            counter, saved, tensor = node.out_version, node.out_saved, None
         else:
-            a = node.args[i]
-            if type(a) is not Tensor:
+            tensor = node.args[i]
+            if type(tensor) is not Tensor:
                 continue
-            counter = a._vc
-        if counter[1] > node.epoch:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"[{_type_label(a if i != -1 else None, node)}], which is an input or output of {node.name()}, "
-                f"is at version {counter[0]}; it was saved before that change. Hint: the variable in question was "
-                "changed by an in-place operation after it was used; use an out-of-place operation (or .clone()) "
-                "instead.")
+            counter, saved = tensor._vc, node.versions[i]
+        if counter[0] != saved:
+            raise RuntimeError(_modified_message(tensor, node, counter[0], saved))
 
 
-def _type_label(t, node) -> str:
+_ANOMALY_HINT = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+                 "autodiff.autograd.set_detect_anomaly(True, check_nan=False).")
+_ANOMALY_ON_HINT = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. The "
+                    "variable in question was changed in there or anywhere later. Good luck!")
+
+
+def _modified_message(tensor, node, version, saved) -> str:
+    """torch's wording: the tensor's type and shape, the node it is an output of (for a saved output, the node
+    that saved it; for a saved input, the tensor's grad_fn now), and both versions."""
     from .dispatch import _type_name
-    data = t._data if t is not None else node.ans
-    return f"autodiff.{_type_name(data.dtype)}Tensor {list(data.shape)}"
+    data = tensor._data if tensor is not None else node.ans
+    producer = node if tensor is None else tensor.grad_fn
+    which = f", which is output 0 of {_message_name(producer)}," if producer is not None else ""
+    hint = _ANOMALY_ON_HINT if state.anomaly else _ANOMALY_HINT
+    return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[autodiff.{_type_name(data.dtype)}Tensor {list(data.shape)}]{which} is at version {version}; "
+            f"expected version {saved} instead. {hint}")
+
+
+def _message_name(node) -> str:
+    """How torch's saved-variable message names a node: ``Add`` for AddBackward0, CopySlices in full."""
+    name = node.name()
+    if name == "CopySlices":
+        return "torch::autograd::CopySlices"
+    return re.sub(r"Backward\d*$", "", name)
 
 
 def _topological_counts(roots):
@@ -119,65 +137,75 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     # Rules may divide by values a later where() masks (torch never warns): silence numpy for the whole pass.
     errors = np.seterr(all="ignore")
     try:
-        while ready:
-            node = ready.pop()
-            g = grads.pop(node)
-            owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
-            if capture_ids is not None and id(node) in capture_ids:
-                captured[id(node)] = g
-            if node.retained:
-                for t in node.retained:
-                    _store_grad(t, g, create_graph, handed_out, accumulate=False)
-            if node.freed:
-                raise RuntimeError(_FREED)
-            if node.epoch != epoch:
-                _check_versions(node)
-            op = node.op
-            args = node.args
-            kw = node.kw
-            if create_graph:
-                if type(g) is not Tensor:
-                    g = Tensor._from_array(np.asarray(g))
-                ans = Tensor._from_array(node.ans)
-                ans.grad_fn = node
-                ans._requires_grad = True
-                if node.ans_tangent is not None:
-                    ans._tangent = (state.forward_token, node.ans_tangent)
-                rule_args = args
-            else:
-                ans = node.ans
-                rule_args = [a._data if type(a) is Tensor else a for a in args]
-            rules = op.vjps
-            variadic = op.variadic
-            for i, key in node.edges:
-                a = args[i]
-                gi = rules(i, g, ans, *rule_args, **kw) if variadic else rules[i](g, ans, *rule_args, **kw)
-                if gi is None:
-                    continue
-                data = a._data
-                if gi.shape != data.shape:
-                    gi = unbroadcast(gi, data.shape)
-                if gi.dtype != data.dtype:
-                    gi = gi.to(a.dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
-                if a._backward_hooks:
-                    gi = _run_hooks(a, gi)
-                parent = key if type(key) is Node else None
-                if key in grads:
-                    grads[key] = _accumulate(grads[key], gi, owned)
+        node = None
+        check_nan = state.anomaly and state.anomaly_check_nan
+        try:
+            while ready:
+                node = ready.pop()
+                g = grads.pop(node)
+                owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
+                if capture_ids is not None and id(node) in capture_ids:
+                    captured[id(node)] = g
+                if node.retained:
+                    for t in node.retained:
+                        _store_grad(t, g, create_graph, handed_out, accumulate=False)
+                if node.freed:
+                    raise RuntimeError(_FREED)
+                if node.epoch != epoch:
+                    _check_versions(node)
+                op = node.op
+                args = node.args
+                kw = node.kw
+                if create_graph:
+                    if type(g) is not Tensor:
+                        g = Tensor._from_array(np.asarray(g))
+                    ans = Tensor._from_array(node.ans)
+                    ans.grad_fn = node
+                    ans._requires_grad = True
+                    if node.ans_tangent is not None:
+                        ans._tangent = (state.forward_token, node.ans_tangent)
+                    rule_args = args
                 else:
-                    grads[key] = gi
-                    if gi is not g and type(gi) is _ndarray and gi.base is None:
-                        owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
+                    ans = node.ans
+                    rule_args = [a._data if type(a) is Tensor else a for a in args]
+                rules = op.vjps
+                variadic = op.variadic
+                for i, key in node.edges:
+                    a = args[i]
+                    gi = rules(i, g, ans, *rule_args, **kw) if variadic else rules[i](g, ans, *rule_args, **kw)
+                    if gi is None:
+                        continue
+                    if check_nan and _has_nan(gi):
+                        raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+                    data = a._data
+                    if gi.shape != data.shape:
+                        gi = unbroadcast(gi, data.shape)
+                    if gi.dtype != data.dtype:
+                        gi = gi.to(a.dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
+                    if a._backward_hooks:
+                        gi = _run_hooks(a, gi)
+                    parent = key if type(key) is Node else None
+                    if key in grads:
+                        grads[key] = _accumulate(grads[key], gi, owned)
+                    else:
+                        grads[key] = gi
+                        if gi is not g and type(gi) is _ndarray and gi.base is None:
+                            owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
+                        if parent is None:
+                            leaves.append(key)
                     if parent is None:
-                        leaves.append(key)
-                if parent is None:
-                    continue
-                remaining = counts[parent] - 1
-                counts[parent] = remaining
-                if remaining == 0:
-                    ready.append(parent)
-            if not retain_graph and op.saves:
-                node.freed = True
+                        continue
+                    remaining = counts[parent] - 1
+                    counts[parent] = remaining
+                    if remaining == 0:
+                        ready.append(parent)
+                if not retain_graph and op.saves:
+                    node.freed = True
+        except Exception:
+            if state.anomaly and node is not None:
+                from .autograd.anomaly_mode import warn_failed
+                warn_failed(node)
+            raise
         for leaf in leaves:
             g = grads.pop(leaf, None)
             if g is None:
@@ -196,6 +224,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     if capture is None:
         return None
     return [captured.get(id(_key(t))) for t in capture]
+
+
+def _has_nan(g) -> bool:
+    return bool(np.isnan(g._data if type(g) is Tensor else g).any())
 
 
 def _accumulate(total, g, owned):

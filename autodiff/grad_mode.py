@@ -13,6 +13,8 @@ class _State:
     # A clock ticking at every in-place change. A node remembers the time it was recorded; a saved tensor whose
     # storage changed later fails the backward (torch's version-counter check, at one integer per node).
     epoch = 0
+    anomaly = False            # anomaly detection (autograd.set_detect_anomaly)
+    anomaly_check_nan = True
 
 
 state = _State()

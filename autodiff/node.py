@@ -6,6 +6,7 @@ op, the inputs (tensors or constants), the keyword arguments and the forward's r
 """
 from __future__ import annotations
 
+from .grad_mode import state
 from .tensor import Tensor
 
 __all__ = ["Op", "Node"]
@@ -55,8 +56,8 @@ class Op:
 class Node:
     """One recorded application of an op: what ``tensor.grad_fn`` is."""
 
-    __slots__ = ("op", "args", "edges", "kw", "ans", "epoch", "out_version", "freed", "retained", "name_override",
-                 "ans_tangent", "__weakref__")
+    __slots__ = ("op", "args", "edges", "versions", "kw", "ans", "epoch", "out_version", "out_saved", "freed",
+                 "retained", "name_override", "ans_tangent", "trace", "__weakref__")
 
     def __init__(self, op, args, kw, ans, epoch, out_version):
         self.op = op
@@ -64,14 +65,18 @@ class Node:
         # Where each grad-requiring input's cotangent goes, bound now (as torch binds edges): the input's node,
         # or the input itself for a leaf. A later in-place op that rebases the input does not re-route them.
         self.edges = [(i, a.grad_fn or a) for i, a in enumerate(args) if type(a) is Tensor and a._requires_grad]
+        # each input's version when recorded: the backward compares them (torch's saved_version)
+        self.versions = [a._vc[0] if type(a) is Tensor else 0 for a in args]
         self.kw = kw
         self.ans = ans
-        self.epoch = epoch              # state.epoch when recorded (see grad_mode.state.epoch)
+        self.epoch = epoch              # state.epoch when recorded: no in-place change since means nothing to check
         self.out_version = out_version  # the output's version counter (the VJP may read the output)
+        self.out_saved = out_version[0]
         self.freed = False
         self.retained = None        # non-leaf tensors of this node that called retain_grad()
         self.name_override = None
         self.ans_tangent = None
+        self.trace = forward_trace() if state.anomaly else None   # where it was recorded (anomaly mode)
 
     def name(self) -> str:
         return self.name_override or self.op.name
@@ -90,6 +95,11 @@ class Node:
             elif type(a) is Tensor:
                 out.append((None, 0))
         return tuple(out)
+
+
+def forward_trace():
+    from .autograd.anomaly_mode import forward_trace as trace
+    return trace()
 
 
 class _AccumulateGrad:

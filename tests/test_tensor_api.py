@@ -326,8 +326,7 @@ def test_modifying_a_saved_tensor_fails_the_backward(m):
     ("a = x.exp(); a.mul_(2); out = a", "which is output 0 of Exp, is at version 1"),
     ("z = ad_or_torch.tensor([1., 2.]); c = x * z; z.add_(1); out = c", "is at version 1"),
 ])
-def test_modified_saved_tensor_message_names_the_version_as_torch(m, request, program, names):
-    known_bug(request, m, "the version error's wording differs after the tensor type (engine_bugs.md #11)")
+def test_modified_saved_tensor_message_names_the_version_as_torch(m, program, names):
     scope = {"x": vec(m), "ad_or_torch": m}
     exec(program, scope)
     with pytest.raises(RuntimeError) as raised:
@@ -347,14 +346,67 @@ def test_modifying_a_tensor_no_rule_reads_is_fine(m):
     assert x.grad.tolist() == [2.0, 2.0]
 
 
-def test_in_place_op_reading_itself_fails_the_backward(m, request):
+def test_in_place_op_reading_itself_fails_the_backward(m):
     """``y.mul_(y)``: the saved ``other`` is ``y`` itself, modified by the op that saved it."""
-    known_bug(request, m, "y.mul_(y) backpropagates (correctly) where torch raises (engine_bugs.md #19)")
     y = vec(m) * 1
     y.mul_(y)
     with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has been "
                                            "modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_modified_saved_tensor_message_in_full(m):
+    """The whole message, word for word: versions counted from an earlier change, and the hint."""
+    x = vec(m)
+    a = x * 2
+    a.add_(1)
+    b = a.sin()          # saves a at version 1
+    a.mul_(3)
+    with pytest.raises(RuntimeError) as raised:
+        b.sum().backward()
+    assert str(raised.value) == message(
+        m, "one of the variables needed for gradient computation has been modified by an inplace operation: "
+           "[{lib}.FloatTensor [2]], which is output 0 of Mul, is at version 2; expected version 1 instead. Hint: "
+           "enable anomaly detection to find the operation that failed to compute its gradient, with "
+           "{lib}.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def test_anomaly_mode_shows_the_forward_call_and_finds_nans(m):
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        detector = m.autograd.detect_anomaly()
+    x = vec(m)
+    with detector:
+        assert m.is_anomaly_enabled() and m.is_anomaly_check_nan_enabled()
+        a = x * 2
+        b = a.sin()
+        a.add_(1)
+        with pytest.warns(UserWarning, match="(?s)Error detected in SinBackward0. Traceback of forward call that "
+                                             "caused the error:\n.*b = a.sin"):
+            with pytest.raises(RuntimeError, match="Hint: the backtrace further above shows the operation that "
+                                                   "failed to compute its gradient. The variable in question was "
+                                                   "changed in there or anywhere later. Good luck!$"):
+                b.sum().backward()
+        z = m.tensor([0.0, 1.0], requires_grad=True)
+        with pytest.warns(UserWarning, match="Error detected in SqrtBackward0"):
+            with pytest.raises(RuntimeError, match="^Function 'SqrtBackward0' returned nan values in its 0th "
+                                                   "output.$"):
+                (z.sqrt() * 0).sum().backward()
+    assert not m.is_anomaly_enabled()
+    with m.autograd.set_detect_anomaly(True, check_nan=False):
+        assert m.is_anomaly_enabled() and not m.is_anomaly_check_nan_enabled()
+        z = m.tensor([0.0, 1.0], requires_grad=True)
+        (z.sqrt() * 0).sum().backward()      # nan, but not checked
+    assert not m.is_anomaly_enabled() and m.is_anomaly_check_nan_enabled()
+
+
+def test_in_place_op_reading_itself_in_forward_mode(m):
+    """``y.add_(y)`` doubles the tangent (y.mul_(y) is left out: torch's tangent reads the updated primal)."""
+    fwd = m.autograd.forward_ad
+    with fwd.dual_level():
+        y = fwd.make_dual(m.tensor([1.0, 2.0]), m.tensor([1.0, 3.0])) * 1
+        y.add_(y)
+        primal, tangent = fwd.unpack_dual(y)
+    assert primal.tolist() == [2.0, 4.0] and tangent.tolist() == [2.0, 6.0]
 
 
 def test_in_place_on_a_non_leaf_is_recorded(m):

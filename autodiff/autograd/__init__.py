@@ -5,8 +5,10 @@ from ..engine import _prepare_roots, run_backward
 from ..grad_mode import enable_grad, no_grad, set_grad_enabled
 from ..tensor import Tensor
 from . import forward_ad  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 
-__all__ = ["grad", "backward", "forward_ad", "no_grad", "enable_grad", "set_grad_enabled"]
+__all__ = ["grad", "backward", "forward_ad", "no_grad", "enable_grad", "set_grad_enabled", "detect_anomaly",
+           "set_detect_anomaly"]
 
 
 def _as_list(x):
