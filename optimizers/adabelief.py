@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._functional import adabelief_
 from .adam import check_adam_hyperparameters
-from .optimizer import Optimizer, step_state, to_scalar, zeros_state
+from .optimizer import Optimizer, advance_step, step_state, to_scalar, zeros_state
 
 
 class AdaBelief(Optimizer):
@@ -48,12 +48,11 @@ class AdaBelief(Optimizer):
                     state["exp_avg_var"] = zeros_state(p)
                     if amsgrad:
                         state["max_exp_avg_var"] = zeros_state(p)
-                step_t = state["step"]._data
-                step_t += 1
+                step_t = advance_step(state["step"])
                 adabelief_(p._data, p.grad._data, state["exp_avg"]._data,
                            state["exp_avg_var"]._data,
                            state["max_exp_avg_var"]._data if amsgrad else None,
-                           step=float(step_t), lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                           step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
                            weight_decay=group["weight_decay"],
                            decoupled_weight_decay=group["decoupled_weight_decay"],
                            amsgrad=amsgrad, maximize=group["maximize"])

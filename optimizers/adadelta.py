@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ._functional import adadelta_
-from .optimizer import Optimizer, check_lr, check_step_flags, step_state, to_scalar, zeros_state
+from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, step_state, to_scalar,
+                        zeros_state)
 
 
 class Adadelta(Optimizer):
@@ -55,7 +56,7 @@ class Adadelta(Optimizer):
                     state["square_avg"] = zeros_state(p)
                     state["acc_delta"] = zeros_state(p)
                 check_step_flags(group, supports_xla=False)
-                state["step"]._data += 1
+                advance_step(state["step"])
                 adadelta_(p._data, p.grad._data, state["square_avg"]._data,
                           state["acc_delta"]._data, lr=lr, rho=group["rho"], eps=group["eps"],
                           weight_decay=group["weight_decay"], maximize=group["maximize"])

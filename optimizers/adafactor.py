@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import adafactor_
-from .optimizer import Optimizer, new_state_tensor, step_state, to_scalar
+from .optimizer import Optimizer, advance_step, new_state_tensor, step_state, to_scalar
 
 
 class Adafactor(Optimizer):
@@ -75,13 +75,12 @@ class Adafactor(Optimizer):
                 if eps1 is None:
                     # torch takes machine epsilon from the first parameter and keeps it for the group
                     eps1 = float(np.finfo(p._data.dtype).eps)
-                step_t = state["step"]._data
-                step_t += 1
+                step_t = advance_step(state["step"])
                 adafactor_(p._data, grad,
                            state["row_var"]._data if "row_var" in state else None,
                            state["col_var"]._data if "col_var" in state else None,
                            state["variance"]._data if "variance" in state else None,
-                           step=float(step_t), lr=lr, beta2_decay=group["beta2_decay"], eps1=eps1,
+                           step=step_t, lr=lr, beta2_decay=group["beta2_decay"], eps1=eps1,
                            eps2=eps2, d=group["d"], weight_decay=group["weight_decay"],
                            maximize=group["maximize"])
         return loss

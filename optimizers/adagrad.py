@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import adagrad_
-from .optimizer import (Optimizer, check_kernel_flags, check_lr, check_step_flags, new_state_tensor,
-                        step_state, to_scalar)
+from .optimizer import (Optimizer, advance_step, check_kernel_flags, check_lr, check_step_flags,
+                        new_state_tensor, step_state, to_scalar)
 
 
 class Adagrad(Optimizer):
@@ -68,9 +68,8 @@ class Adagrad(Optimizer):
                 if not state:
                     self._init_state(p, group)
                 check_step_flags(group)
-                step_t = state["step"]._data
-                step_t += 1
-                adagrad_(p._data, p.grad._data, state["sum"]._data, step=float(step_t), lr=lr,
+                step_t = advance_step(state["step"])
+                adagrad_(p._data, p.grad._data, state["sum"]._data, step=step_t, lr=lr,
                          lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
                          eps=group["eps"], maximize=group["maximize"])
         return loss

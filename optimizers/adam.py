@@ -5,8 +5,8 @@ from __future__ import annotations
 import autodiff as ad
 
 from ._functional import adam_, fused
-from .optimizer import (Optimizer, check_kernel_flags, check_step_flags, step_state, to_scalar,
-                        zeros_state)
+from .optimizer import (Optimizer, advance_step, check_kernel_flags, check_step_flags, step_state,
+                        to_scalar, zeros_state)
 
 
 def check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach=None, capturable=False) -> None:
@@ -115,11 +115,10 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_state(p)
                 check_step_flags(group)
-                step_t = state["step"]._data
-                step_t += 1
+                step_t = advance_step(state["step"])
                 kernel = adam_fused if group["fused"] else adam_
                 kernel(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                       state["max_exp_avg_sq"]._data if amsgrad else None, step=float(step_t),
+                       state["max_exp_avg_sq"]._data if amsgrad else None, step=step_t,
                        lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
                        weight_decay=weight_decay, amsgrad=amsgrad,
                        maximize=group["maximize"],

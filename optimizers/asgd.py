@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import asgd_
-from .optimizer import (Optimizer, check_lr, check_step_flags, new_state_tensor, scalar_dtype,
-                        step_state, to_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, new_state_tensor,
+                        scalar_dtype, step_state, to_scalar, zeros_state)
 
 
 class ASGD(Optimizer):
@@ -58,10 +58,9 @@ class ASGD(Optimizer):
                     state["mu"] = new_state_tensor(np.ones((), scalar_dtype()))
                     state["ax"] = zeros_state(p)
                 check_step_flags(group, "params, mus, etas, and state_steps")
-                step_t = state["step"]._data
-                step_t += 1
+                step_t = advance_step(state["step"])
                 asgd_(p._data, p.grad._data, state["ax"]._data, state["eta"]._data,
-                      state["mu"]._data, step=float(step_t), lr=lr, lambd=group["lambd"],
+                      state["mu"]._data, step=step_t, lr=lr, lambd=group["lambd"],
                       alpha=group["alpha"], t0=group["t0"], weight_decay=group["weight_decay"],
                       maximize=group["maximize"])
         return loss

@@ -6,8 +6,8 @@ import numpy as np
 
 from ._functional import nadam_
 from .adam import check_adam_hyperparameters
-from .optimizer import (Optimizer, check_step_flags, new_state_tensor, scalar_dtype, step_state,
-                        to_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_step_flags, new_state_tensor, scalar_dtype,
+                        step_state, to_scalar, zeros_state)
 
 
 class NAdam(Optimizer):
@@ -67,10 +67,9 @@ class NAdam(Optimizer):
                     state["exp_avg"] = zeros_state(p)
                     state["exp_avg_sq"] = zeros_state(p)
                 check_step_flags(group, "params, mu_products and state_steps")
-                step_t = state["step"]._data
-                step_t += 1
+                step_t = advance_step(state["step"])
                 nadam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                       state["mu_product"]._data, step=float(step_t), lr=lr, beta1=beta1,
+                       state["mu_product"]._data, step=step_t, lr=lr, beta1=beta1,
                        beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                        momentum_decay=group["momentum_decay"],
                        decoupled_weight_decay=group["decoupled_weight_decay"],

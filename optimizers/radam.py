@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._functional import radam_
 from .adam import check_adam_hyperparameters
-from .optimizer import Optimizer, check_step_flags, step_state, to_scalar, zeros_state
+from .optimizer import Optimizer, advance_step, check_step_flags, step_state, to_scalar, zeros_state
 
 
 class RAdam(Optimizer):
@@ -55,10 +55,9 @@ class RAdam(Optimizer):
                     state["exp_avg"] = zeros_state(p)
                     state["exp_avg_sq"] = zeros_state(p)
                 check_step_flags(group)
-                step_t = state["step"]._data
-                step_t += 1
+                step_t = advance_step(state["step"])
                 radam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                       step=float(step_t), lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                       step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
                        weight_decay=group["weight_decay"],
                        decoupled_weight_decay=group["decoupled_weight_decay"],
                        maximize=group["maximize"])

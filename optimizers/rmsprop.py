@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ._functional import rmsprop_
-from .optimizer import Optimizer, check_lr, check_step_flags, step_state, to_scalar, zeros_state
+from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, step_state, to_scalar,
+                        zeros_state)
 
 
 class RMSprop(Optimizer):
@@ -67,7 +68,7 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = zeros_state(p)
                 check_step_flags(group)
-                state["step"]._data += 1
+                advance_step(state["step"])
                 rmsprop_(p._data, p.grad._data, state["square_avg"]._data,
                          state["grad_avg"]._data if centered else None,
                          state["momentum_buffer"]._data if momentum > 0 else None,

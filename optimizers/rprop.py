@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import rprop_
-from .optimizer import (Optimizer, check_lr, check_step_flags, new_state_tensor, step_state,
-                        to_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, new_state_tensor,
+                        step_state, to_scalar, zeros_state)
 
 
 class Rprop(Optimizer):
@@ -56,7 +56,7 @@ class Rprop(Optimizer):
                     state["step_size"] = new_state_tensor(
                         np.full_like(p.grad._data, to_scalar(group["lr"])))
                 check_step_flags(group)
-                state["step"]._data += 1
+                advance_step(state["step"])
                 rprop_(p._data, p.grad._data, state["prev"]._data, state["step_size"]._data,
                        etaminus=etaminus, etaplus=etaplus, step_size_min=step_size_min,
                        step_size_max=step_size_max, maximize=group["maximize"])

@@ -257,6 +257,18 @@ def test_step_returns_closure_loss_and_runs_it_with_grad_enabled():
     assert opt.step() is None
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_step_counter_adds_one_in_its_own_dtype(dtype):
+    """state['step'] += 1 as a 0-d float32 (float64) tensor: a float32 count stops at 2**24, as torch's does."""
+    from optimizers.optimizer import advance_step
+
+    for start in [0.0, 41.0, 2.0**24 - 1, 2.0**24, 2.0**53]:
+        step = ad.Tensor._from_array(np.array(start, dtype))
+        expected = np.array(start, dtype) + dtype(1)
+        assert advance_step(step) == expected and step._data == expected
+        assert step._data.dtype == dtype and step.shape == ()
+
+
 def test_lr_may_be_a_one_element_tensor():
     a, b = seed_tensors()
     opt = SGD([a, b], lr=ad.tensor(0.1))
