@@ -335,6 +335,36 @@ def test_capturable_fails_at_step_as_torch_on_cpu_and_differentiable_is_refused(
         SGD([a], differentiable=True).step()
 
 
+def flagged(flag):
+    return [name for name in TORCH_OPTIMIZERS if flag in inspect.signature(getattr(optimizers, name)).parameters]
+
+
+def step_once(lib, cls, **kwargs):
+    shape = (2, 3) if cls == "Muon" else (2,)
+    p = lib.zeros(shape, requires_grad=True)
+    opt = getattr(optimizers if lib is ad else lib.optim, cls)([p], **kwargs)
+    p.grad = lib.ones(shape)
+    opt.step()
+
+
+@pytest.mark.parametrize("name", flagged("capturable"))
+def test_capturable_raises_torchs_cpu_assertion_at_step(name):
+    with pytest.raises(AssertionError, match=r"^If capturable=True, .* must be on supported devices: ") as ours:
+        step_once(ad, name, capturable=True)
+    step_once(ad, name, capturable=False)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(AssertionError) as theirs:
+        step_once(torch, name, capturable=True)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("name", flagged("differentiable"))
+def test_differentiable_is_refused_at_step_not_ignored(name):
+    with pytest.raises(NotImplementedError, match=r"^differentiable=True \(recording the optimizer step"):
+        step_once(ad, name, differentiable=True)
+    step_once(ad, name, differentiable=False)
+
+
 def test_fused_and_foreach_give_the_same_numbers():
     results = []
     for flags in [{}, {"fused": True}, {"foreach": True}]:
