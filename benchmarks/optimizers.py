@@ -7,6 +7,14 @@ and writes p, m, v: 7 arrays; SGD-momentum reads p, g, b and writes p, b: 5 arra
 of the machine's in-place read-modify-write bandwidth, measured in the same round with ``a += b``
 on 100 MB arrays (3 arrays' bytes per pass).
 
+Shares are the median over rounds of each round's ``bytes moved / time / bandwidth``, the
+bandwidth measured in the same round, so a neighbour's load on a shared machine cancels out as far
+as it can. A last line per size gives the ceiling of our numpy kernels: the same kernel run on
+arrays of one block (``_blocks.BLOCK`` elements) that stay in cache, as many times as there are
+blocks. That is the time the chain of ufuncs takes with no memory traffic at all, so the most a
+blocked numpy kernel could reach if all of the traffic overlapped with the passes in cache, which
+one thread issuing one ufunc after another largely cannot do.
+
 Small steps: one ``step()`` on the seed notebooks' two 2-element tensors (the runner's case: many
 tiny steps, where per-step overhead is all there is), in microseconds; torch on one thread.
 
@@ -91,18 +99,42 @@ def time_once(step) -> float:
     return time.perf_counter() - start
 
 
+def in_cache_ceiling(name: str, total: int, rounds: int) -> float:
+    """Seconds our numpy kernel takes for ``total`` elements when every block is already in cache."""
+    from optimizers._functional import _blocks
+
+    block = min(_blocks.BLOCK, total // N_TENSORS)
+    params = [ad.tensor(np.random.default_rng(1).random(block, dtype=np.float32), requires_grad=True)]
+    params[0].grad = ad.tensor(np.random.default_rng(2).random(block, dtype=np.float32))
+    step = getattr(optimizers, name)(params, **HYPER[name]).step
+    step()
+    repeats = total // block
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            step()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def large_steps(sizes, rounds):
     big_a = np.ones(25_000_000, np.float32)
     big_b = np.ones_like(big_a)
     for total in sizes:
         cases = {name: make_steppers(name, total) for name in ("SGD", "Adam")}
         seconds = {(n, label): [] for n, s in cases.items() for label in s}
+        shares = {key: [] for key in seconds}
         bandwidths = []
         for _ in range(rounds):
-            bandwidths.append(bandwidth(big_a, big_b))
+            bw = bandwidth(big_a, big_b)
+            bandwidths.append(bw)
             for name, steppers in cases.items():
+                moved = ARRAYS_MOVED[name] * 4 * total
                 for label, step in steppers.items():
-                    seconds[name, label].append(min(time_once(step) for _ in range(2)))
+                    t = min(time_once(step) for _ in range(2))
+                    seconds[name, label].append(t)
+                    shares[name, label].append(moved / t / bw)
         bw = statistics.median(bandwidths)
         print(f"\n{total:.0e} float32 elements in {N_TENSORS} tensors; "
               f"in-place bandwidth (a += b) {bw / 1e9:.1f} GB/s (median of {rounds} rounds)")
@@ -111,12 +143,16 @@ def large_steps(sizes, rounds):
         for name, steppers in cases.items():
             moved = ARRAYS_MOVED[name] * 4 * total
             loop = statistics.median(seconds.get((name, "torch for-loop"), [float("nan")]))
+            label_name = "SGD-momentum" if name == "SGD" else name
             for label in steppers:
                 t = statistics.median(seconds[name, label])
-                label_name = "SGD-momentum" if name == "SGD" else name
+                share = statistics.median(shares[name, label])
                 ratio = f"{loop / t:>12.2f}x" if loop == loop else f"{'-':>13}"  # nan: no torch
                 print(f"  {label_name:<14}{label:<20}{t * 1e3:>9.2f}{moved / t / 1e9:>8.1f}"
-                      f"{100 * moved / t / bw:>8.0f}%{ratio}")
+                      f"{100 * share:>8.0f}%{ratio}")
+            ceiling = in_cache_ceiling(name, total, rounds)
+            print(f"  {label_name:<14}{'numpy, all in cache':<20}{ceiling * 1e3:>9.2f}"
+                  f"{moved / ceiling / 1e9:>8.1f}{100 * moved / ceiling / bw:>8.0f}%{'(ceiling)':>13}")
 
 
 def small_steps(rounds, number):
