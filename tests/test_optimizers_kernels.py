@@ -100,3 +100,21 @@ def test_large_adam_step_matches_torch():
                 weight_decay=0.1, amsgrad=False, maximize=False, decoupled_weight_decay=False)
     np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(m, opt.state[tp]["exp_avg"].numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_small_arrays_reuse_scratch_without_reading_it(name):
+    """Small arrays get scratch kept between calls: a kernel must write it before reading it."""
+    kernel, n_state, hyper = KERNELS[name]
+    shape = (3, 5)
+    expected = arrays(n_state, np.float64, shape=shape)
+    call(kernel, expected, hyper)
+    for scratch in _blocks._local.small.values():  # poison what the last calls left behind
+        for buffer in scratch:
+            buffer.fill(np.nan)
+    got = arrays(n_state, np.float64, shape=shape)
+    call(kernel, got, hyper)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+    first = _blocks._small_scratch(got[0], 2)
+    assert first is _blocks._small_scratch(got[0], 2) and first[0] is not first[1]
