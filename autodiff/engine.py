@@ -160,7 +160,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     if type(g) is not Tensor:
                         g = Tensor._from_array(np.asarray(g))
                     ans = Tensor._from_array(node.ans)
-                    ans.grad_fn = node
+                    ans._grad_fn = node
                     ans._requires_grad = True
                     if node.ans_tangent is not None:
                         ans._tangent = (state.forward_token, node.ans_tangent)
@@ -281,7 +281,7 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
 def _prepare_roots(outputs, grad_outputs, create_graph):
     roots, grads = [], []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out._requires_grad:
+        if not out.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
             if out._data.size != 1:

@@ -23,21 +23,27 @@ class Op:
     Variadic ops (``cat``, ``stack``) give a single rule taking the input index first: ``vjp(i, g, ans, ...)``.
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvps", "variadic", "saves", "differentiable")
+    __slots__ = ("name", "forward", "vjps", "jvps", "variadic", "saves", "differentiable", "fills")
 
-    def __init__(self, name, forward, vjps=None, jvps=None, *, variadic=False, saves=True, differentiable=True):
+    def __init__(self, name, forward, vjps=None, jvps=None, *, variadic=False, saves=True, differentiable=True,
+                 fills=False):
         self.name = name            # the grad_fn name, as torch prints it: "SumBackward0"
         self.forward = forward
         self.vjps = vjps
         self.jvps = jvps
         self.variadic = variadic
-        self.saves = saves          # the VJP reads input or output values (so in-place edits of them are errors)
+        # which input (or output, -1) values the VJPs read, so that in-place edits of them are errors: True (all),
+        # a tuple giving, per input, what its VJP reads, or a function of the node's inputs giving the indices
+        self.saves = saves
         self.differentiable = differentiable
+        self.fills = fills          # writes one value everywhere (fill_, zero_): allowed where elements alias
 
     def reads(self, args) -> set:
         """Indices of the arguments (-1: the output) whose values the VJPs of the grad-requiring inputs read."""
         if self.saves is True:
             return {i for i, a in enumerate(args) if isinstance(a, Tensor)} | {-1}
+        if callable(self.saves):
+            return self.saves(args)
         needed = set()
         for i, reads in enumerate(self.saves):
             if i < len(args) and isinstance(args[i], Tensor) and args[i]._requires_grad:
@@ -64,7 +70,7 @@ class Node:
         self.args = args
         # Where each grad-requiring input's cotangent goes, bound now (as torch binds edges): the input's node,
         # or the input itself for a leaf. A later in-place op that rebases the input does not re-route them.
-        self.edges = [(i, a.grad_fn or a) for i, a in enumerate(args) if type(a) is Tensor and a._requires_grad]
+        self.edges = [(i, a._grad_fn or a) for i, a in enumerate(args) if type(a) is Tensor and a._requires_grad]
         # each input's version when recorded: the backward compares them (torch's saved_version)
         self.versions = [a._vc[0] if type(a) is Tensor else 0 for a in args]
         self.kw = kw

@@ -60,8 +60,8 @@ class Tensor:
     """
 
     __module__ = "autodiff"   # shown as autodiff.Tensor, as torch shows torch.Tensor
-    __slots__ = ("_data", "_requires_grad", "grad_fn", "_grad", "_vc", "_retains_grad", "_tangent",
-                 "_backward_hooks", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_vc", "_retains_grad", "_tangent",
+                 "_backward_hooks", "_base", "_view", "_view_version", "_view_grad", "__weakref__")
     # numpy must hand mixed operations (ndarray * Tensor) to the Tensor's reflected operators.
     __array_ufunc__ = None
 
@@ -71,12 +71,13 @@ class Tensor:
         t = object.__new__(cls)
         t._data = array
         t._requires_grad = requires_grad
-        t.grad_fn = None
+        t._grad_fn = None
         t._grad = None
         t._vc = [0, 0]  # version counter: [times modified in place, state.epoch of the last change]
         t._retains_grad = False
         t._tangent = None
         t._backward_hooks = None
+        t._base = None
         return t
 
     def __new__(cls, *args):
@@ -118,12 +119,24 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     @property
+    def grad_fn(self):
+        if self._base is not None and self._view_version != self._vc[0]:
+            refresh_view(self)
+        return self._grad_fn
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view_version != self._vc[0]:
+            refresh_view(self)
         return self._requires_grad
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (``_base``), sharing its storage and version counter."""
+        return self._base is not None
 
     @requires_grad.setter
     def requires_grad(self, value) -> None:
@@ -311,7 +324,13 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
-        self.grad_fn = None
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
+                               "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
+                               "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                               "function in torch/optim/optimizer.py as the solution.")
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -336,6 +355,11 @@ class _RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def refresh_view(view) -> None:
+    from .dispatch import refresh_view as refresh
+    refresh(view)
 
 
 def _rebuild(data, requires_grad):

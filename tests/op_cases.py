@@ -49,6 +49,19 @@ def assigned(t, index, value):
     return t
 
 
+def through_view(t, view, change):
+    """``t`` after ``change(view(t))``: an in-place op on a view writes into ``t`` (CopySlices on ``t``)."""
+    change(view(t))
+    return t
+
+
+def after_base_change(t, view, change):
+    """``view(t)`` taken before ``change(t)`` changed ``t`` in place: its history is replayed from the new ``t``."""
+    v = view(t)
+    change(t)
+    return v
+
+
 POSITIVE = (0.5, 2.0)
 M, V, S = (3, 4), (4,), ()
 
@@ -201,6 +214,23 @@ CASES = [
     C("CopySlices", lambda m, x, v: assigned(x * 1, (slice(None), slice(1, 3)), v), M, (2,),
       covers=("MulBackward0",)),
     C("CopySlices", lambda m, x, v: assigned(x * 1, 1, v), M, S, label="broadcast-row"),
+    C("IndexPutBackward0", lambda m, x, v: assigned(x * 1, [2, 0], v), M, V, label="assign"),
+    # in-place ops on views: torch's CopySlices on the base; the double backward overwrites the view's region
+    C("CopySlices", lambda m, x, w: through_view(x * 1, lambda y: y[1], lambda v: v.mul_(w)), M, V,
+      label="view-mul_", covers=("AsStridedScatterBackward0",)),
+    C("CopySlices", lambda m, x: through_view(x * 1, lambda y: y[:, 1:3], lambda v: v.exp_()), M, label="view-exp_"),
+    C("CopySlices", lambda m, x, w: through_view(x * 1, lambda y: y[1:][0, 1:], lambda v: v.addcmul_(w, v * 1)),
+      M, (3,), label="view-of-view"),
+    C("CopySlices", lambda m, x, w: through_view(x * 1, lambda y: y.t()[2], lambda v: v.sin_().add_(w)), M, (3,),
+      label="transposed-view"),
+    C("CopySlices", lambda m, x, w: through_view(x * 1, lambda y: y.reshape(2, 6)[:, ::2], lambda v: v.copy_(w)),
+      M, (2, 3), label="reshaped-view"),
+    # a view taken before its base changed in place: replayed from the base (AsStridedBackward0)
+    C("AsStridedBackward0", lambda m, x, w: after_base_change(x * 1, lambda y: y[1:, 2], lambda y: y.mul_(w)), M, V),
+    C("AsStridedBackward0", lambda m, x, w: after_base_change(x * 1, lambda y: y.expand(2, 3, 4), lambda y: y.mul_(w)),
+      M, V, label="expanded"),
+    C("MulBackward0", lambda m, x, w: after_base_change(x * 1, lambda y: y[0], lambda y: y[1].sin_()) * w, M, V,
+      label="view-after-sibling-change", covers=("AsStridedBackward0", "CopySlices")),
     # in-place ops on non-leaves (torch rebases the history onto the in-place node)
     C("FillBackward2", lambda m, x: (x * 1).fill_(2.0), M, covers=("MulBackward0",)),
     C("ZeroBackward0", lambda m, x: (x * 1).zero_(), M),

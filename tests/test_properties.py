@@ -275,6 +275,10 @@ STEPS = {
     "sub_": lambda m, ts, i: ts[i].sub_(0.25),
     "exp_": lambda m, ts, i: ts[i].exp_(),
     "clamp_": lambda m, ts, i: ts[i].clamp_(-1.0, 1.5),
+    # views: in-place changes through them reach their base, and the base's reach them
+    "view_first": lambda m, ts, i: ts.append(ts[i][0:1] if ts[i].ndim else ts[i][None]),
+    "view_all": lambda m, ts, i: ts.append(ts[i][...]),
+    "view_reshaped": lambda m, ts, i: ts.append(ts[i].reshape(1, -1)[0]),
 }
 
 

@@ -615,14 +615,216 @@ def test_item_assignment_is_recorded_as_copy_slices(m, request):
     assert x.grad.tolist() == [0.0, 0.0, 3.0] and v.grad.item() == 3.0
 
 
-def test_in_place_on_an_indexed_view_writes_through(m, request):
-    known_bug(request, m, "indexing results are not views tracked by autograd (engine_bugs.md #17)")
+def test_item_assignment_shapes_as_torch(m):
+    y = m.zeros(2, 3)
+    y[0] = m.ones(1, 1, 3)          # leading 1s of the value are dropped
+    y[1, 1:] = m.tensor(2.0)
+    assert y.tolist() == [[1.0, 1.0, 1.0], [0.0, 2.0, 2.0]]
+    with pytest.raises(RuntimeError) as raised:
+        y[:, 0] = m.ones(2, 1)
+    assert str(raised.value) == message(m, "expand({lib}.FloatTensor{{[2, 1]}}, size=[2]): the number of sizes "
+                                           "provided (1) must be greater or equal to the number of dimensions in "
+                                           "the tensor (2)")
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    y[[2, 0]] = m.tensor([5.0, 6.0])
+    assert repr(y.grad_fn).startswith("<IndexPutBackward0") and y.tolist() == [6.0, 2.0, 5.0]
+
+
+def test_in_place_on_an_indexed_view_writes_through(m):
     x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * 1
     y[0].mul_(2)
     assert y.tolist() == [2.0, 2.0, 3.0]
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 1.0, 1.0]
+
+
+# -- views: basic indexing, reshape, transpose, expand ... share the base's storage and version counter -------------
+
+def _names(node):
+    return [None if fn is None else type(fn).__name__ if not hasattr(fn, "name") else repr(fn).split()[0][1:]
+            for fn, _ in node.next_functions]
+
+
+def test_views_share_the_base_and_its_version_counter(m):
+    y = vec(m, (1.0, 2.0, 3.0, 4.0)) * 1
+    views = [y[1], y[1:3], y[None], y[...], y.reshape(2, 2), y.reshape(2, 2).t(), y.unsqueeze(0), y.expand(2, 4),
+             y.reshape(2, 2)[1][0]]
+    assert all(v._base is y for v in views)
+    assert y.reshape(2, 2).t().reshape(4)._base is None        # reshape had to copy: no view
+    assert y[[0, 1]]._base is None and y[y > 2]._base is None    # advanced indexing copies
+    y.add_(1)
+    assert [v._version for v in views] == [1] * len(views) and y[1].item() == 3.0
+
+
+def test_in_place_on_a_view_rebases_the_base_and_the_view(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = m.tensor(2.0, requires_grad=True)
+    y = x * 1
+    v = y[0]
+    w_view = y[1:]
+    assert repr(v.grad_fn).startswith("<SelectBackward0")
+    v.mul_(w)
+    assert repr(y.grad_fn).startswith("<CopySlices") and repr(v.grad_fn).startswith("<AsStridedBackward0")
+    assert v.grad_fn.next_functions[0][0] is y.grad_fn
+    assert [repr(fn).split()[0] for fn, _ in y.grad_fn.next_functions] == ["<MulBackward0", "<AccumulateGrad"]
+    assert repr(w_view.grad_fn).startswith("<AsStridedBackward0")    # regenerated: y changed
+    (y * m.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.tolist() == [2.0, 10.0, 100.0] and w.grad.item() == 1.0
+
+
+def test_views_of_views_and_of_transposes_write_through(m):
+    x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    y = x * 1
+    y[1:][0, 1:].sin_()
+    y.t()[0].mul_(3)
+    y.reshape(3, 2)[2].zero_()
+    y.sum().backward()
+    expected = [[3.0, 1.0, 1.0], [3.0, float(np.cos(np.float32(5.0))), float(np.cos(np.float32(6.0)))]]
+    expected[1][1], expected[1][2] = 0.0, 0.0      # zeroed by the reshape view's [2]: y[1, 1:]
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+    assert y.tolist()[0] == [3.0, 2.0, 3.0] and y.tolist()[1][1:] == [0.0, 0.0]
+
+
+def test_base_changed_after_a_view_was_saved_fails_the_backward(m):
+    x = vec(m)
+    y = x * 1
+    s = y[0].sin()
+    y.mul_(2)
+    with pytest.raises(RuntimeError) as raised:
+        s.backward()
+    assert str(raised.value).startswith(message(
+        m, "one of the variables needed for gradient computation has been modified by an inplace operation: "
+           "[{lib}.FloatTensor []], which is output 0 of AsStrided, is at version 1; expected version 0 instead."))
+
+
+def test_view_changed_after_the_base_was_saved_fails_the_backward(m):
+    x = vec(m)
+    y = x * 1
+    s = y.sin()
+    y[0].mul_(2)
+    with pytest.raises(RuntimeError) as raised:
+        s.sum().backward()
+    assert str(raised.value).startswith(message(
+        m, "one of the variables needed for gradient computation has been modified by an inplace operation: "
+           "[{lib}.FloatTensor [2]], which is output 0 of torch::autograd::CopySlices, is at version 1; expected "
+           "version 0 instead."))
+
+
+def test_a_view_read_by_its_own_in_place_op_fails_the_backward(m):
+    y = vec(m, (1.0, 2.0, 3.0)) * 1
+    y[0:2].mul_(y[0:2])        # the saved operand shares y's version counter
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    y = vec(m, (1.0, 2.0, 3.0)) * 1
+    y[0:2].add_(y[0:2])        # add reads neither: fine
+    y.sum().backward()
+
+
+def test_in_place_with_a_partly_overlapping_operand_is_refused(m):
+    z = m.zeros(4)
+    z[0:2].copy_(z[2:4])       # disjoint: fine
+    for change in (lambda: z[0:2].add_(z[1:3]), lambda: z.add_(z[0])):
+        with pytest.raises(RuntimeError) as raised:
+            change()
+        assert str(raised.value) == ("unsupported operation: some elements of the input tensor and the written-to "
+                                     "tensor refer to a single memory location. Please clone() the tensor before "
+                                     "performing the operation.")
+
+
+def test_in_place_on_a_view_of_a_base_that_does_not_require_grad(m):
+    z = m.zeros(3)
+    w = m.tensor(2.0, requires_grad=True)
+    first, second = z[0:2], z[1]
+    first.add_(w)
+    assert z.requires_grad and repr(z.grad_fn).startswith("<CopySlices")
+    assert second.requires_grad and repr(second.grad_fn).startswith("<AsStridedBackward0")
+    (z.sum() + second).backward()
+    assert w.grad.item() == 3.0
+
+
+def test_in_place_errors_on_views(m):
+    x = vec(m)
+    with pytest.raises(RuntimeError) as raised:
+        x[0].mul_(2)
+    assert str(raised.value) == "a view of a leaf Variable that requires grad is being used in an in-place operation."
+    with pytest.raises(RuntimeError) as raised:
+        x[0] = 1.0
+    assert str(raised.value) == "a view of a leaf Variable that requires grad is being used in an in-place operation."
+    y = x * 1
+    with m.no_grad():
+        quiet = y[0]
+    with pytest.raises(RuntimeError) as raised:
+        quiet.mul_(2)
+    assert str(raised.value).startswith("A view was created in no_grad mode and is being modified inplace with grad "
+                                        "mode enabled. Given that this use case is ambiguous and error-prone, it is "
+                                        "forbidden.")
+    with pytest.raises(RuntimeError) as raised:
+        y.expand(2, 2).add_(1)
+    assert str(raised.value) == ("unsupported operation: more than one element of the written-to tensor refers to a "
+                                 "single memory location. Please clone() the tensor before performing the operation.")
+    with pytest.raises(RuntimeError, match="^Can't detach views in-place. Use detach\\(\\) instead."):
+        y[0].detach_()
+
+
+def test_a_leaf_changed_through_a_view_under_no_grad(m):
+    x = vec(m)
+    v = x[0]
+    with m.no_grad():
+        v.mul_(3)
+    assert x.tolist() == [3.0, 2.0] and x.is_leaf
+    assert repr(v.grad_fn).startswith("<AsStridedBackward0")
+    (v * 2).backward()
+    assert x.grad.tolist() == [2.0, 0.0]
+
+
+def test_an_expanded_view_saved_before_its_base_changed(m):
+    x = vec(m)
+    w = m.tensor(2.0, requires_grad=True)
+    y = x * 1
+    s = (y.expand(2, 2) * w).sum()
+    y.mul_(2)
+    with pytest.raises(RuntimeError) as raised:
+        s.backward()
+    assert message(m, "[{lib}.FloatTensor [2, 2]], which is output 0 of AsStrided, is at version 1") in str(raised.value)
+
+
+def test_a_retained_gradient_follows_the_in_place_change(m):
+    x = vec(m)
+    y = x * 1
+    y.retain_grad()
+    y.mul_(2)
+    (y * 3).sum().backward()
+    assert y.grad.tolist() == [3.0, 3.0]
+    y = x * 1
+    v = y[0]
+    v.retain_grad()
+    y.mul_(2)
+    y[1].retain_grad()
+    (v * 3).sum().backward()
+    assert v.grad.item() == 3.0
+
+
+def test_double_backward_through_an_in_place_op_on_a_view(m):
+    x = vec(m)
+    w = m.tensor(2.0, requires_grad=True)
+    y = x * 1
+    y[0].mul_(w)
+    (g,) = m.autograd.grad((y ** 2).sum(), w, create_graph=True)
+    assert g.item() == 4.0
+    assert m.autograd.grad(g, x)[0].tolist() == [8.0, 0.0]
+
+
+def test_forward_mode_through_an_in_place_op_on_a_view(m):
+    fwd = m.autograd.forward_ad
+    with fwd.dual_level():
+        x = fwd.make_dual(m.tensor([1.0, 2.0, 3.0]), m.tensor([1.0, 1.0, 1.0]))
+        y = x * 1
+        sibling = y[1:]
+        y[0:2].mul_(y[1:3] * 1)
+        assert fwd.unpack_dual(y).tangent.tolist() == [3.0, 5.0, 1.0]
+        assert fwd.unpack_dual(sibling).tangent.tolist() == [5.0, 1.0]
 
 
 def test_no_grad_as_a_bare_decorator(m):

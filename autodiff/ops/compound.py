@@ -5,7 +5,7 @@ import numpy as np
 
 from ..dispatch import apply
 from ..tensor import Tensor
-from ._helpers import fix_dtype
+from ._helpers import broadcast_error, fix_dtype
 from .table import defop
 
 __all__ = ["addcmul", "addcdiv", "lerp"]
@@ -42,10 +42,22 @@ LERP = defop("LerpBackward0", **_lerp_rules)           # a number as the weight
 LERP_TENSOR = defop("LerpBackward1", **_lerp_rules)    # a tensor as the weight
 # fill_ / zero_ / copy_: the old value of the tensor gets no gradient; copy_'s source gets all of it.
 FILL = defop("FillBackward2", lambda x, value: np.full_like(x, value),
-             (lambda g, ans, x, value: g * 0, None), (lambda t, ans, x, value: t * 0, None), saves=((), ()))
+             (lambda g, ans, x, value: g * 0, None), (lambda t, ans, x, value: t * 0, None), saves=((), ()),
+             fills=True)
 ZERO = defop("ZeroBackward0", lambda x: np.zeros_like(x), (lambda g, ans, x: g * 0,), (lambda t, ans, x: t * 0,),
-             saves=((),))
-COPY = defop("CopyBackwards", lambda x, src: np.broadcast_to(np.asarray(src, dtype=x.dtype), x.shape),
+             saves=((),), fills=True)
+def _copy_forward(x, src):
+    src = np.asarray(src, dtype=x.dtype)
+    try:
+        shape = np.broadcast_shapes(x.shape, src.shape)
+    except ValueError:
+        raise broadcast_error(x, src) from None
+    if shape != x.shape:
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape {list(shape)}")
+    return np.broadcast_to(src, x.shape)
+
+
+COPY = defop("CopyBackwards", _copy_forward,
              (lambda g, ans, x, src: g * 0, lambda g, ans, x, src: g),
              (lambda t, ans, x, src: t * 0, lambda t, ans, x, src: t), saves=((), ()))
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..dispatch import apply, apply_inplace
+from ..dispatch import apply, apply_inplace, apply_view
 from ..tensor import Tensor
 from ._helpers import normalize_dims
 from .table import defop
 
 __all__ = ["reshape", "view", "transpose", "t", "permute", "squeeze", "unsqueeze", "flatten", "cat", "concat",
-           "stack", "expand", "clone", "to", "getitem", "scatter_add_index"]
+           "stack", "expand", "clone", "to", "getitem", "setitem", "scatter_add_index", "replay",
+           "as_strided_scatter"]
 
 
 def _shape_arg(shape):
@@ -52,7 +53,17 @@ UNSQUEEZE = defop("UnsqueezeBackward0", lambda x, dim: np.expand_dims(x, dim),
                   (lambda g, ans, x, dim: reshape(g, x.shape), None),
                   (lambda t, ans, x, dim: unsqueeze(t, dim), None), saves=((), ()))
 # expand's VJP is the identity: the engine sums the cotangent back to the input's shape.
-EXPAND = defop("ExpandBackward0", lambda x, shape: np.broadcast_to(x, shape),
+def _expand_forward(x, shape):
+    if np.size(x) == int(np.prod(shape)):     # nothing repeated (only leading 1s added): a plain view
+        return np.reshape(x, shape)
+    out = np.broadcast_to(x, shape)
+    # numpy's broadcast is read-only, and so would be any view of it: torch writes through the non-repeating
+    # views of an expanded tensor (e[0] of x.expand(2, 3)), so keep a writeable one (apply_inplace refuses to
+    # write into one that repeats elements)
+    return np.lib.stride_tricks.as_strided(x, out.shape, out.strides) if x.flags.writeable else out
+
+
+EXPAND = defop("ExpandBackward0", _expand_forward,
                (lambda g, ans, x, shape: g, None), (lambda t, ans, x, shape: expand(t, shape), None),
                saves=((), ()))
 CLONE = defop("CloneBackward0", lambda x: np.array(x, copy=True),
@@ -122,17 +133,37 @@ def _stack_tangent(i, t, xs, dim):
 
 # -- indexing ----------------------------------------------------------------------------------------------------
 
-def _scatter_forward(g, shape, index):
-    out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, index, g)
+def _index_put_forward(x, index, value, accumulate=False):
+    out = np.array(x, copy=True)
+    if accumulate:
+        if _is_basic(index):
+            out[index] += value        # a basic index never repeats a position
+        else:
+            np.add.at(out, index, value)
+        return out
+    try:
+        out[index] = value
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast to "
+                           f"indexing result of shape {list(np.shape(x[index]))}") from None
     return out
 
 
-# The VJP of indexing: the cotangent added into zeros at the indexed positions (repeats accumulate).
-SCATTER = defop("IndexPutBackward0", _scatter_forward,
-                (lambda g, ans, src, shape, index: getitem(g, index), None, None),
-                (lambda t, ans, src, shape, index: scatter_add_index(t, shape, index), None, None),
-                saves=((), (), ()))
+def _index_put_value_tangent(t, ans, x, index, value, accumulate=False):
+    region = np.shape(_data(ans)[index])
+    return index_put(_zeros_like(ans), index, expand(t, region) if np.shape(_data(t)) != region else t,
+                     accumulate=accumulate)
+
+
+# torch's index_put: x with value written (or, accumulate=True, added) at index. Overwritten positions pass no
+# gradient to x; the value gets the cotangent there (summed back to its shape by the engine when broadcast).
+# Accumulating into zeros is the VJP of indexing, where repeated indices add up.
+INDEX_PUT = defop("IndexPutBackward0", _index_put_forward,
+                  (lambda g, ans, x, index, value, accumulate=False: g if accumulate else _blank(g, index), None,
+                   lambda g, ans, x, index, value, accumulate=False: getitem(g, index)),
+                  (lambda t, ans, x, index, value, accumulate=False: t if accumulate else _blank(t, index), None,
+                   _index_put_value_tangent),
+                  saves=((), (), ()))
 
 
 def _index_rule(g, ans, x, index):
@@ -147,6 +178,8 @@ def _index_forward(x, index):
     try:
         return x[index]
     except IndexError as error:      # torch says "dimension" where numpy says "axis"
+        if str(error).startswith("too many indices"):
+            raise IndexError(f"too many indices for tensor of dimension {np.ndim(x)}") from None
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
 
 
@@ -155,10 +188,17 @@ _INDEX_OPS = {name: defop(name, _index_forward, (_index_rule, None), (_index_tan
               for name in ("SelectBackward0", "SliceBackward0", "IndexBackward0", "AliasBackward0")}
 
 
-def _index_name(index) -> str:
+def _is_basic(index) -> bool:
+    """Ints, slices, None and Ellipsis only: numpy's (and torch's) view-returning indexing."""
     parts = index if isinstance(index, tuple) else (index,)
-    if any(isinstance(p, (list, np.ndarray, Tensor)) for p in parts):
+    return all(p is None or p is Ellipsis or isinstance(p, slice)
+               or (isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))) for p in parts)
+
+
+def _index_name(index) -> str:
+    if not _is_basic(index):
         return "IndexBackward0"
+    parts = index if isinstance(index, tuple) else (index,)
     last = [p for p in parts if p is not Ellipsis]
     if not last:
         return "AliasBackward0"
@@ -168,6 +208,12 @@ def _index_name(index) -> str:
     if isinstance(p, slice):
         return "SliceBackward0"
     return "SelectBackward0"
+
+
+def _view_index(index):
+    """A basic index that makes numpy return a view even when it picks one element (x[1, 2] is a 0-d view)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return parts if any(p is Ellipsis for p in parts) else parts + (Ellipsis,)
 
 
 def _normalize_index(index):
@@ -187,58 +233,144 @@ def _normalize_index(index):
 
 
 def getitem(input, index):
+    """``input[index]``: a view for basic indices (ints, slices, None, ...), as in torch; a copy otherwise."""
     index = _normalize_index(index)
     name = _index_name(index)
+    if name == "IndexBackward0":
+        return apply(_INDEX_OPS[name], input, index)
+    index = _view_index(index)
     if name == "UnsqueezeBackward0":
-        op = _INDEX_OPS["AliasBackward0"]
-        out = apply(op, input, index)
-        if isinstance(out, Tensor) and out.grad_fn is not None:
-            out.grad_fn.name_override = "UnsqueezeBackward0"
+        out = apply_view(_INDEX_OPS["AliasBackward0"], input, index)
+        if isinstance(out, Tensor) and out._grad_fn is not None:
+            out._grad_fn.name_override = "UnsqueezeBackward0"
         return out
-    return apply(_INDEX_OPS[name], input, index)
-
-
-def _put_forward(x, index, value):
-    out = x.copy()
-    try:
-        out[index] = value
-    except ValueError:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast to "
-                           f"indexing result of shape {list(np.shape(x[index]))}") from None
-    return out
+    return apply_view(_INDEX_OPS[name], input, index)
 
 
 def _blank(g, index):
     """``g`` with zeros at ``index``: the overwritten positions pass no gradient to the old tensor."""
-    return put(g, index, 0.0)
-
-
-# x[index] = value: the old values at index get no gradient, value gets the cotangent there (summed back to its
-# shape by the engine when it was broadcast)
-PUT = defop("CopySlices", _put_forward,
-            (lambda g, ans, x, index, value: _blank(g, index), None,
-             lambda g, ans, x, index, value: getitem(g, index)),
-            (lambda t, ans, x, index, value: _blank(t, index), None,
-             lambda t, ans, x, index, value: put(_zeros_like(ans), index, expand(t, np.shape(_data(ans)[index])))),
-            saves=((), (), ()))
+    return index_put(g, index, 0.0)
 
 
 def _data(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def put(input, index, value):
-    """``input`` with ``input[index] = value``, out of place (the rule behind ``Tensor.__setitem__``)."""
-    return apply(PUT, input, _normalize_index(index), value)
+def index_put(input, index, value, accumulate=False):
+    """``input`` with ``value`` put (or added) at ``index``, out of place."""
+    return apply(INDEX_PUT, input, _normalize_index(index), value, accumulate=accumulate)
 
 
 def setitem(input, index, value):
-    """``input[index] = value`` in place, recorded as torch records it (CopySlices)."""
-    apply_inplace(input, PUT, _normalize_index(index), value)
+    """``input[index] = value`` in place, recorded as torch records it: for basic indices a copy into the view
+    ``input[index]`` (CopySlices on ``input``), otherwise an index_put (IndexPutBackward0)."""
+    index = _normalize_index(index)
+    if not _is_basic(index):
+        apply_inplace(input, INDEX_PUT, index, value)
+        return
+    from .compound import COPY
+    region = getitem(input, index)
+    if isinstance(value, Tensor) and value.shape != region.shape:
+        shape = tuple(value.shape)
+        while shape and shape[0] == 1:        # torch drops the value's leading 1s first
+            shape = shape[1:]
+        _expanded_shape(shape, tuple(region.shape), value._data.dtype)   # torch's error if it does not fit
+        value = reshape(value, shape) if shape != tuple(value.shape) else value
+    apply_inplace(region, COPY, value)
 
 
 def scatter_add_index(src, shape, index):
-    return apply(SCATTER, src, tuple(shape), index)
+    """Zeros of ``shape`` with ``src`` added at ``index`` (repeats accumulate): the VJP of indexing."""
+    return apply(INDEX_PUT, np.zeros(shape, dtype=_data(src).dtype), index, src, accumulate=True)
+
+
+# -- views of a base: replaying them, and writing through them -------------------------------------------------------
+
+def replay(x, chain):
+    """The view ``chain`` (the view ops from a base, as ``apply_view`` records them) applied to ``x``."""
+    for op, extra in chain:
+        x = apply(op, x, *extra)
+    return x
+
+
+def _replay_vjp(g, base, chain):
+    """The cotangent of a base from that of its view: the chain's own VJPs, last step first."""
+    inputs = [_data(base)]     # the view VJPs read only shapes
+    for op, extra in chain[:-1]:
+        inputs.append(apply(op, inputs[-1], *extra))
+    for (op, extra), x in zip(reversed(chain), reversed(inputs)):
+        g = op.vjps[0](g, None, x, *extra)
+        if g.shape != x.shape:
+            from ..engine import unbroadcast
+            g = unbroadcast(g, x.shape)
+    return g
+
+
+def _as_strided_scatter_forward(g, value, chain):
+    """``g`` with its view ``chain`` overwritten by ``value`` (torch's as_strided_scatter)."""
+    out = np.empty_like(g)      # g's layout, so the replayed reshapes are views of out exactly as of the base
+    out[...] = g
+    region = replay(out, chain)
+    if region.flags.writeable and np.shares_memory(region, out):
+        region[...] = value
+        return out
+    out = np.array(g, order="C")   # a layout where a reshape copied: find the view's positions by their numbers
+    positions = replay(np.arange(out.size).reshape(out.shape), chain)
+    out.reshape(-1)[positions] = value
+    return out
+
+
+AS_STRIDED_SCATTER = defop(
+    "AsStridedScatterBackward0", _as_strided_scatter_forward,
+    (lambda g, ans, x, value, chain: as_strided_scatter(g, 0.0, chain),
+     lambda g, ans, x, value, chain: replay(g, chain), None),
+    (lambda t, ans, x, value, chain: as_strided_scatter(t, 0.0, chain),
+     lambda t, ans, x, value, chain: as_strided_scatter(_zeros_like(ans), t, chain), None),
+    saves=((), (), ()))
+
+
+def as_strided_scatter(input, value, chain):
+    return apply(AS_STRIDED_SCATTER, input, value, chain)
+
+
+# A view's history regenerated after its storage changed in place: the view replayed from its base.
+AS_STRIDED = defop("AsStridedBackward0", lambda base, chain: replay(base, chain),
+                   (lambda g, ans, base, chain: _replay_vjp(g, base, chain), None),
+                   (lambda t, ans, base, chain: replay(t, chain), None), saves=((), ()))
+
+
+def _copy_slices_rule(i, g, ans, base, before, inner, chain, *args, **kw):
+    """VJPs of an in-place op ``inner`` applied to the view ``chain`` of a base (torch's CopySlices).
+
+    Input 0 is the base as it was: the cotangent outside the view, and inside it what ``inner`` passes to its
+    own first input. Inputs 4... are ``inner``'s other operands. ``before`` (wrapped, so it has no edge) is the
+    view's old value, for rules that read it.
+    """
+    (before,) = before
+    if type(base) is not Tensor:          # an ordinary backward: the rules run on arrays
+        before = before._data
+    region = replay(g, chain)
+    region_ans = replay(ans, chain)
+    strides = _data(region_ans).strides
+    if 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, region_ans.shape)):
+        from ..dispatch import _OVERLAP   # fill_ wrote an expanded view: torch's backward refuses it too
+        raise RuntimeError(_OVERLAP)
+    if i == 0:
+        rule = inner.vjps[0]
+        inside = rule(region, region_ans, before, *args, **kw) if rule is not None else None
+        return as_strided_scatter(g, 0.0 if inside is None else inside, chain)
+    rule = inner.vjps[i - 3]
+    return rule(region, region_ans, before, *args, **kw) if rule is not None else None
+
+
+def _copy_slices_reads(args):
+    """What the version check must cover: the inner op's reads, but not the (copied) old view."""
+    base, (before,), inner, chain, *rest = args
+    reads = inner.reads((before,) + tuple(rest))
+    return {i + 3 for i in reads if i > 0} | ({-1} & reads)
+
+
+COPY_SLICES = defop("CopySlices", None, _copy_slices_rule, None, variadic=True, saves=_copy_slices_reads)
 
 
 # -- public functions ---------------------------------------------------------------------------------------------
@@ -246,7 +378,7 @@ def scatter_add_index(src, shape, index):
 def reshape(input, *shape):
     shape = _shape_arg(shape)
     if isinstance(input, Tensor):
-        return apply(VIEW, input, shape)
+        return apply_view(VIEW, input, shape, may_copy=True)
     return np.reshape(input, shape)
 
 
@@ -255,13 +387,13 @@ view = reshape
 
 def transpose(input, dim0, dim1):
     d0, d1 = normalize_dims((dim0, dim1), input.ndim)
-    return apply(TRANSPOSE, input, d0, d1)
+    return apply_view(TRANSPOSE, input, d0, d1)
 
 
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return apply(T, input)
+    return apply_view(T, input)
 
 
 def permute(input, *dims):
@@ -270,26 +402,26 @@ def permute(input, *dims):
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            "length of the desired ordering of dimensions i.e. input.dim() = "
                            f"{input.ndim} is not equal to len(dims) = {len(dims)}")
-    return apply(PERMUTE, input, dims)
+    return apply_view(PERMUTE, input, dims)
 
 
 def squeeze(input, dim=None):
     if dim is None:
-        return apply(SQUEEZE, input)
+        return apply_view(SQUEEZE, input)
     dims = normalize_dims(dim, input.ndim)
     return _squeeze_dims(input, dims, op=SQUEEZE_DIM if isinstance(dim, (int, np.integer)) else SQUEEZE_DIMS)
 
 
 def _squeeze_dims(input, dims, op=None):
     dims = tuple(d for d in dims if input.ndim and input.shape[d] == 1)
-    return apply(op or SQUEEZE_DIM, input, dims)
+    return apply_view(op or SQUEEZE_DIM, input, dims)
 
 
 def unsqueeze(input, dim):
     n = input.ndim + 1
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return apply(UNSQUEEZE, input, dim % n)
+    return apply_view(UNSQUEEZE, input, dim % n)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -305,23 +437,28 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, new)
 
 
-def expand(input, *sizes):
-    sizes = _shape_arg(sizes)
-    shape = input.shape
+def _expanded_shape(shape, sizes, dtype=None):
+    """The shape ``expand(sizes)`` gives a tensor of ``shape``, or torch's error."""
     lead = len(sizes) - len(shape)
-    full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     if lead < 0:
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
-                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
-                           f"tensor ({len(shape)})")
+        from ..dispatch import _type_name
+        raise RuntimeError(f"expand(autodiff.{_type_name(dtype or np.float32)}Tensor{{{list(shape)}}}, "
+                           f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({len(shape)})")
+    full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     for i, n in enumerate(shape):
         if n != 1 and n != full[lead + i]:
             raise RuntimeError(f"The expanded size of the tensor ({full[lead + i]}) must match the existing size "
                                f"({n}) at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
                                f"Tensor sizes: {list(shape)}")
-    if full == tuple(shape):
-        return input if not isinstance(input, Tensor) else apply(EXPAND, input, full)
-    return apply(EXPAND, input, full)
+    return full
+
+
+def expand(input, *sizes):
+    full = _expanded_shape(tuple(input.shape), _shape_arg(sizes), _data(input).dtype)
+    if full == tuple(input.shape) and not isinstance(input, Tensor):
+        return input
+    return apply_view(EXPAND, input, full)
 
 
 def cat(tensors, dim=0):
