@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._quiet import restore, silence
 from .grad_mode import state
 from .node import Node
 from .tensor import Tensor
@@ -71,7 +72,7 @@ def _push_tangent(op, result, args, arrays, kw):
         type(args[i]._tangent[1]) is Tensor and args[i]._tangent[1]._requires_grad for i in carriers))
     rule_args, ans = (args, result) if on_tensors else (arrays, result._data)
     state.forward_token = None
-    errors = np.seterr(all="ignore")
+    quiet = silence()
     try:
         tangent = None
         for i in carriers:
@@ -84,7 +85,7 @@ def _push_tangent(op, result, args, arrays, kw):
                 tangent = tangent._data
     finally:
         state.forward_token = token
-        np.seterr(**errors)
+        restore(quiet)
     if type(tangent) is not Tensor:
         tangent = np.asarray(tangent, dtype=result._data.dtype)
         if tangent.shape != result._data.shape:

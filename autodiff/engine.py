@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from ._quiet import restore, silence
 from .grad_mode import state
 from .node import Node
 from .tensor import Size, Tensor
@@ -135,7 +136,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
     # Rules may divide by values a later where() masks (torch never warns): silence numpy for the whole pass.
-    errors = np.seterr(all="ignore")
+    quiet = silence()
     try:
         node = None
         check_nan = state.anomaly and state.anomaly_check_nan
@@ -186,7 +187,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                         gi = _run_hooks(a, gi)
                     parent = key if type(key) is Node else None
                     if key in grads:
-                        grads[key] = _accumulate(grads[key], gi, owned)
+                        grads[key] = _accumulate(grads[key], gi, owned, gi is not g)
                     else:
                         grads[key] = gi
                         if gi is not g and type(gi) is _ndarray and gi.base is None:
@@ -220,7 +221,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 _store_grad(leaf, g, create_graph, handed_out, accumulate=True)
     finally:
         state.grad_enabled = previous_mode
-        np.seterr(**errors)
+        restore(quiet)
     if capture is None:
         return None
     return [captured.get(id(_key(t))) for t in capture]
@@ -230,11 +231,17 @@ def _has_nan(g) -> bool:
     return bool(np.isnan(g._data if type(g) is Tensor else g).any())
 
 
-def _accumulate(total, g, owned):
-    """total + g, in place when ``total`` is an array this pass created (no one else holds it)."""
-    if id(total) in owned and type(g) is _ndarray and g.shape == total.shape and g.dtype == total.dtype:
-        np.add(total, g, out=total)
-        return total
+def _accumulate(total, g, owned, new):
+    """total + g, in place when ``total`` is an array this pass created (no one else holds it), or else when
+    ``g`` is (``new``: a rule's result, not the cotangent passed on; a fresh array, not a view)."""
+    if type(g) is _ndarray and g.shape == total.shape and g.dtype == total.dtype:
+        if id(total) in owned:
+            np.add(total, g, out=total)
+            return total
+        if new and g.base is None and type(total) is _ndarray:
+            np.add(g, total, out=g)
+            owned.add(id(g))
+            return g
     out = total + g
     if type(out) is _ndarray:
         owned.add(id(out))

@@ -23,7 +23,8 @@ class Op:
     Variadic ops (``cat``, ``stack``) give a single rule taking the input index first: ``vjp(i, g, ans, ...)``.
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvps", "variadic", "saves", "differentiable", "fills")
+    __slots__ = ("name", "forward", "vjps", "jvps", "variadic", "saves", "differentiable", "fills",
+                 "reads_inputs")
 
     def __init__(self, name, forward, vjps=None, jvps=None, *, variadic=False, saves=True, differentiable=True,
                  fills=False):
@@ -37,6 +38,8 @@ class Op:
         self.saves = saves
         self.differentiable = differentiable
         self.fills = fills          # writes one value everywhere (fill_, zero_): allowed where elements alias
+        # whether a VJP may read an input's value (else the nodes need not remember the inputs' versions)
+        self.reads_inputs = not isinstance(saves, tuple) or any(i >= 0 for reads in saves for i in reads)
 
     def reads(self, args) -> set:
         """Indices of the arguments (-1: the output) whose values the VJPs of the grad-requiring inputs read."""
@@ -72,7 +75,7 @@ class Node:
         # or the input itself for a leaf. A later in-place op that rebases the input does not re-route them.
         self.edges = [(i, a._grad_fn or a) for i, a in enumerate(args) if type(a) is Tensor and a._requires_grad]
         # each input's version when recorded: the backward compares them (torch's saved_version)
-        self.versions = [a._vc[0] if type(a) is Tensor else 0 for a in args]
+        self.versions = [a._vc[0] if type(a) is Tensor else 0 for a in args] if op.reads_inputs else None
         self.kw = kw
         self.ans = ans
         self.epoch = epoch              # state.epoch when recorded: no in-place change since means nothing to check

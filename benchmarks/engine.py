@@ -9,8 +9,12 @@ gives medians of per-round figures and of per-round ratios to torch. Cases (thos
   large   sum(sin(x)*x + x**2) forward + backward at 1e7 float32 elements        (relative to torch)
 
 Usage:  python benchmarks/engine.py [--rounds 7] [--cases chain,seed,mlp,large] [--openblas both|as-is]
+                                    [--blas-threads 1]
 With --openblas both (the default) the script reruns itself with OPENBLAS_CORETYPE set as found and unset, since
-that variable changes numpy's sgemm speed on these machines. Needs the `bench` extra (torch, autograd, mygrad).
+that variable changes numpy's sgemm speed on these machines. torch runs on one thread, and so, by default, does
+numpy's BLAS (--blas-threads; 0 leaves it as found): on shared, loaded machines a multi-threaded sgemm waits for
+busy cores and the mlp figures of every numpy-based library swing tenfold. Needs the `bench` extra (torch,
+autograd, mygrad).
 """
 from __future__ import annotations
 
@@ -217,10 +221,24 @@ def measure(case, rounds):
     return unit, row
 
 
-def report(cases, rounds):
+def _limit_blas(threads):
+    """Limit numpy's BLAS to ``threads`` (0: leave it); returns what the header reports."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return os.environ.get("OPENBLAS_NUM_THREADS", "as found")
+    if threads:
+        threadpoolctl.threadpool_limits(limits=threads, user_api="blas")
+    pools = [p for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas"]
+    return ",".join(str(p["num_threads"]) for p in pools) or "none"
+
+
+def report(cases, rounds, blas_threads=1):
     coretype = os.environ.get("OPENBLAS_CORETYPE")
-    print(f"OPENBLAS_CORETYPE={coretype!r}  numpy {np.__version__}  torch "
-          f"{getattr(torch, '__version__', 'absent')}  rounds={rounds}")
+    blas = _limit_blas(blas_threads)
+    print(f"OPENBLAS_CORETYPE={coretype!r}  numpy {np.__version__} (BLAS threads {blas})  torch "
+          f"{getattr(torch, '__version__', 'absent')} (threads {torch.get_num_threads() if torch else '-'})  "
+          f"rounds={rounds}")
     print(f"{'case':8s}" + "".join(f"{lib:>22s}" for lib in LIBS))
     for case in cases:
         unit, row = measure(case, rounds)
@@ -240,16 +258,20 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--cases", default="chain,seed,mlp,large")
     parser.add_argument("--openblas", choices=("both", "as-is"), default="both")
+    parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args(argv)
     cases = [c for c in args.cases.split(",") if c]
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {sorted(CASES)}")
     if args.openblas == "as-is":
-        report(cases, args.rounds)
+        report(cases, args.rounds, args.blas_threads)
         return
-    base = [sys.executable, __file__, "--rounds", str(args.rounds), "--cases", args.cases, "--openblas", "as-is"]
+    base = [sys.executable, __file__, "--rounds", str(args.rounds), "--cases", args.cases, "--openblas", "as-is",
+            "--blas-threads", str(args.blas_threads)]
     env = dict(os.environ)
+    if args.blas_threads:                  # also where threadpoolctl is missing
+        env["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
     subprocess.run(base, env=env, check=True)
     if "OPENBLAS_CORETYPE" in env:
         env.pop("OPENBLAS_CORETYPE")

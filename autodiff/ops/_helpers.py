@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
+from .._quiet import restore, silence
 from ..tensor import Tensor
 
 
@@ -59,10 +60,23 @@ def check_tensor(value, name):
 def quiet(func):
     """Run ``func`` with numpy's floating-point warnings off: torch returns nan/inf silently."""
     def wrapped(*args, **kw):
-        with np.errstate(all="ignore"):
+        token = silence()
+        try:
             return func(*args, **kw)
+        finally:
+            restore(token)
     wrapped.__name__ = getattr(func, "__name__", "quiet")
     return wrapped
+
+
+def times(g, p):
+    """``g * p`` for a cotangent ``g``. When ``g`` is the broadcast 1 a sum's backward hands on for a large input
+    (a read-only, stride-0 array), the product is ``p`` itself: returned as a view, which the engine copies
+    before writing, this saves a pass over the data and an allocation, and gives the same numbers."""
+    if (type(g) is _ndarray and g.size > 4096 and type(p) is _ndarray and not any(g.strides)
+            and g.shape == p.shape and g.dtype == p.dtype and g.item(0) == 1):
+        return p.view()
+    return g * p
 
 
 def normalize_dims(dim, ndim):

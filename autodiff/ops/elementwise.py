@@ -12,7 +12,7 @@ import numpy as np
 from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
-from ._helpers import as_operand, broadcast_error, check_operand, check_tensor, fix_dtype, floating, quiet
+from ._helpers import as_operand, broadcast_error, check_operand, check_tensor, fix_dtype, floating, quiet, times
 
 _ndarray = np.ndarray
 from .table import defop
@@ -26,7 +26,7 @@ __all__ = ["add", "sub", "rsub", "mul", "div", "true_divide", "pow", "neg", "neg
 def _unary(name, forward, partial, saves):
     """An op of one input whose VJP and JVP multiply by ``partial(ans, x)``."""
     return defop(name, forward,
-                 (lambda g, ans, x: g * partial(ans, x),),
+                 (lambda g, ans, x: times(g, partial(ans, x)),),
                  (lambda t, ans, x: t * partial(ans, x),),
                  saves=(saves,))
 
@@ -72,7 +72,7 @@ RSUB = defop("RsubBackward1", lambda x, other: fix_dtype(np.subtract(other, x), 
              (lambda t, ans, x, other: -t, None),
              saves=((), ()))
 MUL = defop("MulBackward0", _mul_forward,
-            (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+            (lambda g, ans, x, y: times(g, y), lambda g, ans, x, y: times(g, x)),
             (lambda t, ans, x, y: t * y, lambda t, ans, x, y: t * x),
             saves=((1,), (0,)))
 
@@ -148,10 +148,10 @@ def _pow_base_grad(g, ans, x, y):
     # torch: grad * (y * x ** (y - 1)), and 0 where the exponent is 0
     if _is_number(y):
         if y == 2:                   # x ** 1 is x, and x * x is torch's x ** 2: the same numbers, fewer calls
-            return g * (2 * x)
+            return times(g, 2 * x)
         if y == 3:
-            return g * (3 * (x * x))
-        return g * 0 if y == 0 else g * (y * x ** (y - 1))
+            return times(g, 3 * (x * x))
+        return g * 0 if y == 0 else times(g, y * x ** (y - 1))
     return where(y == 0, 0.0, g * (y * x ** (y - 1)))
 
 

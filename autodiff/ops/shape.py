@@ -5,6 +5,8 @@ layout (indexing scatters it, adding where an index repeats).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import dtypes
@@ -54,7 +56,7 @@ UNSQUEEZE = defop("UnsqueezeBackward0", lambda x, dim: np.expand_dims(x, dim),
                   (lambda t, ans, x, dim: unsqueeze(t, dim), None), saves=((), ()))
 # expand's VJP is the identity: the engine sums the cotangent back to the input's shape.
 def _expand_forward(x, shape):
-    if np.size(x) == int(np.prod(shape)):     # nothing repeated (only leading 1s added): a plain view
+    if np.size(x) == math.prod(shape):     # nothing repeated (only leading 1s added): a plain view
         return np.reshape(x, shape)
     out = np.broadcast_to(x, shape)
     # numpy's broadcast is read-only, and so would be any view of it: torch writes through the non-repeating
@@ -433,7 +435,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if start == end:
         return input
     shape = input.shape
-    new = shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:]
+    new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
     return reshape(input, new)
 
 
