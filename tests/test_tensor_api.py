@@ -827,6 +827,26 @@ def test_forward_mode_through_an_in_place_op_on_a_view(m):
         assert fwd.unpack_dual(sibling).tangent.tolist() == [5.0, 1.0]
 
 
+def test_gradients_of_a_large_sum_own_their_memory(m):
+    """A large sum's backward hands on a broadcast 1 that autodiff does not multiply through: the gradients must
+    still be arrays of their own, and the forward values untouched."""
+    n = 5000
+    x = m.linspace(-3.0, 3.0, n, dtype=m.float64, requires_grad=True)
+    w = m.ones(n, dtype=m.float64, requires_grad=True)
+    y = x * 1
+    s = x.sin()
+    (y * w + s * x + x ** 2).sum().backward()
+    values = y.detach().numpy().copy()
+    assert np.array_equal(w.grad.numpy(), values)
+    expected = 1 + np.cos(values) * values + s.detach().numpy() + 2 * values
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+    with m.no_grad():
+        y.add_(1)
+        s.zero_()
+    assert np.array_equal(w.grad.numpy(), values)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
 def test_no_grad_as_a_bare_decorator(m):
     @m.no_grad
     def doubled(t):
