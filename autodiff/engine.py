@@ -37,7 +37,7 @@ def unbroadcast(g, shape):
         g = _sum(g, dim=axes, keepdim=False) if axes else g
         return g.reshape(shape)
     if axes:
-        g = np.sum(g, axis=axes)
+        g = np.add.reduce(g, axis=axes)
     return g if g.shape == shape else np.reshape(g, shape)
 
 
