@@ -69,13 +69,14 @@ def quiet(func):
     return wrapped
 
 
-def times(g, p):
+def times(g, p, fresh=False):
     """``g * p`` for a cotangent ``g``. When ``g`` is the broadcast 1 a sum's backward hands on for a large input
-    (a read-only, stride-0 array), the product is ``p`` itself: returned as a view, which the engine copies
-    before writing, this saves a pass over the data and an allocation, and gives the same numbers."""
+    (a read-only, stride-0 array), the product is ``p`` itself, the same numbers without a pass over the data and
+    an allocation: handed on as a view, which the engine never writes into, unless the caller says ``p`` is
+    ``fresh`` (computed by the rule, held by no one else)."""
     if (type(g) is _ndarray and g.size > 4096 and type(p) is _ndarray and not any(g.strides)
             and g.shape == p.shape and g.dtype == p.dtype and g.item(0) == 1):
-        return p.view()
+        return p if fresh else p.view()
     return g * p
 
 

@@ -148,10 +148,10 @@ def _pow_base_grad(g, ans, x, y):
     # torch: grad * (y * x ** (y - 1)), and 0 where the exponent is 0
     if _is_number(y):
         if y == 2:                   # x ** 1 is x, and x * x is torch's x ** 2: the same numbers, fewer calls
-            return times(g, 2 * x)
+            return times(g, 2 * x, fresh=True)
         if y == 3:
-            return times(g, 3 * (x * x))
-        return g * 0 if y == 0 else times(g, y * x ** (y - 1))
+            return times(g, 3 * (x * x), fresh=True)
+        return g * 0 if y == 0 else times(g, y * x ** (y - 1), fresh=True)
     return where(y == 0, 0.0, g * (y * x ** (y - 1)))
 
 
