@@ -11,7 +11,7 @@ import sys
 import hydra
 
 from experiments import plugin_configs
-from experiments.errors import ConfigError
+from experiments.errors import UserError
 
 plugin_configs.register()
 
@@ -23,9 +23,9 @@ def main(cfg) -> float:
 
     try:
         return run_job(cfg)
-    except ConfigError as error:
+    except UserError as error:  # a bad config, an unreachable store, ...: the message alone, no traceback
         print(f"Error: {error}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(error.exit_code)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,23 @@ def validate(cfg) -> None:
             raise ConfigError(f"logging.{key}={value!r} is not allowed: it must be an integer >= {minimum}.")
     if str(logging.get("progress")).lower() not in ("auto", "true", "false"):
         raise ConfigError(f"logging.progress={logging.get('progress')!r} is not allowed. Allowed: auto, true, false.")
+    tracking = cfg.tracking
+    if not isinstance(tracking.get("spool", False), bool):
+        raise ConfigError(f"tracking.spool={tracking.get('spool')!r} is not allowed. Allowed: true, false.")
+    for key, minimum in (("retry_timeout", 0), ("http_timeout", 1)):
+        value = tracking.get(key, minimum)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
+            raise ConfigError(f"tracking.{key}={value!r} is not allowed: it must be a number of seconds >= {minimum}.")
+    checkpoint = cfg.get("checkpoint") or {}
+    for key, minimum in (("every", 0), ("keep", 1)):
+        value = checkpoint.get(key, minimum)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(f"checkpoint.{key}={value!r} is not allowed: it must be an integer >= {minimum}.")
+    resume = cfg.get("resume")
+    if resume is not None and not (isinstance(resume, str) and resume.strip()):
+        raise ConfigError(f"resume={resume!r} is not allowed: give the id of the run to continue, as the summary "
+                          "line and the MLflow UI show it, in quotes if it reads as a number "
+                          "(resume=\"'0123...'\"), or null.")
     batch = cfg.tracking.get("batch_size")
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1000:
         raise ConfigError(f"tracking.batch_size={batch!r} is not allowed: an integer from 1 to 1000 (MLflow's "

@@ -1,13 +1,33 @@
 """Errors the runner reports as one clean paragraph, without a traceback."""
 
 
-class ConfigError(ValueError):
+class UserError(Exception):
+    """Something the user can fix (the config, the tracking server, ...): ``run.py`` prints the message alone and
+    exits non-zero (``exit_code``), with no traceback and no run left RUNNING."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError, ValueError):
     """A user's configuration is wrong: the message says what was wrong, where, and what is allowed.
 
     Raised before any run starts (unknown objective, bad ``init`` value, malformed expression, ...). The runner
     catches it, prints the message alone and exits non-zero; a ``ValueError`` so callers validating values
     can catch it the usual way.
     """
+
+
+class TrackingUnavailable(UserError):
+    """The tracking store cannot be reached when a run starts (and ``tracking.spool`` is off): nothing was run."""
+
+    exit_code = 3
+
+
+class RunNotStored(UserError):
+    """A run ended while the tracking store was still away: its records wait in the spool (the message says
+    where and how to upload them)."""
+
+    exit_code = 3
 
 
 class ExpressionError(ConfigError):

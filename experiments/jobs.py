@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from .errors import RunNotStored
 from .runner import RunResult, run
 
 
@@ -40,7 +41,12 @@ def run_job(cfg) -> float:
     repeats = int(cfg.repeats)
     group = {"configuration": configuration_label(overrides)}
     if repeats == 1:
-        return _loss(run(cfg, overrides=overrides, launch_dir=launch_dir, parent=parent, extra_tags=group))
+        result = run(cfg, overrides=overrides, launch_dir=launch_dir, parent=parent, extra_tags=group)
+        if result.spool is not None and sweep_dir is None:
+            raise RunNotStored(f"run {result.run_id} ended {result.status}, but the tracking store has not received "
+                               f"all of it: it is kept in {result.spool} (python -m experiments.sync "
+                               f"{result.spool} uploads it).")
+        return _loss(result)
     if parent is None:  # a single configuration with several seeds: its own parent run, compared at the end
         from .callbacks import close_parent, open_parent
 

@@ -33,8 +33,9 @@ class RunResult:
     final_loss: float
     steps_done: int
     tracking_uri: str
-    experiment_id: str
+    experiment_id: str | None
     failure: str | None = None
+    spool: Path | None = None  # where the records the store has not received wait (the store went away)
 
 
 @dataclass
@@ -127,47 +128,108 @@ def default_run_name(cfg, overrides: Sequence[str]) -> str:
     return " ".join(overrides) or str(cfg.optimizer.name)
 
 
+def spooling_for(cfg, launch_dir: Path):
+    """``tracking.spool``, ``.spool_dir`` (default ``<launch_dir>/mlflow-spool``) and ``.retry_timeout``."""
+    from .tracking import Spooling
+
+    tracking_cfg = cfg.tracking
+    root = Path(launch_dir, tracking_cfg.get("spool_dir") or "mlflow-spool").resolve()
+    return Spooling(root, float(tracking_cfg.get("retry_timeout", 300)), bool(tracking_cfg.get("spool", False)))
+
+
+def artifact_location_for(cfg, uri: str, experiment: str, launch_dir: Path) -> str | None:
+    """``tracking.artifact_location`` (a relative path is taken from ``launch_dir``), else the store's default."""
+    from .tracking.store import default_artifact_location
+
+    configured = cfg.tracking.get("artifact_location")
+    if not configured:
+        return default_artifact_location(uri, experiment)
+    configured = str(configured)
+    if "://" in configured or configured.startswith("file:"):
+        return configured
+    return Path(launch_dir, configured).resolve().as_uri()
+
+
+def experiment_for(client, name: str, location: str | None, spooling) -> str | None:
+    """The experiment's id, created if needed and checked writable; None when the store is away and the run may
+    start anyway (``tracking.spool=true``: the experiment is then made when the spooled run is created)."""
+    from . import tracking
+    from .tracking.outbox import is_unreachable
+    from .tracking.store import retrying
+
+    try:
+        experiment_id = tracking.get_or_create_experiment(client, name, location)
+        tracking.check_artifact_location(retrying(client.get_experiment, experiment_id).artifact_location, name)
+    except ConfigError:
+        raise
+    except Exception as error:
+        if spooling.at_start and is_unreachable(error):
+            return None
+        raise
+    return experiment_id
+
+
 def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = None, parent=None,
         run_name: str | None = None, extra_tags: Mapping[str, str] = (), client=None) -> RunResult:
     """Minimise ``cfg.objective`` with ``cfg.optimizer`` for ``cfg.steps`` steps, recorded as one MLflow run.
 
     ``overrides`` (the command line's ``key=value`` list) names the run and is tagged; ``launch_dir`` anchors the
     default SQLite store (default: the current directory); ``parent`` (a :class:`tracking.parent.ParentRun`) makes it
-    a child run of a sweep, in the parent's store and experiment.
+    a child run of a sweep, in the parent's store and experiment. With ``cfg.resume`` set to a run id, that run is
+    continued from its newest checkpoint instead (:mod:`experiments.resume`).
     """
-    from . import tracking
+    from . import resume, tracking
 
     _sigterm_as_interrupt()
     validate(cfg)
+    launch_dir = Path(launch_dir or Path.cwd())
+    spooling = spooling_for(cfg, launch_dir)
+    http_timeout = float(cfg.tracking.get("http_timeout", 30))
+    uri = parent.tracking_uri if parent is not None else tracking.resolve_uri(cfg.tracking.get("uri"), launch_dir)
+    resumption = None
+    if cfg.get("resume"):
+        client = client or tracking.open_client(uri, http_timeout=http_timeout)  # a resume reads the store first
+        resumption = resume.prepare(client, cfg, overrides, uri, spooling.root)
+        cfg = resumption.cfg
+        validate(cfg)
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
     resolved = plain(cfg)
-    launch_dir = Path(launch_dir or Path.cwd())
-    if parent is not None:
-        uri, experiment_id = parent.tracking_uri, parent.experiment_id
-        client = client or tracking.open_client(uri)
+    client = client or tracking.open_client(uri, allow_unreachable=spooling.at_start, http_timeout=http_timeout)
+    experiment = str(cfg.tracking.experiment)
+    location = artifact_location_for(cfg, uri, experiment, launch_dir)
+    if resumption is not None:
+        experiment_id = resumption.experiment_id
+    elif parent is not None:
+        experiment_id = parent.experiment_id
     else:
-        uri = tracking.resolve_uri(cfg.tracking.get("uri"), launch_dir)
-        client = client or tracking.open_client(uri)
-        name = str(cfg.tracking.experiment)
-        experiment_id = tracking.get_or_create_experiment(client, name, tracking.store.default_artifact_location(uri, name))
+        experiment_id = experiment_for(client, experiment, location, spooling)
     name = run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides)
+    batch_size = int(cfg.tracking.batch_size)
     with tempfile.TemporaryDirectory(prefix="run-artifacts-") as scratch:
-        tracked = tracking.TrackedRun.start(
-            client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags), params=flatten(resolved),
-            parent_run_id=parent.run_id if parent else None, batch_size=int(cfg.tracking.batch_size))
+        if resumption is not None:
+            tracked = tracking.TrackedRun.resume(client, resumption.run_id, experiment_id, uri, spooling, batch_size)
+            tracked.set_tag("resumed_from_step", resumption.step)
+        else:
+            tracked = tracking.TrackedRun.start(
+                client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags), params=flatten(resolved),
+                parent_run_id=parent.run_id if parent else None, batch_size=batch_size, tracking_uri=uri,
+                spooling=spooling, experiment_name=experiment, artifact_location=location)
         with tracked:
-            config_path = Path(scratch, "config.yaml")
-            from omegaconf import OmegaConf
+            if resumption is None:
+                config_path = Path(scratch, "config.yaml")
+                from omegaconf import OmegaConf
 
-            config_path.write_text(OmegaConf.to_yaml(OmegaConf.create(resolved)))
-            tracked.log_artifact(config_path)
-            loop = Loop(cfg, problem, tracked)
+                config_path.write_text(OmegaConf.to_yaml(OmegaConf.create(resolved)))
+                tracked.log_artifact(config_path)
+            loop = Loop(cfg, problem, tracked, Path(scratch))
+            if resumption is not None:
+                loop.restore(resumption)
             try:
                 loop.run()
             finally:
                 loop.save_artifacts(Path(scratch))
         result = RunResult(tracked.run_id, tracked.status, loop.final_loss, loop.steps_done, uri, experiment_id,
-                           loop.failure)
+                           loop.failure, None if tracked.stored else tracked.spool_dir)
     print_summary(result, cfg)
     return result
 
@@ -197,10 +259,17 @@ def print_summary(result: RunResult, cfg) -> None:
 class Loop:
     """The optimisation loop and its recording (metrics through the tracked run's writer, trajectory rows)."""
 
-    def __init__(self, cfg, problem: Problem, tracked) -> None:
+    def __init__(self, cfg, problem: Problem, tracked, scratch: Path | None = None) -> None:
         self.cfg = cfg
         self.problem = problem
         self.tracked = tracked
+        self.scratch = Path(scratch or tempfile.mkdtemp(prefix="run-artifacts-"))
+        checkpoints = cfg.get("checkpoint") or {}
+        self.checkpoint_every = int(checkpoints.get("every", 0))
+        self.checkpoint_keep = int(checkpoints.get("keep", 2))
+        self.checkpoints: list[str] = []  # artifact names of this process's checkpoints, oldest first
+        self.start_step = 0
+        self.skip: dict[str, int] = {}  # metric key -> latest step the store has (a resumed run logs later ones)
         log = cfg.logging
         self.every = int(log.every)
         self.metrics_on = bool(log.metrics)
@@ -221,7 +290,8 @@ class Loop:
             return None
         from tqdm import tqdm
 
-        return tqdm(total=total, desc=str(self.cfg.optimizer.name), mininterval=0.5, file=sys.stderr)
+        return tqdm(total=total, initial=self.start_step, desc=str(self.cfg.optimizer.name), mininterval=0.5,
+                    file=sys.stderr)
 
     def run(self) -> None:
         import autodiff as ad
@@ -234,7 +304,7 @@ class Loop:
         errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         errstate.__enter__()
         try:
-            for step in range(steps):
+            for step in range(self.start_step, steps):
                 optimizer.zero_grad()
                 loss_tensor = objective.loss(params, step)
                 loss_tensor.backward()
@@ -261,6 +331,8 @@ class Loop:
                     state = recording.optimizer_state_arrays(optimizer, self.names_by_id) if self.state_on else {}
                     self._record(step, loss, before, grads, norm, lr, state)
                 self.steps_done = step + 1
+                if self.checkpoint_every and self.steps_done % self.checkpoint_every == 0 and self.steps_done < steps:
+                    self.save_checkpoint(self.steps_done)
                 if bar is not None:
                     bar.update(1)
             with ad.no_grad():
@@ -271,6 +343,8 @@ class Loop:
             if not math.isfinite(loss):
                 self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
                 self.tracked.fail(self.failure)
+            else:
+                self.drop_checkpoints()  # a finished run is not resumed
         finally:
             errstate.__exit__(None, None, None)
             if bar is not None:
@@ -311,7 +385,85 @@ class Loop:
         for key, array in (state or {}).items():
             kind, _, name = key.rpartition("/")
             self.recorder.extend(keys, values, kind, name, array)
+        if self.skip:
+            keys, values = self._not_stored_yet(step, keys, values)
+            if not keys:
+                return
         self.tracked.log_metrics(step, keys, values)
+
+    def _not_stored_yet(self, step: int, keys: list, values: list) -> tuple[list, list]:
+        """The points of ``step`` the store does not have (a resumed run replays steps it had partly logged)."""
+        if step > max(self.skip.values()):
+            self.skip = {}
+            return keys, values
+        kept = [(k, v) for k, v in zip(keys, values) if step > self.skip.get(k, -1)]
+        return [k for k, _ in kept], [v for _, v in kept]
+
+    # -- checkpoints (experiments.checkpoint) and resume (experiments.resume) ------------------------------------
+
+    def state_tree(self, step: int) -> dict:
+        """Everything needed to continue after ``step`` updates, bit for bit."""
+        import autodiff as ad
+
+        problem = self.problem
+        return {
+            "step": step,
+            "params": {n: t._data for n, t in problem.params.items()},
+            "optimizer": problem.optimizer.state_dict(),
+            "scheduler": problem.scheduler.state_dict() if problem.scheduler is not None else None,
+            "autodiff_rng": ad.get_rng_state(),
+            "numpy_rng": np.random.get_state(legacy=False),
+            "losses": [list(pair) for pair in self.losses],
+            "path": np.array(self.path) if self.path else None,
+            "trajectory": self.trajectory.state() if self.trajectory is not None else None,
+        }
+
+    def save_checkpoint(self, step: int) -> None:
+        """Log ``checkpoint/step-<step>.npz`` and delete this run's checkpoints beyond the newest ``keep``."""
+        from . import checkpoint
+
+        self.tracked.writer.flush()  # every point before the checkpoint is stored (or spooled) before it
+        name = checkpoint.artifact_name(step)
+        path = checkpoint.save(self.state_tree(step), self.scratch / name)
+        self.tracked.log_artifact(path, checkpoint.ARTIFACT_DIR, temporary=True)
+        self.tracked.set_tag("checkpoint_step", step)
+        if name in self.checkpoints:
+            self.checkpoints.remove(name)
+        self.checkpoints.append(name)
+        self.drop_checkpoints(keep=self.checkpoint_keep)
+
+    def drop_checkpoints(self, keep: int = 0) -> None:
+        """Delete this run's checkpoints but the newest ``keep`` (all of them once the run has finished)."""
+        from . import checkpoint
+
+        while len(self.checkpoints) > keep:
+            self.tracked.delete_artifact(f"{checkpoint.ARTIFACT_DIR}/{self.checkpoints.pop(0)}")
+
+    def restore(self, resumption) -> None:
+        """Continue where ``resumption.state`` (a checkpoint's tree) left off, or from step 0 without one; points
+        the store already holds are not logged again."""
+        import autodiff as ad
+
+        from .trajectory import TrajectoryBuffer
+
+        self.skip = dict(resumption.last_steps)
+        self.checkpoints = list(resumption.checkpoints)
+        state = resumption.state
+        if state is None:
+            return
+        problem = self.problem
+        for name, tensor in problem.params.items():
+            tensor._data[...] = state["params"][name]
+        problem.optimizer.load_state_dict(state["optimizer"])
+        if problem.scheduler is not None:
+            problem.scheduler.load_state_dict(state["scheduler"])
+        ad.set_rng_state(state["autodiff_rng"])
+        np.random.set_state(state["numpy_rng"])
+        self.losses = [tuple(pair) for pair in state["losses"]]
+        self.path = list(state["path"]) if state["path"] is not None else []
+        if self.trajectory is not None and state["trajectory"] is not None:
+            self.trajectory = TrajectoryBuffer.from_state(state["trajectory"])
+        self.start_step = self.steps_done = int(state["step"])
 
     def save_artifacts(self, scratch: Path) -> None:
         """Trajectory and plots of whatever was recorded (also after a failure or Ctrl-C)."""

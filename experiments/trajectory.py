@@ -42,6 +42,19 @@ class TrajectoryBuffer:
         for key, array in tensors.items():
             self._rows.setdefault(key, {})[row] = np.array(array, copy=True)
 
+    def state(self) -> dict:
+        """What a checkpoint keeps of the buffer (:meth:`from_state` rebuilds it)."""
+        return {"steps": list(self.steps), "losses": list(self.losses), "rows": self._rows}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TrajectoryBuffer":
+        buffer = cls()
+        buffer.steps = [int(s) for s in state["steps"]]
+        buffer.losses = [float(v) for v in state["losses"]]
+        buffer._rows = {key: {int(row): np.array(a, copy=True) for row, a in rows.items()}
+                        for key, rows in state["rows"].items()}
+        return buffer
+
     def arrays(self) -> dict[str, np.ndarray]:
         n = len(self.steps)
         out = {"step": np.asarray(self.steps, dtype=np.int64), "loss": np.asarray(self.losses, dtype=np.float64)}

@@ -3,16 +3,21 @@
 ``TrackedRun.start(...)`` creates the run (params, tags, parent) and its background metric writer; leaving the
 ``with`` block ends it: FINISHED, FAILED (an exception, or :meth:`fail` for a diverged run: the reason is tagged)
 or KILLED (Ctrl-C), always after flushing every metric logged so far. A run is never left RUNNING by this process.
+
+Every operation goes through the run's :class:`~.outbox.Outbox`: if the store goes away mid-run, the run goes on
+and its records wait in a spool on disk until the store is back (or until ``python -m experiments.sync``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from .outbox import Outbox, describe, is_unreachable
 from .store import retrying
-from .writer import BatchWriter, mlflow_sink
+from .writer import BatchWriter
 
 PARENT_TAG = "mlflow.parentRunId"
 FAILURE_TAG = "failure_reason"
@@ -20,25 +25,64 @@ MAX_PARAMS_PER_CALL = 100  # MLflow's log_batch limit for params
 MAX_PARAM_LENGTH = 6000
 
 
+@dataclass(frozen=True)
+class Spooling:
+    """Where and how long a run keeps what the store cannot take (``tracking.spool_dir``, ``.retry_timeout``);
+    ``at_start``: a run may also start while the store is unreachable (``tracking.spool``)."""
+
+    root: Path
+    retry_timeout: float = 300.0
+    at_start: bool = False
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class TrackedRun:
-    def __init__(self, client, run_id: str, experiment_id: str, batch_size: int = 1000) -> None:
-        self.client = client
-        self.run_id = run_id
+    def __init__(self, outbox: Outbox, experiment_id: str | None, batch_size: int = 1000,
+                 retry_timeout: float = 300.0) -> None:
+        self.outbox = outbox
         self.experiment_id = experiment_id
-        self.writer = BatchWriter(mlflow_sink(client, run_id), batch_size=batch_size)
+        self.retry_timeout = retry_timeout
+        self.writer = BatchWriter(self._send_points, batch_size=batch_size)
         self.status: str | None = None
+        self.stored = True  # False when the store stayed away at the end: the spool holds the rest
         self._failure: str | None = None
 
+    @property
+    def run_id(self) -> str:
+        """The MLflow run id (or, for a run the store has not seen yet, its spool's name)."""
+        return self.outbox.run_id or self.outbox.key
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.outbox.spool_dir
+
     @classmethod
-    def start(cls, client, experiment_id: str, run_name: str, tags: Mapping[str, str] = (),
-              params: Mapping[str, object] = (), parent_run_id: str | None = None,
-              batch_size: int = 1000) -> "TrackedRun":
+    def start(cls, client, experiment_id: str | None, run_name: str, tags: Mapping[str, str] = (),
+              params: Mapping[str, object] = (), parent_run_id: str | None = None, batch_size: int = 1000,
+              tracking_uri: str = "", spooling: Spooling | None = None, experiment_name: str | None = None,
+              artifact_location: str | None = None) -> "TrackedRun":
+        """Create the run. With ``spooling.at_start`` and the store unreachable, the run is created later (its
+        ``create_run`` waits in the spool with the rest), in experiment ``experiment_name``."""
         tags = dict(tags)
         if parent_run_id:
             # Explicit, never start_run(nested=True): a joblib worker has no active run to nest under.
             tags[PARENT_TAG] = parent_run_id
-        info = retrying(client.create_run, experiment_id, run_name=run_name, tags=tags).info
-        run = cls(client, info.run_id, experiment_id, batch_size)
+        spooling = spooling or Spooling(Path.cwd() / "mlflow-spool")
+        run_id = None
+        if experiment_id is not None:
+            try:
+                run_id = retrying(client.create_run, experiment_id, run_name=run_name, tags=tags).info.run_id
+            except Exception as error:
+                if not (spooling.at_start and is_unreachable(error)):
+                    raise
+        outbox = Outbox(client, tracking_uri, spooling.root, run_id=run_id)
+        run = cls(outbox, experiment_id, batch_size, spooling.retry_timeout)
+        if run_id is None:
+            outbox.submit({"op": "create_run", "experiment": experiment_name, "artifact_location": artifact_location,
+                           "run_name": run_name, "tags": tags, "start_time": now_ms()})
         try:
             run.log_params(params)
         except BaseException:
@@ -46,29 +90,48 @@ class TrackedRun:
             raise
         return run
 
-    def log_params(self, params: Mapping[str, object]) -> None:
-        from mlflow.entities import Param
+    @classmethod
+    def resume(cls, client, run_id: str, experiment_id: str, tracking_uri: str, spooling: Spooling,
+               batch_size: int = 1000) -> "TrackedRun":
+        """Continue the existing run ``run_id``: it is RUNNING again until it ends."""
+        run = cls(Outbox(client, tracking_uri, spooling.root, run_id=run_id), experiment_id, batch_size,
+                  spooling.retry_timeout)
+        run.outbox.submit({"op": "status", "status": "RUNNING"})
+        return run
 
-        items = [Param(str(k), str(v)[:MAX_PARAM_LENGTH]) for k, v in dict(params).items()]
+    def _send_points(self, points: list) -> None:
+        self.outbox.submit({"op": "metrics", "points": points})
+
+    def log_params(self, params: Mapping[str, object]) -> None:
+        items = [[str(k), str(v)[:MAX_PARAM_LENGTH]] for k, v in dict(params).items()]
         for i in range(0, len(items), MAX_PARAMS_PER_CALL):
-            retrying(self.client.log_batch, self.run_id, params=items[i:i + MAX_PARAMS_PER_CALL], synchronous=True)
+            self.outbox.submit({"op": "params", "params": items[i:i + MAX_PARAMS_PER_CALL]})
 
     def log_metrics(self, step: int, keys, values, timestamp_ms: int | None = None) -> None:
         """Queue one step's points (written in the background)."""
-        self.writer.add(step, int(time.time() * 1000) if timestamp_ms is None else timestamp_ms, keys, values)
+        self.writer.add(step, now_ms() if timestamp_ms is None else timestamp_ms, keys, values)
 
     def set_tag(self, key: str, value: object) -> None:
-        retrying(self.client.set_tag, self.run_id, key, str(value))
+        self.outbox.submit({"op": "tag", "key": key, "value": str(value)}, retry=False)
 
-    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
-        retrying(self.client.log_artifact, self.run_id, str(path), artifact_path)
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None, temporary: bool = False) -> None:
+        """Upload ``path`` (now, or from the spool later: a copy is kept if the store is away). ``temporary``:
+        delete the file once it is uploaded or copied into the spool."""
+        record = {"op": "artifact", "file": str(Path(path).resolve()), "artifact_path": artifact_path}
+        if temporary:
+            record["_temporary"] = True
+        self.outbox.submit(record, retry=False)
+
+    def delete_artifact(self, artifact_path: str) -> None:
+        self.outbox.submit({"op": "delete_artifact", "artifact_path": artifact_path}, retry=False)
 
     def fail(self, reason: str) -> None:
         """Mark the run to end FAILED with ``reason`` tagged (e.g. a non-finite loss at some step)."""
         self._failure = reason
 
     def end(self, status: str) -> None:
-        """Flush the metrics, then set the final status (the status is set even when flushing fails)."""
+        """Flush the metrics, then set the final status (the status is set even when flushing fails), then wait
+        up to ``retry_timeout`` for a store that went away; ``stored`` says whether everything reached it."""
         if self.status is not None:
             return
         try:
@@ -81,9 +144,20 @@ class TrackedRun:
             if self._failure and status == "FINISHED":
                 status = "FAILED"
             if self._failure:
-                retrying(self.client.set_tag, self.run_id, FAILURE_TAG, self._failure[:5000])
-            retrying(self.client.set_terminated, self.run_id, status)
+                self.outbox.submit({"op": "tag", "key": FAILURE_TAG, "value": self._failure[:5000]})
+            self.outbox.submit({"op": "status", "status": status, "end_time": now_ms()})
             self.status = status
+            self.stored = self.outbox.finish(self.retry_timeout)
+            if not self.stored:
+                self.outbox.log(self.unsent_message())
+
+    def unsent_message(self) -> str:
+        """What to tell the user when the store stayed away (``stored`` is False)."""
+        reason = describe(self.outbox.last_error) if self.outbox.last_error else "no answer"
+        return (f"The tracking store {self.outbox.tracking_uri} did not come back within {self.retry_timeout:g} s "
+                f"({reason}). Nothing is lost: what it has not received of run {self.run_id} (metrics, artifacts "
+                f"and the final status {self.status}) is kept in {self.spool_dir}. Upload it when the store is back "
+                f"with: python -m experiments.sync {self.spool_dir}")
 
     def __enter__(self) -> "TrackedRun":
         return self

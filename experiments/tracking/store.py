@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..errors import ConfigError
+from ..errors import ConfigError, TrackingUnavailable
 
 DEFAULT_DB_NAME = "mlflow.db"
 KNOWN_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "mysql", "mssql", "databricks", "")
@@ -104,10 +104,64 @@ def get_or_create_experiment(client, name: str, artifact_location: str | None = 
     raise RuntimeError(f"could not get or create the MLflow experiment {name!r}")
 
 
-def open_client(uri: str):
-    """An ``MlflowClient`` on ``uri`` with the store's schema in place (SQLite: created or migrated now, once)."""
+def configure_http(timeout_seconds: float | None = None) -> None:
+    """HTTP settings of MLflow's client for this process, unless the environment sets them: no retries inside
+    MLflow (a dead server would hold each request for minutes; the runner retries with its own backoff while it
+    spools) and ``timeout_seconds`` per request."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    if timeout_seconds is not None:
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(timeout_seconds)))
+
+
+def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float | None = None):
+    """An ``MlflowClient`` on ``uri`` with the store's schema in place (SQLite: created or migrated now, once).
+
+    The store is asked once, so that an unreachable server stops the command at once with
+    :class:`TrackingUnavailable` (naming the URI), before any work, unless ``allow_unreachable`` (``tracking.spool``):
+    the client is then returned and the run spools until the server answers. A store that cannot be opened at all
+    (an SQLite file in a missing or unwritable folder, ...) is a :class:`ConfigError`.
+    """
     from mlflow.tracking import MlflowClient
 
+    from .outbox import describe, is_unreachable
+
+    configure_http(http_timeout)
     client = MlflowClient(tracking_uri=uri)
-    retrying(client.search_experiments, max_results=1)  # forces the schema creation/migration
+    try:
+        retrying(client.search_experiments, max_results=1)  # forces the schema creation/migration
+    except Exception as error:  # noqa: BLE001 - every failure is reported as what the user can do about it
+        if is_unreachable(error):
+            if allow_unreachable:
+                return client
+            raise TrackingUnavailable(
+                f"The MLflow tracking server {uri} cannot be reached ({describe(error)}), so nothing was run. "
+                "Start it (e.g. `mlflow server --host 127.0.0.1 --port <port>`), point tracking.uri= or "
+                "MLFLOW_TRACKING_URI at a store that is up, or add tracking.spool=true to run now and keep the "
+                "records on disk until the server answers (`python -m experiments.sync <spool folder>` uploads "
+                "them later).") from None
+        raise ConfigError(f"The tracking store {uri} cannot be opened: {describe(error)}. Check tracking.uri= "
+                          "(or MLFLOW_TRACKING_URI): an SQLite file must be in a folder that exists and is "
+                          "writable.") from None
     return client
+
+
+def check_artifact_location(location: str | None, experiment: str) -> None:
+    """A ConfigError, before the run starts, when an experiment's local artifact folder cannot be written to."""
+    if not location:
+        return
+    parsed = urlparse(location)
+    if parsed.scheme not in ("file", ""):
+        return  # a server's or object store's root: its own checks apply
+    folder = Path(parsed.path if parsed.scheme == "file" else location)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        reason = f"{error.strerror or error}: {error.filename or folder}"
+        raise ConfigError(
+            f"The artifact location {location} of experiment {experiment!r} is not writable ({reason}), so the "
+            "run's artifacts could not be saved. Choose a writable "
+            "folder with tracking.artifact_location=<path> (for a new experiment) or tracking.experiment=<another "
+            "name>.") from None

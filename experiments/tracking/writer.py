@@ -2,12 +2,12 @@
 
 Measured with mlflow 3.17 on SQLite: one ``log_metric`` call per point costs ~3.5 ms, one ``log_batch`` of 1000
 points ~100 us per point less than that. The optimisation loop only appends ``(step, timestamp, keys, values)`` to
-a list (no MLflow objects, no I/O); the writer thread turns them into ``Metric`` entities and sends batches of up to
+a list (no MLflow objects, no I/O); the writer thread cuts them into batches of up to
 ``batch_size`` points. ``flush()`` blocks until everything added so far is stored, and re-raises a failure of the
 writer in the caller's thread; the run's lifecycle calls it on every exit path.
 
-The sink is any callable taking a list of ``mlflow.entities.Metric``, so a spooling or remote sink can stand in for
-:func:`mlflow_sink` without the loop knowing.
+The sink is any callable taking a list of ``(key, value, timestamp_ms, step)`` points: :func:`mlflow_sink` sends them
+with ``log_batch``; a run's :class:`~.outbox.Outbox` sends them or, while the store is away, spools them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ Point = tuple[int, int, Sequence[str], Sequence[float]]  # step, timestamp in ms
 def mlflow_sink(client, run_id: str) -> Callable[[list], None]:
     """Send metrics to ``run_id`` with ``MlflowClient.log_batch``, retrying while SQLite reports a lock."""
 
-    def send(metrics: list) -> None:
+    from mlflow.entities import Metric
+
+    def send(points: list) -> None:
+        metrics = [Metric(key, value, timestamp, step) for key, value, timestamp, step in points]
         retrying(client.log_batch, run_id, metrics=metrics, synchronous=True)
 
     return send
@@ -110,8 +113,6 @@ class BatchWriter:
             return taken, drain
 
     def _work(self) -> None:
-        from mlflow.entities import Metric
-
         batch: list = []
         while True:
             taken = self._take()
@@ -121,7 +122,7 @@ class BatchWriter:
             try:
                 for step, timestamp, keys, values in points:
                     for key, value in zip(keys, values):
-                        batch.append(Metric(key, value, timestamp, step))
+                        batch.append((key, value, timestamp, step))
                         if len(batch) == self._batch_size:
                             self._sink(batch)
                             self.points_written += len(batch)

@@ -1,0 +1,152 @@
+"""``resume=<run id>``: continue a run that stopped before its end (killed, interrupted, failed) in the same run.
+
+The run's own configuration (its ``config.yaml`` artifact) is used: a command may repeat its overrides, or give
+only ``resume=<id>``, but an override that contradicts the stored configuration is refused (the trajectory would
+not be the one the run started). Keys that do not change the trajectory may differ: ``resume`` itself, the
+progress bar, checkpointing and the ``tracking`` options (the run already has its store and experiment).
+
+The run continues from its newest checkpoint that loads (``checkpoint/step-<k>.npz``, see
+:mod:`experiments.checkpoint`), or from step 0 when it has none. Points the run had already logged are not logged
+twice: for each metric key the store's latest step is known, and the resumed run logs only later steps. Since a
+run is deterministic, the result is the trajectory an uninterrupted run gives, bit for bit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import checkpoint
+from .config import flatten, plain
+from .errors import ConfigError
+
+MAY_DIFFER = ("resume", "logging.progress", "checkpoint", "tracking")  # and the keys below them
+RESUMABLE = ("RUNNING", "KILLED", "FAILED", "SCHEDULED")
+
+
+@dataclass
+class Resumption:
+    run_id: str
+    experiment_id: str
+    cfg: object
+    state: dict | None  # the newest checkpoint's tree, None: start over at step 0
+    last_steps: dict[str, int] = field(default_factory=dict)  # metric key -> latest step already stored
+    checkpoints: list[str] = field(default_factory=list)  # the run's checkpoint files, oldest first
+
+    @property
+    def step(self) -> int:
+        return int(self.state["step"]) if self.state else 0
+
+
+def override_keys(overrides) -> set[str]:
+    """``["optimizer=adam", "+objective.init.x=1", "~a.b"]`` -> ``{"optimizer", "objective.init.x", "a.b"}``."""
+    keys = set()
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        keys.add(key)
+    return keys
+
+
+def _may_differ(key: str) -> bool:
+    return any(key == k or key.startswith(k + ".") for k in MAY_DIFFER)
+
+
+def merged_config(cfg, stored: dict, overrides) -> object:
+    """The stored configuration, with the keys that may differ taken from ``cfg``; a ConfigError when an explicit
+    override contradicts it."""
+    from omegaconf import OmegaConf, open_dict
+
+    given, kept = flatten(plain(cfg)), flatten(stored)
+    explicit = override_keys(overrides) - {"resume"}
+    conflicts = []
+    for key in sorted(set(given) | set(kept)):
+        if _may_differ(key) or given.get(key) == kept.get(key):
+            continue
+        if any(key == e or key.startswith(e + ".") for e in explicit):
+            conflicts.append(f"{key}={given.get(key, '(absent)')} (the run has {kept.get(key, '(absent)')})")
+    if conflicts:
+        raise ConfigError(
+            f"resume={cfg.resume}: these overrides contradict the configuration the run was started with: "
+            f"{'; '.join(conflicts)}. A resumed run continues with its own configuration: repeat the original "
+            "command with resume=<run id>, or give only resume=<run id>.")
+    out = OmegaConf.create(stored)
+    with open_dict(out):
+        for key in MAY_DIFFER:
+            value = OmegaConf.select(cfg, key)
+            if value is not None or OmegaConf.select(out, key) is not None:
+                OmegaConf.update(out, key, OmegaConf.to_container(value) if OmegaConf.is_config(value) else value,
+                                 force_add=True)
+    return out
+
+
+def prepare(client, cfg, overrides=(), tracking_uri: str = "", spool_root: Path | None = None) -> Resumption:
+    """Everything needed to continue run ``cfg.resume``, read from the store; a ConfigError if it cannot be.
+
+    If the run left a spool in ``spool_root`` (it was killed while the store was away), that is uploaded first."""
+    from omegaconf import OmegaConf
+
+    from .tracking import spool
+
+    run_id = str(cfg.resume)
+    if spool_root is not None and (Path(spool_root) / run_id / spool.JOURNAL).is_file():
+        left = spool.Spool.open(Path(spool_root) / run_id)
+        report = spool.replay(left, client)
+        print(f"resume={run_id}: first sent the {report.operations} operations its spool kept.", flush=True)
+    try:
+        run = client.get_run(run_id)
+    except Exception as error:  # noqa: BLE001 - MlflowException RESOURCE_DOES_NOT_EXIST, a malformed id, ...
+        raise ConfigError(f"resume={run_id}: there is no such run in the tracking store "
+                          f"{tracking_uri} ({str(error).splitlines()[0][:200]}). Give the id of the run to "
+                          "continue (the summary line and the MLflow UI show it).") from None
+    status = run.info.status
+    if run.info.lifecycle_stage == "deleted" or status not in RESUMABLE:
+        state = "deleted" if run.info.lifecycle_stage == "deleted" else status
+        raise ConfigError(f"resume={run_id}: the run is {state}; only a run that stopped before its end "
+                          f"({', '.join(RESUMABLE)}) can be resumed.")
+    with tempfile.TemporaryDirectory(prefix="resume-") as scratch:
+        try:
+            local = client.download_artifacts(run_id, "config.yaml", scratch)
+        except Exception as error:  # noqa: BLE001
+            raise ConfigError(f"resume={run_id}: the run has no config.yaml artifact to continue from "
+                              f"({str(error).splitlines()[0][:200]}); it was not made by this runner.") from None
+        stored = OmegaConf.to_container(OmegaConf.load(local), resolve=True)
+        merged = merged_config(cfg, stored, overrides)
+        last_steps = last_logged_steps(client, run)
+        names = checkpoint_files(client, run_id)
+        state = newest_usable(client, run_id, names, last_steps, int(merged.logging.every), Path(scratch))
+    return Resumption(run_id, run.info.experiment_id, merged, state, last_steps, [n.rsplit("/", 1)[-1] for n in names])
+
+
+def checkpoint_files(client, run_id: str) -> list[str]:
+    """The run's checkpoint artifacts (``checkpoint/step-<k>.npz``), oldest first."""
+    try:
+        files = client.list_artifacts(run_id, checkpoint.ARTIFACT_DIR)
+    except Exception:  # noqa: BLE001 - no checkpoint directory
+        return []
+    return sorted((f.path for f in files if checkpoint.step_of(f.path) is not None), key=checkpoint.step_of)
+
+
+def newest_usable(client, run_id: str, names: list[str], last_steps: dict[str, int], every: int,
+                  scratch: Path) -> dict | None:
+    """The newest checkpoint that loads whole (a file cut short by a kill is skipped) and that the stored metrics
+    reach: every step recorded before it must be in the store, else the run would have a gap."""
+    reached = min(last_steps.values(), default=None)
+    for path in reversed(names):
+        step = checkpoint.step_of(path)
+        last_recorded = (step - 1) // every * every
+        if reached is not None and reached < last_recorded:
+            continue
+        try:
+            return checkpoint.load(client.download_artifacts(run_id, path, str(scratch)))
+        except (ValueError, OSError):
+            continue
+    return None
+
+
+def last_logged_steps(client, run) -> dict[str, int]:
+    """Metric key -> the latest step the store holds for it (each key is logged in increasing step order)."""
+    metrics = getattr(run.data, "_metric_objs", None)
+    if metrics is not None:
+        return {m.key: int(m.step) for m in metrics}
+    return {key: max(m.step for m in client.get_metric_history(run.info.run_id, key)) for key in run.data.metrics}

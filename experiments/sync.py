@@ -1,0 +1,57 @@
+"""Upload what runs kept in their spool while the tracking store was away, into the same runs.
+
+    python -m experiments.sync mlflow-spool/<run id>      # one run's spool
+    python -m experiments.sync mlflow-spool               # every spool in the folder
+    python -m experiments.sync SPOOL --tracking-uri URI   # to another store than the one the run used
+
+Each spool's operations (metric points, params, tags, artifacts, the final status) are sent in the order the run
+made them; a spool is removed once all of it is in the store. Sending is idempotent, so an interrupted upload is
+simply run again. A run that could not even be created (``tracking.spool=true`` with the store away) is created
+now, with its original start time, in its experiment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import UserError
+from .tracking import open_client
+from .tracking.outbox import describe
+from .tracking.spool import Spool, find, replay
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments.sync", description=__doc__.split("\n\n")[0])
+    parser.add_argument("spools", nargs="+", help="a run's spool folder, or a folder of them (mlflow-spool/)")
+    parser.add_argument("--tracking-uri", help="send to this store instead of the one each run used")
+    args = parser.parse_args(argv)
+    folders = [folder for path in args.spools for folder in find(path)]
+    if not folders:
+        print(f"Error: no run spool (a folder with journal.jsonl) at {', '.join(args.spools)}.", file=sys.stderr)
+        return 2
+    failures = 0
+    for folder in folders:
+        spool = Spool.open(folder)
+        uri = args.tracking_uri or spool.tracking_uri
+        try:
+            report = replay(spool, open_client(uri))
+        except UserError as error:
+            print(f"Error: {folder}: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        except Exception as error:  # noqa: BLE001 - reported per spool; the others still go
+            print(f"Error: {folder}: stopped by {describe(error)}. What was sent stays sent; run the command again "
+                  "to send the rest.", file=sys.stderr)
+            failures += 1
+            continue
+        finally:
+            spool.close()
+        status = f", final status {report.status}" if report.status else ""
+        print(f"run {report.run_id}: {report.operations} operations sent to {uri} ({report.points} metric points, "
+              f"{report.artifacts} artifacts{status}); {folder} removed.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Every tracking operation of one run, delivered to the store in order, and never lost when the store goes away.
+
+While the store answers, an operation is sent at once by the thread that submits it (or, when another thread is
+sending, by that thread right after its own). When a send fails because the store is unreachable (connection
+refused or reset, a timeout, a 5xx answer, SQLite still locked after the quick retries), the outbox goes offline:
+the operation and every later one are written to the run's spool on disk (:mod:`.spool`) and kept in order, and
+the sends are retried with exponential backoff (0.5 s doubling to 30 s) by the thread writing metrics, so the
+optimisation never waits for the store. When the store answers again the backlog goes first, then normal service.
+:meth:`Outbox.finish` keeps retrying until ``retry_timeout`` seconds have passed; if the store is still away then,
+the spool stays on disk for ``python -m experiments.sync``.
+
+Any other error (the store refusing an operation) is raised to the caller as before.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from .spool import Spool, apply, offline_key
+from .store import is_transient, retrying
+
+FIRST_DELAY = 0.5
+MAX_DELAY = 30.0
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means the store could not be reached (worth spooling and retrying), not a refusal."""
+    seen = 0
+    while error is not None and seen < 8:
+        text = str(error)
+        name = type(error).__name__
+        if name in ("ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "ChunkedEncodingError",
+                    "NewConnectionError", "MaxRetryError", "ProtocolError", "RemoteDisconnected",
+                    "ConnectionRefusedError", "ConnectionResetError", "BrokenPipeError"):
+            return True
+        if "API request to" in text and ("failed with exception" in text or "failed with timeout" in text):
+            return True
+        if "failed with error code 5" in text or getattr(error, "error_code", "") == "TEMPORARILY_UNAVAILABLE":
+            return True
+        if is_transient(error):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def describe(error: BaseException) -> str:
+    """A short reason for a message: the innermost cause's name and text, first line only."""
+    inner = error
+    while inner.__cause__ or inner.__context__:
+        inner = inner.__cause__ or inner.__context__
+    text = str(inner).strip().splitlines()[0] if str(inner).strip() else ""
+    return f"{type(inner).__name__}: {text}"[:300]
+
+
+class Outbox:
+    """``submit(record)`` for each operation (a :mod:`.spool` record); ``finish(retry_timeout)`` at the end.
+
+    ``run_id`` is None until a ``create_run`` record went through (a run started while the store was away);
+    ``key`` names the run's spool directory under ``spool_root``.
+    """
+
+    def __init__(self, client, tracking_uri: str, spool_root: str | Path, run_id: str | None = None,
+                 log=None) -> None:
+        self.client = client
+        self.tracking_uri = tracking_uri
+        self.run_id = run_id
+        self.key = run_id or offline_key()
+        self.spool_root = Path(spool_root)
+        self.spool: Spool | None = None
+        self.last_error: BaseException | None = None
+        self.log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self._lock = threading.Lock()
+        self._queue: deque[dict] = deque()
+        self._seq = 0
+        self._sending = False
+        self._offline = False
+        self._delay = FIRST_DELAY
+        self._next_attempt = 0.0
+
+    @property
+    def offline(self) -> bool:
+        return self._offline
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.spool_root / self.key
+
+    def submit(self, record: dict, retry: bool = True) -> None:
+        """Send ``record`` now if the store is there, else spool it. ``retry=False``: while offline, do not try
+        the store from this thread (the optimisation's thread, which must not wait for a server)."""
+        with self._lock:
+            record = {"seq": self._seq, **record}
+            self._seq += 1
+            if self._offline:
+                self._spill(record)
+            self._queue.append(record)
+            if self._sending or (self._offline and (not retry or time.monotonic() < self._next_attempt)):
+                return
+            self._sending = True
+        self._send_queue()
+
+    def finish(self, retry_timeout: float) -> bool:
+        """Send everything still queued, retrying for up to ``retry_timeout`` s; True when all of it is stored
+        (the spool, if any, is then removed), False when the store stayed away (the spool stays on disk)."""
+        deadline = time.monotonic() + retry_timeout
+        while True:
+            with self._lock:
+                if not self._queue and not self._sending:
+                    break
+                start = not self._sending and time.monotonic() >= self._next_attempt
+                if start:
+                    self._sending = True
+            if start:
+                self._send_queue()
+                continue
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            time.sleep(min(max(self._next_attempt - now, 0.01), deadline - now, 0.5))
+        with self._lock:
+            done = not self._queue
+            if self.spool is not None:
+                if done:
+                    self.spool.remove()
+                    self.spool = None
+                else:
+                    self.spool.close()
+            return done
+
+    def _send_queue(self) -> None:
+        """Send queued records in order until the queue is empty or the store fails (called with ``_sending``)."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._sending = False
+                    return
+                record = self._queue[0]
+            try:
+                run_id = retrying(apply, self.client, self.run_id, record, self.spool_dir if self.spool else None)
+            except Exception as error:
+                with self._lock:
+                    self._sending = False
+                    if not is_unreachable(error):
+                        self._queue.popleft()  # refused: reported, not retried forever
+                        raise
+                    self._go_offline(error)
+                return
+            with self._lock:
+                self._queue.popleft()
+                _drop_temporary(record)
+                if record["op"] == "create_run":
+                    self.run_id = run_id
+                    if self.spool is not None:
+                        self.spool.created(run_id)
+                if self.spool is not None:
+                    self.spool.ack(record["seq"])
+                if self._offline:
+                    self._offline = False
+                    self._delay = FIRST_DELAY
+                    self.log(f"The tracking store {self.tracking_uri} answers again: sending the "
+                              f"{len(self._queue) + 1} operations kept while it was away.")
+
+    def _go_offline(self, error: BaseException) -> None:
+        """(lock held) Spool every queued record and schedule the next attempt."""
+        self.last_error = error
+        if not self._offline:
+            self._offline = True
+            if self.spool is None:
+                self.spool = Spool.create(self.spool_root, self.key, self.tracking_uri, self.run_id)
+            for record in self._queue:
+                self._spill(record)
+            self.log(f"The tracking store {self.tracking_uri} is unreachable ({describe(error)}). The run goes on; "
+                      f"its records are kept in {self.spool_dir} and sent when the store answers again.")
+        else:
+            self._delay = min(2 * self._delay, MAX_DELAY)
+        self._next_attempt = time.monotonic() + self._delay
+
+    def _spill(self, record: dict) -> None:
+        """(lock held) Write ``record`` to the spool, with a copy of the file it uploads."""
+        if record.get("_spooled"):
+            return
+        if record["op"] == "artifact" and Path(record["file"]).is_absolute():
+            original = record["file"]
+            record["file"] = self.spool.keep_file(original, record["seq"])
+            if record.get("_temporary"):
+                Path(original).unlink(missing_ok=True)
+        self.spool.append({k: v for k, v in record.items() if not k.startswith("_")})
+        record["_spooled"] = True
+
+
+def _drop_temporary(record: dict) -> None:
+    """Delete the local file of a ``temporary`` artifact once it is uploaded (not a spool copy: those go with the
+    spool)."""
+    if record.get("_temporary") and not record.get("_spooled"):
+        Path(record["file"]).unlink(missing_ok=True)
