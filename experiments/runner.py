@@ -430,12 +430,16 @@ class Loop:
         if name in self.checkpoints:
             self.checkpoints.remove(name)
         self.checkpoints.append(name)
-        self.drop_checkpoints(keep=self.checkpoint_keep)
+        self.drop_checkpoints(keep=max(self.checkpoint_keep, 1))
 
     def drop_checkpoints(self, keep: int = 0) -> None:
-        """Delete this run's checkpoints but the newest ``keep`` (all of them once the run has finished)."""
+        """Delete this run's checkpoints but the newest ``keep``; ``keep=0`` (the run finished): the folder."""
         from . import checkpoint
 
+        if keep == 0:
+            if self.checkpoints:
+                self.tracked.delete_artifact(checkpoint.ARTIFACT_DIR)
+            self.checkpoints = []
         while len(self.checkpoints) > keep:
             self.tracked.delete_artifact(f"{checkpoint.ARTIFACT_DIR}/{self.checkpoints.pop(0)}")
 

@@ -43,3 +43,42 @@ def history(client, run_id: str, key: str) -> list[tuple[int, float]]:
 def all_runs(client) -> list:
     experiments = [e.experiment_id for e in client.search_experiments()]
     return client.search_runs(experiments, max_results=1000) if experiments else []
+
+
+def start_cli(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
+    """``python run.py *args`` in the background (stdout and stderr captured as text)."""
+    environment = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    environment.update(env or {})
+    return subprocess.Popen([sys.executable, str(RUN_PY), *args], cwd=cwd, env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_run(client, experiment: str, process: subprocess.Popen | None = None, metric: str = "loss",
+                 min_points: int = 1, timeout: float = 180):
+    """The run of ``experiment`` once the store holds ``min_points`` points of ``metric`` (fails if ``process``
+    exits first or the time runs out)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = client.get_experiment_by_name(experiment)
+        runs = client.search_runs([found.experiment_id]) if found else []
+        if runs and metric in runs[0].data.metrics:
+            if min_points <= 1 or len(client.get_metric_history(runs[0].info.run_id, metric)) >= min_points:
+                return runs[0]
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the run exited with {process.returncode} first:\n{process.communicate()}")
+        time.sleep(0.2)
+    raise AssertionError(f"no run of {experiment!r} with {min_points} points of {metric!r} within {timeout} s")
+
+
+def every_point_present(client, run_id: str, steps: int) -> dict[str, int]:
+    """Metric key -> number of points, asserting one point per step 0..steps-1 (and step ``steps`` for the keys
+    logged after the last update) for every key, with no gap and no duplicate."""
+    run = client.get_run(run_id)
+    counts = {}
+    for key in run.data.metrics:
+        seen = sorted(m.step for m in client.get_metric_history(run_id, key))
+        assert seen in (list(range(steps)), list(range(steps + 1))), (key, len(seen), seen[:3], seen[-3:])
+        counts[key] = len(seen)
+    return counts

@@ -169,7 +169,7 @@ def delete_artifact(client, run_id: str, artifact_path: str) -> None:
     """Remove one artifact of a run (older checkpoints); stores that cannot delete keep it."""
     from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-    repository = get_artifact_repository(client.get_run(run_id).info.artifact_uri)
+    repository = get_artifact_repository(client.get_run(run_id).info.artifact_uri, tracking_uri=client.tracking_uri)
     try:
         repository.delete_artifacts(artifact_path)
     except (NotImplementedError, FileNotFoundError):
