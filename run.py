@@ -29,4 +29,11 @@ def main(cfg) -> float:
 
 
 if __name__ == "__main__":
+    from experiments.preflight import check_choices
+
+    try:
+        check_choices(sys.argv[1:])
+    except UserError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
     main()

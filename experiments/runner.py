@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,14 +149,25 @@ def artifact_location_for(cfg, uri: str, experiment: str, launch_dir: Path) -> s
     return Path(launch_dir, configured).resolve().as_uri()
 
 
-def experiment_for(client, name: str, location: str | None, spooling) -> str | None:
-    """The experiment's id, created if needed and checked writable; None when the store is away and the run may
-    start anyway (``tracking.spool=true``: the experiment is then made when the spooled run is created)."""
+def experiment_for(client, name: str, location: str | None, configured: bool, spooling) -> str | None:
+    """The experiment's id, created if needed; its artifact folder checked writable before the run starts.
+
+    ``configured``: ``location`` was asked for (``tracking.artifact_location``), so an existing experiment with
+    another location is an error rather than silently used. None when the store is away and the run may start
+    anyway (``tracking.spool=true``: the experiment is made when the spooled run is created)."""
     from . import tracking
     from .tracking.outbox import is_unreachable
     from .tracking.store import retrying
 
     try:
+        existing = retrying(client.get_experiment_by_name, name)
+        if existing is None:
+            tracking.check_artifact_location(location, name)
+        elif configured and existing.artifact_location.rstrip("/") != str(location).rstrip("/"):
+            raise ConfigError(
+                f"tracking.artifact_location={location} cannot apply: the experiment {name!r} already exists, with "
+                f"its artifacts in {existing.artifact_location}. An artifact location is set when an experiment is "
+                "created: choose a new one with tracking.experiment=<name>, or drop tracking.artifact_location.")
         experiment_id = tracking.get_or_create_experiment(client, name, location)
         tracking.check_artifact_location(retrying(client.get_experiment, experiment_id).artifact_location, name)
     except ConfigError:
@@ -202,7 +212,8 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     elif parent is not None:
         experiment_id = parent.experiment_id
     else:
-        experiment_id = experiment_for(client, experiment, location, spooling)
+        experiment_id = experiment_for(client, experiment, location, bool(cfg.tracking.get("artifact_location")),
+                                       spooling)
     name = run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides)
     batch_size = int(cfg.tracking.batch_size)
     with tempfile.TemporaryDirectory(prefix="run-artifacts-") as scratch:

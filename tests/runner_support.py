@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
+PARENT = "mlflow.parentRunId"
 
 
 def run_cli(args: list[str], cwd: Path, env: dict | None = None, check: bool = True, module: str | None = None,
@@ -82,3 +83,16 @@ def every_point_present(client, run_id: str, steps: int) -> dict[str, int]:
         assert seen in (list(range(steps)), list(range(steps + 1))), (key, len(seen), seen[:3], seen[-3:])
         counts[key] = len(seen)
     return counts
+
+
+def sweep(store: Path, name: str, *args: str, check: bool = True):
+    """Run ``python run.py -m *args`` with its own sweep directory; returns (parent run, children, process)."""
+    client = client_for(store)
+    before = {r.info.run_id for r in all_runs(client)} if (store / "mlflow.db").exists() else set()
+    out = run_cli(["-m", f"hydra.sweep.dir={store / 'sweeps' / name}", *args], store, check=check)
+    new = [r for r in all_runs(client) if r.info.run_id not in before]
+    parents = [r for r in new if PARENT not in r.data.tags]
+    assert len(parents) == 1, [r.info.run_name for r in new]
+    children = [r for r in new if r.data.tags.get(PARENT) == parents[0].info.run_id]
+    assert len(children) == len(new) - 1
+    return parents[0], children, out

@@ -10,30 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from runner_support import ROOT, all_runs, client_for, history, run_cli
+from runner_support import ROOT, client_for, history, run_cli, sweep
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
-PARENT = "mlflow.parentRunId"
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return tmp_path_factory.mktemp("store")
-
-
-def sweep(store: Path, name: str, *args: str, check: bool = True):
-    """Run ``python run.py -m *args`` with its own sweep directory; returns (parent run, children, process)."""
-    client = client_for(store)
-    before = {r.info.run_id for r in all_runs(client)} if (store / "mlflow.db").exists() else set()
-    out = run_cli(["-m", f"hydra.sweep.dir={store / 'sweeps' / name}", *args], store, check=check)
-    new = [r for r in all_runs(client) if r.info.run_id not in before]
-    parents = [r for r in new if PARENT not in r.data.tags]
-    assert len(parents) == 1, [r.info.run_name for r in new]
-    children = [r for r in new if r.data.tags.get(PARENT) == parents[0].info.run_id]
-    assert len(children) == len(new) - 1
-    return parents[0], children, out
 
 
 def read_csv(client, run_id: str, name: str) -> list[dict]:

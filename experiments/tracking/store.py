@@ -126,11 +126,12 @@ def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float |
     from .outbox import describe, is_unreachable
 
     configure_http(http_timeout)
-    client = MlflowClient(tracking_uri=uri)
+    client = None
     try:
+        client = MlflowClient(tracking_uri=uri)  # an SQLite store is opened (and its folder made) here
         retrying(client.search_experiments, max_results=1)  # forces the schema creation/migration
     except Exception as error:  # noqa: BLE001 - every failure is reported as what the user can do about it
-        if is_unreachable(error):
+        if is_unreachable(error) and client is not None:
             if allow_unreachable:
                 return client
             raise TrackingUnavailable(
@@ -140,8 +141,8 @@ def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float |
                 "records on disk until the server answers (`python -m experiments.sync <spool folder>` uploads "
                 "them later).") from None
         raise ConfigError(f"The tracking store {uri} cannot be opened: {describe(error)}. Check tracking.uri= "
-                          "(or MLFLOW_TRACKING_URI): an SQLite file must be in a folder that exists and is "
-                          "writable.") from None
+                          "(or MLFLOW_TRACKING_URI): an SQLite file must be in a folder that can be created and "
+                          "written to.") from None
     return client
 
 

@@ -1,0 +1,138 @@
+"""Bad input, one row each: ``python run.py`` exits non-zero with a one-paragraph error (what was wrong, where, what
+is allowed), prints no traceback, and leaves no run behind RUNNING (none is even created for these). The broken
+plugins are a real distribution, built and installed with pip into its own folder."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from runner_support import all_runs, client_for, run_cli
+from support.mlflow_server import free_port
+
+pytest.importorskip("mlflow")
+pytest.importorskip("hydra")
+
+BROKEN = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["setuptools>=68"]
+        build-backend = "setuptools.build_meta"
+        [project]
+        name = "autodiff-broken-plugins"
+        version = "0.2.0"
+        [tool.setuptools]
+        py-modules = ["broken_plugins"]
+        [project.entry-points."autodiff.optimizers"]
+        brokenopt = "broken_plugins:Optimizer"
+        [project.entry-points."autodiff.objectives"]
+        brokenobjective = "broken_plugins:Objective"
+    """,
+    "broken_plugins.py": """
+        raise ImportError("broken_plugins needs the package 'fast_kernels', which is not installed")
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("bad-input")
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("broken")
+    for name, text in BROKEN.items():
+        (base / "src" / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / "src" / name).write_text(textwrap.dedent(text))
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+    for args in (["wheel", "--no-deps", *isolation, "-q", "-w", str(base / "wheels"), str(base / "src")],):
+        done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    (wheel,) = (base / "wheels").glob("autodiff_broken_plugins-*.whl")
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
+                           str(base / "site"), str(wheel)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return base / "site"
+
+
+DEEP = "(" * 40 + "a" + ")" * 40
+EXPRESSION = ["objective=expression", "objective.init.a=[2,3]", "objective.init.b=[6,4]"]
+FILE = "/etc/hostname"  # a regular file: no folder can be made under it, whoever runs the tests
+
+ROWS = [
+    # (id, arguments, what the message must say)
+    ("unknown optimizer", ["optimizer=adamm"],
+     "optimizer=adamm: Unknown optimizer 'adamm'. Did you mean 'adam'? Available optimizers: adabelief, adadelta"),
+    ("unknown optimizer in a sweep", ["-m", "optimizer=sgd,lionn"], "Unknown optimizer 'lionn'. Did you mean 'lion'?"),
+    ("unknown optimizer name key", ["optimizer.name=sgdd"], "Unknown optimizer 'sgdd'. Did you mean 'sgd'?"),
+    ("unknown objective", ["objective=rosenbrok"],
+     "Unknown objective 'rosenbrok'. Did you mean 'rosenbrock'? Available objectives: ackley, beale"),
+    ("hyperparameter of the wrong type", ["optimizer=adam", "lr=fast"],
+     "optimizer=adam (lr='fast'): TypeError: '<=' not supported between instances of 'float' and 'str'"),
+    ("hyperparameter out of range", ["optimizer=adam", "lr=-0.1"], "ValueError: Invalid learning rate: -0.1"),
+    ("momentum out of range", ["optimizer=sgd", "optimizer.momentum=-0.5"], "Invalid momentum value: -0.5"),
+    ("betas out of range", ["optimizer=adam", "optimizer.betas=[0.9,1.5]"], "Invalid beta parameter at index 1: 1.5"),
+    ("unknown hyperparameter", ["optimizer=adam", "+optimizer.momentum=0.9"],
+     "TypeError: Adam.__init__() got an unexpected keyword argument 'momentum'"),
+    ("negative steps", ["steps=-3"], "steps=-3 is not allowed: the number of optimizer steps must be an integer >= 0."),
+    ("fractional steps", ["steps=2.5"], "steps=2.5 is not allowed"),
+    ("steps not a number", ["steps=many"], "steps='many' is not allowed"),
+    ("init with NaN", ["objective=rosenbrock", "objective.init=[1,nan]"],
+     "objective.init = [1, nan] is not allowed: objective.init[1] is nan, and initial values must be finite"),
+    ("init with inf", [*EXPRESSION[:2], "objective.init.b=[6,inf]", "objective.expr='sum(a*b)'"],
+     "objective.init.b[1] is inf"),
+    ("init of the wrong shape", ["objective=beale", "objective.init=[1,2,3]"],
+     "it has shape (3,), and this objective has 2 coordinates (shape (2,))"),
+    ("malformed expression", [*EXPRESSION, "objective.expr='sum(3*a**3 - b**2'"], "Expression refused"),
+    ("expression nested too deep", [*EXPRESSION, f"objective.expr='sum(a) + {DEEP}'"], "nested"),
+    ("attribute access", [*EXPRESSION, "objective.expr='a.__class__'"], "attribute access (.__class__) is not allowed"),
+    ("call outside the whitelist", [*EXPRESSION, "objective.expr='__import__(\"os\").system(\"true\")'"],
+     "Expression refused"),
+    ("lambda", [*EXPRESSION, "objective.expr='(lambda: 1)()'"], "Expression refused"),
+    ("huge power", [*EXPRESSION, "objective.expr='sum(a) ** 9 ** 9 ** 9'"], "Expression refused"),
+    ("unknown tracking scheme", ["tracking.uri=ftp://host/runs"],
+     "tracking.uri='ftp://host/runs' has the unknown scheme"),
+    ("unwritable artifact location", [f"tracking.artifact_location={FILE}/artifacts", "tracking.experiment=unwritable"],
+     f"The artifact location file://{FILE}/artifacts of experiment 'unwritable' is not writable"),
+    ("store in an unusable folder", [f"tracking.uri=sqlite:///{FILE}/runs/mlflow.db"],
+     f"The tracking store sqlite:///{FILE}/runs/mlflow.db cannot be opened"),
+    ("bad dtype", ["dtype=float16"], "dtype='float16' is not allowed. Allowed: float32, float64."),
+    ("bad logging option", ["logging.every=0"], "logging.every=0 is not allowed: it must be an integer >= 1."),
+    ("bad checkpoint option", ["checkpoint.every=-1"], "checkpoint.every=-1 is not allowed"),
+    ("optimizer plugin that fails to import", ["optimizer=brokenopt"],
+     "Optimizer 'brokenopt' could not be loaded (distribution 'autodiff-broken-plugins' 0.2.0, entry point "
+     "'brokenopt = broken_plugins:Optimizer' in group 'autodiff.optimizers'): ImportError: broken_plugins needs "
+     "the package 'fast_kernels', which is not installed"),
+    ("objective plugin that fails to import", ["objective=brokenobjective"],
+     "Objective 'brokenobjective' could not be loaded (distribution 'autodiff-broken-plugins' 0.2.0"),
+]
+
+
+@pytest.mark.parametrize("args, message", [pytest.param(a, m, id=i) for i, a, m in ROWS])
+def test_bad_input_is_one_clean_paragraph_before_any_run(store, broken_site, args, message):
+    before = len(all_runs(client_for(store))) if (store / "mlflow.db").exists() else 0
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(broken_site), os.environ.get("PYTHONPATH")]))}
+    out = run_cli([*args, "steps=5"] if not any(a.startswith("steps=") for a in args) else args, store, env=env,
+                  check=False)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    errors = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, out.stderr
+    assert message in errors[0], out.stderr
+    assert "Traceback" not in out.stderr
+    if (store / "mlflow.db").exists():
+        runs = all_runs(client_for(store))
+        assert len(runs) == before and not [r for r in runs if r.info.status == "RUNNING"]
+
+
+def test_an_unreachable_server_is_one_clean_paragraph_too(store):
+    uri = f"http://127.0.0.1:{free_port()}"
+    out = run_cli([f"tracking.uri={uri}", "steps=5"], store, check=False)
+    assert out.returncode == 3 and "Traceback" not in out.stderr
+    [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
+    assert error.startswith(f"Error: The MLflow tracking server {uri} cannot be reached")
