@@ -32,12 +32,15 @@ def run_job(cfg) -> float:
     from omegaconf import open_dict
 
     from .config import validate
-    from .tracking import open_client
+    from .tracking import open_client, resolve_uri
     from .tracking.parent import ParentRun
 
     validate(cfg)
     overrides, launch_dir, sweep_dir = hydra_context()
-    parent = ParentRun.read(sweep_dir) if sweep_dir else None
+    parent = None
+    if sweep_dir:
+        parent = ParentRun.read(sweep_dir) or ParentRun.find(
+            resolve_uri(cfg.tracking.get("uri"), launch_dir), str(cfg.tracking.experiment), sweep_dir)
     repeats = int(cfg.repeats)
     group = {"configuration": configuration_label(overrides)}
     if repeats == 1:

@@ -43,3 +43,40 @@ def test_ray_runs_each_job_as_a_task_of_a_local_ray(store):
                                   "objective.dim=2", "steps=200", "logging.plots=false")
     assert "Ray Launcher is launching 2 jobs" in out.stdout + out.stderr
     check_sweep(store, parent, children, 200)
+
+
+def test_a_job_that_cannot_see_the_sweep_folder_finds_its_parent_in_the_store(store, tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from experiments.callbacks import close_parent, open_parent
+    from experiments.tracking.parent import ParentRun
+    from runner_support import ROOT
+
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        cfg = compose("config", overrides=["tracking.experiment=remote-workers"])
+    parent = open_parent(cfg, store, "sweep remote", sweep_dir="multirun/2026-12-01/10-00-00")
+    try:
+        assert ParentRun.read(tmp_path / "elsewhere") is None  # this machine has no such folder
+        uri = parent.tracking_uri
+        assert ParentRun.find(uri, "remote-workers", "multirun/2026-12-01/10-00-00") == parent
+        assert ParentRun.find(uri, "remote-workers", "multirun/2026-12-01/10-00-01") is None
+        assert ParentRun.find(uri, "no-such-experiment", "multirun/2026-12-01/10-00-00") is None
+    finally:
+        close_parent(parent)
+
+
+def test_the_readme_slurm_sweep_composes_with_submitit(tmp_path):
+    """The README's SLURM command, composed by Hydra (``--cfg hydra``: printed, not submitted: no SLURM here)."""
+    import re
+    import shlex
+
+    from runner_support import ROOT, run_cli
+
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    readme = (ROOT / "README.md").read_text().split("<!-- BEGIN scaling -->", 1)[1].split("<!-- END scaling -->")[0]
+    [command] = [c for c in re.findall(r"```bash\n(.*?)```", readme, flags=re.S) if "submitit_slurm" in c]
+    argv = shlex.split(command.strip())
+    assert argv[:3] == ["python", "run.py", "-m"]
+    out = run_cli([a for a in argv[3:] if "," not in a] + ["--cfg", "hydra", "-p", "hydra.launcher"], tmp_path)
+    assert "hydra_submitit_launcher.submitit_launcher.SlurmLauncher" in out.stdout
+    assert "partition: cpu" in out.stdout and "timeout_min: 60" in out.stdout and "mem_gb: 4" in out.stdout

@@ -1,5 +1,6 @@
 """How the jobs of a sweep find their parent run: a small JSON file in the sweep directory, written by the Hydra
-callback before any job starts and read by each job (in any process, on any machine sharing the directory)."""
+callback before any job starts and read by each job (in any process, on any machine sharing the directory); a job
+on a machine that does not share it (a remote Ray worker) finds the parent in the store, by its ``sweep_dir`` tag."""
 
 from __future__ import annotations
 
@@ -28,3 +29,18 @@ class ParentRun:
         if not path.is_file():
             return None
         return cls(**json.loads(path.read_text()))
+
+    @classmethod
+    def find(cls, tracking_uri: str, experiment: str, sweep_dir: str) -> "ParentRun | None":
+        """The parent run tagged with ``sweep_dir`` in experiment ``experiment`` of the store, if there is one."""
+        from .store import open_client
+
+        if "'" in str(sweep_dir):
+            return None
+        client = open_client(tracking_uri)
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            return None
+        runs = client.search_runs([found.experiment_id], max_results=1,
+                                  filter_string=f"tags.sweep = 'parent' and tags.sweep_dir = '{sweep_dir}'")
+        return cls(runs[0].info.run_id, found.experiment_id, tracking_uri) if runs else None
