@@ -11,10 +11,12 @@ launcher's process) finds it and creates its run with ``mlflow.parentRunId`` set
 from __future__ import annotations
 
 import atexit
+import sys
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
+from .errors import TrackingUnavailable
 from .tracking.parent import ParentRun
 
 
@@ -81,7 +83,14 @@ class MlflowSweepCallback(Callback):
         launch_dir = Path(config.hydra.runtime.cwd)
         overrides = [o for o in config.hydra.overrides.task]
         name = "sweep " + (" ".join(overrides) or Path(sweep_dir).name)
-        self.parent = open_parent(config, launch_dir, name, sweep_dir)
+        try:
+            self.parent = open_parent(config, launch_dir, name, sweep_dir)
+        except TrackingUnavailable as error:
+            if not config.tracking.get("spool"):
+                raise
+            print(f"{error}\nWith tracking.spool=true the jobs run anyway, each spooling its own run; they are not "
+                  "grouped under a parent run.", file=sys.stderr, flush=True)
+            return
         self.parent.write(sweep_dir)
 
     def on_multirun_end(self, config, **kwargs) -> None:

@@ -263,18 +263,20 @@ def print_summary(result: RunResult, cfg) -> None:
     from .tracking import ui_command
 
     verdict = "finished" if result.status == "FINISHED" else f"FAILED ({result.failure})"
+    where = (f"View it: {ui_command(result.tracking_uri)}" if result.spool is None else
+             f"Its records wait in {result.spool} for the store (python -m experiments.sync {result.spool})")
     print(f"run {result.run_id} {verdict}: final loss {result.final_loss!r} after {result.steps_done} steps "
-          f"({cfg.optimizer.name} on {cfg.objective.name}). View it: {ui_command(result.tracking_uri)}", flush=True)
+          f"({cfg.optimizer.name} on {cfg.objective.name}). {where}", flush=True)
 
 
 class Loop:
     """The optimisation loop and its recording (metrics through the tracked run's writer, trajectory rows)."""
 
-    def __init__(self, cfg, problem: Problem, tracked, scratch: Path | None = None) -> None:
+    def __init__(self, cfg, problem: Problem, tracked, scratch: Path) -> None:
         self.cfg = cfg
         self.problem = problem
         self.tracked = tracked
-        self.scratch = Path(scratch or tempfile.mkdtemp(prefix="run-artifacts-"))
+        self.scratch = Path(scratch)  # checkpoint files are written here
         checkpoints = cfg.get("checkpoint") or {}
         self.checkpoint_every = int(checkpoints.get("every", 0))
         self.checkpoint_keep = int(checkpoints.get("keep", 2))

@@ -33,11 +33,15 @@ class ParentRun:
     @classmethod
     def find(cls, tracking_uri: str, experiment: str, sweep_dir: str) -> "ParentRun | None":
         """The parent run tagged with ``sweep_dir`` in experiment ``experiment`` of the store, if there is one."""
+        from ..errors import TrackingUnavailable
         from .store import open_client
 
         if "'" in str(sweep_dir):
             return None
-        client = open_client(tracking_uri)
+        try:
+            client = open_client(tracking_uri)
+        except TrackingUnavailable:  # the job's own run says so (or spools, with tracking.spool=true)
+            return None
         found = client.get_experiment_by_name(experiment)
         if found is None:
             return None
