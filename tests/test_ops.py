@@ -26,10 +26,7 @@ from op_cases import CASES, directions, evaluate, first_order, forward_over_reve
 
 GOLDEN = load()
 
-# Engine bugs (autodiff/dispatch.py, methods.py: not the op table), each in /work/notes/engine_bugs.md.
-_SETITEM = "Tensor has no __setitem__; ops.shape.setitem is the rule to bind (engine_bugs.md #16)"
-SETITEM_ROWS = {"CopySlices", "CopySlices-broadcast-row"}
-KNOWN: dict = {}    # {check: {row id: reason}} for engine bugs still open
+KNOWN: dict = {}    # {check: {row id: reason}}: an engine bug found by a row is marked here, xfail(strict=True)
 FINITE_DIFFERENCES = {"fd_vjp", "fd_jvp", "fd_second", "fd_fwd_second"}
 
 
@@ -43,8 +40,6 @@ def rows(check):
         if case.kink and check in FINITE_DIFFERENCES:
             continue
         reason = KNOWN.get(check.removeprefix("fd_"), {}).get(case.id)
-        if case.id in SETITEM_ROWS and not hasattr(ad.Tensor, "__setitem__"):
-            reason = _SETITEM
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         params.append(pytest.param(case, id=case.id, marks=marks))
     return params

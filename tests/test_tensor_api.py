@@ -1,8 +1,7 @@
 """The Tensor API and backward semantics of issue 2, each test run on autodiff and (when importable) on torch.
 
 Every test takes the library as ``m`` and asserts the same behaviour and messages on both (``{lib}`` in a message
-reads ``torch`` or ``autodiff``), so a test that passes on torch and fails on autodiff is a parity bug. Known
-engine bugs (listed in /work/notes/engine_bugs.md) are marked xfail(strict=True) for autodiff only.
+reads ``torch`` or ``autodiff``), so a test that passes on torch and fails on autodiff is a parity bug.
 """
 from __future__ import annotations
 
@@ -19,12 +18,6 @@ def m(request):
     if request.param == "torch":
         return pytest.importorskip("torch")
     return ad
-
-
-def known_bug(request, m, reason):
-    """Mark the running test xfail(strict=True) when it runs on autodiff."""
-    if m is ad:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def message(m, text):
@@ -599,9 +592,7 @@ def test_creation_values(m):
 
 # -- assignment and in-place changes through indexing ---------------------------------------------------------------
 
-def test_item_assignment_is_recorded_as_copy_slices(m, request):
-    if m is ad and not hasattr(ad.Tensor, "__setitem__"):
-        known_bug(request, m, "Tensor has no __setitem__; bind autodiff.ops.shape.setitem (engine_bugs.md #16)")
+def test_item_assignment_is_recorded_as_copy_slices(m):
     z = m.zeros(3)
     z[0] = 1.0
     z[1:] = m.tensor([2.0, 3.0])
