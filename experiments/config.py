@@ -76,6 +76,9 @@ def validate(cfg) -> None:
         raise ConfigError(f"resume={resume!r} is not allowed: give the id of the run to continue, as the summary "
                           "line and the MLflow UI show it, in quotes if it reads as a number "
                           "(resume=\"'0123...'\"), or null.")
+    if resume is not None and cfg.get("repeats", 1) != 1:
+        raise ConfigError(f"resume={resume} with repeats={cfg.get('repeats')} is not allowed: a resume continues one "
+                          "run; give repeats=1 (or resume each run of the repeats by its own id).")
     batch = cfg.tracking.get("batch_size")
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1000:
         raise ConfigError(f"tracking.batch_size={batch!r} is not allowed: an integer from 1 to 1000 (MLflow's "

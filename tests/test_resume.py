@@ -94,6 +94,7 @@ def test_resume_without_a_checkpoint_replays_from_step_0_and_logs_only_what_is_m
 @pytest.mark.parametrize("args, message", [
     (["resume=0123456789abcdef0123456789abcdef"], "resume=0123456789abcdef0123456789abcdef: there is no such run"),
     (["resume=1.5"], "resume=1.5 is not allowed"),
+    (["resume=0123456789abcdef0123456789abcdef", "repeats=3"], "with repeats=3 is not allowed"),
 ])
 def test_resume_refusals_are_one_clean_paragraph(store, args, message):
     out = run_cli(args, store, check=False)
