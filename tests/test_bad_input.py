@@ -4,15 +4,12 @@ plugins are a real distribution, built and installed with pip into its own folde
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 from runner_support import all_runs, client_for, run_cli
+from support import distributions
 from support.mlflow_server import free_port
 
 pytest.importorskip("mlflow")
@@ -47,18 +44,8 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def broken_site(tmp_path_factory):
     base = tmp_path_factory.mktemp("broken")
-    for name, text in BROKEN.items():
-        (base / "src" / name).parent.mkdir(parents=True, exist_ok=True)
-        (base / "src" / name).write_text(textwrap.dedent(text))
-    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
-    for args in (["wheel", "--no-deps", *isolation, "-q", "-w", str(base / "wheels"), str(base / "src")],):
-        done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-    (wheel,) = (base / "wheels").glob("autodiff_broken_plugins-*.whl")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
-                           str(base / "site"), str(wheel)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return base / "site"
+    source = distributions.write_sources(base / "src", BROKEN)
+    return distributions.install(base, {"broken": (source, "autodiff_broken_plugins")})["broken"]
 
 
 DEEP = "(" * 40 + "a" + ")" * 40

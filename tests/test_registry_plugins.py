@@ -7,17 +7,16 @@ importlib.metadata discovers exactly those plugins (plus the project itself, ins
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from support import distributions
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN = ROOT / "examples" / "plugin"
@@ -108,39 +107,17 @@ SIGNSGD_B = {
 }
 
 
-def pip(*args):
-    result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
-    assert result.returncode == 0, f"pip {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """name -> a directory holding that distribution installed by pip (``--target``)."""
     base = tmp_path_factory.mktemp("plugins")
-    sources = {"adan": base / "src" / "adan"}
-    shutil.copytree(EXAMPLE_PLUGIN, sources["adan"], ignore=shutil.ignore_patterns("build", "*.egg-info"))
-    distributions = {"broken": BROKEN, "signsgd_a": SIGNSGD_A, "signsgd_b": SIGNSGD_B, "signum": readme_plugin_files()}
-    for name, files in distributions.items():
-        sources[name] = base / "src" / name
-        for filename, text in files.items():
-            (sources[name] / filename).parent.mkdir(parents=True, exist_ok=True)
-            (sources[name] / filename).write_text(textwrap.dedent(text))
-    wheels = base / "wheels"
-    # One pip process builds them all; without build isolation when setuptools is already here (no network).
-    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
-    pip("wheel", "--no-deps", *isolation, "-q", "-w", str(wheels), *map(str, sources.values()))
-    targets = {}
-    for name, wheel_prefix in {
-        "adan": "autodiff_optimizer_adan",
-        "broken": "autodiff_optimizer_broken",
-        "signsgd_a": "autodiff_optimizer_signsgd",
-        "signsgd_b": "fast_signsgd",
-        "signum": "autodiff_optimizer_signum",
-    }.items():
-        (wheel,) = wheels.glob(f"{wheel_prefix}-*.whl")
-        targets[name] = base / "site" / name
-        pip("install", "--no-deps", "--no-index", "-q", "--target", str(targets[name]), str(wheel))
-    return targets
+    files = {"broken": BROKEN, "signsgd_a": SIGNSGD_A, "signsgd_b": SIGNSGD_B, "signum": readme_plugin_files()}
+    sources = {"adan": (distributions.copy_sources(EXAMPLE_PLUGIN, base / "src" / "adan"), "autodiff_optimizer_adan")}
+    prefixes = {"broken": "autodiff_optimizer_broken", "signsgd_a": "autodiff_optimizer_signsgd",
+                "signsgd_b": "fast_signsgd", "signum": "autodiff_optimizer_signum"}
+    for name, text in files.items():
+        sources[name] = (distributions.write_sources(base / "src" / name, text), prefixes[name])
+    return distributions.install(base, sources)
 
 
 def in_fresh_python(code: str, *paths: Path) -> dict:

@@ -3,16 +3,14 @@ against torch running the same optimizer on the same function."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 from runner_support import ROOT, client_for, history, run_cli, run_id_from
+from support import distributions
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -27,17 +25,8 @@ def store(tmp_path_factory):
 def adan_site(tmp_path_factory):
     """The example plugin (examples/plugin, Adan) built and installed into its own directory with pip."""
     base = tmp_path_factory.mktemp("adan")
-    source = base / "src"
-    shutil.copytree(ROOT / "examples" / "plugin", source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
-    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
-    for args in (["wheel", "--no-deps", *isolation, "-q", "-w", str(base / "wheels"), str(source)],):
-        result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-    (wheel,) = (base / "wheels").glob("autodiff_optimizer_adan-*.whl")
-    result = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target",
-                             str(base / "site"), str(wheel)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return base / "site"
+    source = distributions.copy_sources(ROOT / "examples" / "plugin", base / "src")
+    return distributions.install(base, {"adan": (source, "autodiff_optimizer_adan")})["adan"]
 
 
 def test_a_plugin_optimizer_is_chosen_by_name_and_its_state_is_logged(store, adan_site):
