@@ -426,7 +426,8 @@ class Loop:
             "scheduler": problem.scheduler.state_dict() if problem.scheduler is not None else None,
             "autodiff_rng": ad.get_rng_state(),
             "numpy_rng": np.random.get_state(legacy=False),
-            "losses": [list(pair) for pair in self.losses],
+            "loss_steps": np.array([s for s, _ in self.losses], dtype=np.int64),
+            "losses": np.array([v for _, v in self.losses], dtype=np.float64),
             "path": np.array(self.path) if self.path else None,
             "trajectory": self.trajectory.state() if self.trajectory is not None else None,
         }
@@ -476,7 +477,7 @@ class Loop:
             problem.scheduler.load_state_dict(state["scheduler"])
         ad.set_rng_state(state["autodiff_rng"])
         np.random.set_state(state["numpy_rng"])
-        self.losses = [tuple(pair) for pair in state["losses"]]
+        self.losses = [(int(s), float(v)) for s, v in zip(state["loss_steps"], state["losses"])]
         self.path = list(state["path"]) if state["path"] is not None else []
         if self.trajectory is not None and state["trajectory"] is not None:
             self.trajectory = TrajectoryBuffer.from_state(state["trajectory"])

@@ -43,16 +43,23 @@ class TrajectoryBuffer:
             self._rows.setdefault(key, {})[row] = np.array(array, copy=True)
 
     def state(self) -> dict:
-        """What a checkpoint keeps of the buffer (:meth:`from_state` rebuilds it)."""
-        return {"steps": list(self.steps), "losses": list(self.losses), "rows": self._rows}
+        """What a checkpoint keeps of the buffer, as a few arrays per key (:meth:`from_state` rebuilds it)."""
+        rows = {}
+        for key, by_row in self._rows.items():
+            arrays = list(by_row.values())
+            uniform = len({(a.shape, a.dtype) for a in arrays}) == 1
+            rows[key] = {"rows": np.fromiter(by_row, dtype=np.int64, count=len(by_row)),
+                         "values": np.stack(arrays) if uniform else arrays}
+        return {"steps": np.asarray(self.steps, dtype=np.int64), "losses": np.asarray(self.losses, dtype=np.float64),
+                "rows": rows}
 
     @classmethod
     def from_state(cls, state: dict) -> "TrajectoryBuffer":
         buffer = cls()
         buffer.steps = [int(s) for s in state["steps"]]
         buffer.losses = [float(v) for v in state["losses"]]
-        buffer._rows = {key: {int(row): np.array(a, copy=True) for row, a in rows.items()}
-                        for key, rows in state["rows"].items()}
+        buffer._rows = {key: {int(row): np.array(value, copy=True) for row, value in zip(kept["rows"], kept["values"])}
+                        for key, kept in state["rows"].items()}
         return buffer
 
     def arrays(self) -> dict[str, np.ndarray]:
