@@ -8,6 +8,7 @@ numpy functions that update arrays in place.
 from __future__ import annotations
 
 import functools
+import operator
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -18,6 +19,8 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
+
+from ._functional._scalars import TensorScalar, tensor_scalar
 
 __all__ = [
     "Optimizer",
@@ -128,6 +131,130 @@ def to_scalar(x):
     if isinstance(x, ad.Tensor):
         return x._data.item()
     return x
+
+
+def hyperparameter(value, name: str, squeeze: bool = False, number: bool = False):
+    """A group's hyperparameter as the functional code computes with it, read once per step.
+
+    A number stays as it is. A 0-d tensor (as torch 2.13 accepts for most hyperparameters)
+    becomes a :class:`~optimizers._functional._scalars.TensorScalar`, which computes in the
+    tensor's dtype as torch does, or with ``number`` (a hyperparameter torch only passes on as a
+    number: an ``alpha=``, a multiplier) a Python float; an integer tensor becomes an int. A
+    1-element tensor is read as 0-d where torch squeezes it (``squeeze``: ``lr``, Adam's betas);
+    elsewhere a hyperparameter must be a number or a 0-d tensor (torch's kernels take a
+    1-element one only here and there, by accident of broadcasting).
+    """
+    if not isinstance(value, ad.Tensor):
+        return value
+    array = value._data
+    if array.ndim and not (squeeze and array.size == 1):
+        raise TypeError(f"{name} must be a number or a 0-dim tensor, but got a tensor of shape "
+                        f"{tuple(array.shape)}")
+    scalar = tensor_scalar(array)
+    return float(scalar) if number and isinstance(scalar, TensorScalar) else scalar
+
+
+def hyperparameters(group: dict, *names: str, squeezed: tuple[str, ...] = ("lr",),
+                    numbers: tuple[str, ...] = ()) -> tuple:
+    """:func:`hyperparameter` for each of ``names`` (a tuple, such as ``betas``, element by
+    element); ``squeezed`` and ``numbers`` name those read with ``squeeze`` and ``number``."""
+    values = []
+    for name in names:
+        value = group[name]
+        options = dict(squeeze=name in squeezed, number=name in numbers)
+        if isinstance(value, (tuple, list)):
+            values.append(tuple(hyperparameter(v, f"{name}[{i}]", **options)
+                                for i, v in enumerate(value)))
+        else:
+            values.append(hyperparameter(value, name, **options))
+    return tuple(values)
+
+
+#: A hyperparameter's types that need no conversion (a tuple's elements are checked as well).
+_PLAIN_TYPES = frozenset({float, int, bool, type(None), tuple})
+
+
+def hyperparameter_reader(*names: str, tuples: tuple[str, ...] = (),
+                          squeezed: tuple[str, ...] = ("lr",), numbers: tuple[str, ...] = ()):
+    """A function ``read(group)`` giving :func:`hyperparameters` ``(group, *names, ...)``.
+
+    ``tuples`` names those that are tuples of numbers (``betas``). When every value is a number,
+    as it nearly always is, the group's values are returned as they are after one type check of
+    them and of the tuples' elements: a step of two 2-element tensors takes 5-20 us, and
+    converting each hyperparameter on every step cost a microsecond of that.
+    """
+    get = operator.itemgetter(*names)  # two names or more: a tuple of values
+    positions = [names.index(name) for name in tuples]
+
+    def convert(group):
+        return hyperparameters(group, *names, squeezed=squeezed, numbers=numbers)
+
+    if not positions:
+        def read(group):
+            values = get(group)
+            return values if _PLAIN_TYPES.issuperset(map(type, values)) else convert(group)
+    elif len(positions) == 1:
+        (k,) = positions
+
+        def read(group):
+            values = get(group)
+            if type(values[k]) is not tuple:  # a list, or a tensor
+                return convert(group)
+            every = values + values[k]  # the values and the tuple's elements, checked at once
+            return values if _PLAIN_TYPES.issuperset(map(type, every)) else convert(group)
+    elif len(positions) == 2:
+        k, j = positions
+
+        def read(group):
+            values = get(group)
+            if type(values[k]) is not tuple or type(values[j]) is not tuple:
+                return convert(group)
+            every = values + values[k] + values[j]
+            return values if _PLAIN_TYPES.issuperset(map(type, every)) else convert(group)
+    else:
+        raise NotImplementedError("at most two tuple-valued hyperparameters")
+
+    return read
+
+
+def is_tensor_value(value) -> bool:
+    """Whether a converted hyperparameter (see :func:`hyperparameter`) came from a float tensor."""
+    return isinstance(value, TensorScalar)
+
+
+def takes_foreach_path(group) -> bool:
+    """Whether torch would run this group through its multi-tensor kernel and reach its
+    arithmetic: ``foreach=True``, something to update, and no flag that fails first."""
+    return bool(group.get("foreach")) and not group.get("capturable") and not group.get(
+        "differentiable") and any(p.grad is not None for p in group["params"])
+
+
+def foreach_scalar_tensor_error() -> RuntimeError:
+    """What torch's multi-tensor kernels raise for a 0-d tensor where a ``_foreach_addcmul_``
+    takes its scalar positionally (RAdam's and NAdam's ``1 - beta2``)."""
+    return RuntimeError("Expected packed scalar Tensor to be of dimension 1. Got 0 instead.")
+
+
+def foreach_addcdiv_type_error(group, third: str = "list") -> TypeError:
+    """What torch's multi-tensor kernels raise when their step sizes are 0-d tensors (a tensor
+    beta1 in Adamax and NAdam, a tensor momentum_decay in NAdam): ``_foreach_addcdiv_`` has no
+    overload for a list of tensors as scalars. torch's message counts the tensors of the
+    (device, dtype) group that fails first: taken here as the first parameter's dtype (torch's
+    order of several dtype groups in one parameter group is that of its C++ map)."""
+    with_grad = [p for p in group["params"] if p.grad is not None]
+    dtype = with_grad[0]._data.dtype if with_grad else None
+    count = sum(1 for p in with_grad if p._data.dtype == dtype)
+    tensors = ", ".join(["Tensor"] * count)
+    listed = f"list of [{tensors}]"
+    third_listed = listed if third == "list" else f"tuple of ({tensors}{',' if count == 1 else ''})"
+    mismatch = f"(!{listed}!, !{listed}!, !{third_listed}!, !{listed}!)"
+    overloads = ["tuple of Scalars scalars", "Tensor scalars", "Number value = 1"]
+    return TypeError(
+        f"_foreach_addcdiv_() received an invalid combination of arguments - got (list, list, {third}, "
+        "list), but expected one of:\n"
+        + "".join(f" * (tuple of Tensors self, tuple of Tensors tensor1, tuple of Tensors tensor2, "
+                  f"{overload})\n      didn't match because some of the arguments have invalid "
+                  f"types: {mismatch}\n" for overload in overloads))
 
 
 def new_state_tensor(array: np.ndarray) -> ad.Tensor:
