@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from ._functional import adabelief_
 from .adam import check_adam_hyperparameters
-from .optimizer import Optimizer, advance_step, step_state, to_scalar, zeros_state
+from .optimizer import Optimizer, advance_step, hyperparameter_reader, step_state, zeros_state
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "betas", "eps", "weight_decay",
+                                              tuples=("betas",), numbers=("eps",))
 
 
 class AdaBelief(Optimizer):
@@ -36,8 +41,8 @@ class AdaBelief(Optimizer):
         """Perform one AdaBelief step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, amsgrad = to_scalar(group["lr"]), group["amsgrad"]
+            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+            amsgrad = group["amsgrad"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -52,8 +57,8 @@ class AdaBelief(Optimizer):
                 adabelief_(p._data, p.grad._data, state["exp_avg"]._data,
                            state["exp_avg_var"]._data,
                            state["max_exp_avg_var"]._data if amsgrad else None,
-                           step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                           weight_decay=group["weight_decay"],
+                           step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                           weight_decay=weight_decay,
                            decoupled_weight_decay=group["decoupled_weight_decay"],
                            amsgrad=amsgrad, maximize=group["maximize"])
         return loss

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from ._functional import adadelta_
-from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, step_state, to_scalar,
-                        zeros_state)
+from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, hyperparameter_reader,
+                        step_state, zeros_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "rho", "eps", "weight_decay",
+                                              numbers=("lr", "eps", "weight_decay"))
 
 
 class Adadelta(Optimizer):
@@ -46,7 +51,7 @@ class Adadelta(Optimizer):
         """Perform one Adadelta step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            lr = to_scalar(group["lr"])
+            lr, rho, eps, weight_decay = _read_hyperparameters(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -58,6 +63,6 @@ class Adadelta(Optimizer):
                 check_step_flags(group, supports_xla=False)
                 advance_step(state["step"])
                 adadelta_(p._data, p.grad._data, state["square_avg"]._data,
-                          state["acc_delta"]._data, lr=lr, rho=group["rho"], eps=group["eps"],
-                          weight_decay=group["weight_decay"], maximize=group["maximize"])
+                          state["acc_delta"]._data, lr=lr, rho=rho, eps=eps,
+                          weight_decay=weight_decay, maximize=group["maximize"])
         return loss

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import adafactor_
-from .optimizer import Optimizer, advance_step, new_state_tensor, step_state, to_scalar
+from .optimizer import (Optimizer, advance_step, hyperparameter_reader, new_state_tensor,
+                        step_state, to_scalar)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "beta2_decay", "eps", "d", "weight_decay",
+                                              tuples=("eps",))
 
 
 class Adafactor(Optimizer):
@@ -57,8 +63,7 @@ class Adafactor(Optimizer):
         """Perform one Adafactor step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            eps1, eps2 = group["eps"]
-            lr = to_scalar(group["lr"])
+            lr, beta2_decay, (eps1, eps2), d, weight_decay = _read_hyperparameters(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -80,7 +85,7 @@ class Adafactor(Optimizer):
                            state["row_var"]._data if "row_var" in state else None,
                            state["col_var"]._data if "col_var" in state else None,
                            state["variance"]._data if "variance" in state else None,
-                           step=step_t, lr=lr, beta2_decay=group["beta2_decay"], eps1=eps1,
-                           eps2=eps2, d=group["d"], weight_decay=group["weight_decay"],
+                           step=step_t, lr=lr, beta2_decay=beta2_decay, eps1=eps1,
+                           eps2=eps2, d=d, weight_decay=weight_decay,
                            maximize=group["maximize"])
         return loss

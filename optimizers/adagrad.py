@@ -6,7 +6,12 @@ import numpy as np
 
 from ._functional import adagrad_
 from .optimizer import (Optimizer, advance_step, check_kernel_flags, check_lr, check_step_flags,
-                        new_state_tensor, step_state, to_scalar)
+                        hyperparameter, hyperparameter_reader, new_state_tensor, step_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "lr_decay", "weight_decay", "eps",
+                                              numbers=("weight_decay", "eps"))
 
 
 class Adagrad(Optimizer):
@@ -46,7 +51,8 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group):
         state = self.state[p]
         state["step"] = step_state(group["fused"])
-        state["sum"] = new_state_tensor(np.full_like(p._data, group["initial_accumulator_value"]))
+        initial = hyperparameter(group["initial_accumulator_value"], "initial_accumulator_value")
+        state["sum"] = new_state_tensor(np.full_like(p._data, float(initial)))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -60,7 +66,9 @@ class Adagrad(Optimizer):
         """Perform one Adagrad step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            lr = to_scalar(group["lr"])
+            lr, lr_decay, weight_decay, eps = _read_hyperparameters(group)
+            if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
+                lr, lr_decay, weight_decay, eps = map(float, (lr, lr_decay, weight_decay, eps))
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -70,6 +78,6 @@ class Adagrad(Optimizer):
                 check_step_flags(group)
                 step_t = advance_step(state["step"])
                 adagrad_(p._data, p.grad._data, state["sum"]._data, step=step_t, lr=lr,
-                         lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
-                         eps=group["eps"], maximize=group["maximize"])
+                         lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                         maximize=group["maximize"])
         return loss

@@ -5,8 +5,8 @@ from __future__ import annotations
 import autodiff as ad
 
 from ._functional import adam_, fused
-from .optimizer import (Optimizer, advance_step, check_kernel_flags, check_step_flags, step_state,
-                        to_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_kernel_flags, check_step_flags,
+                        hyperparameter_reader, step_state, to_scalar, zeros_state)
 
 
 def check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach=None, capturable=False) -> None:
@@ -32,6 +32,12 @@ def adam_fused(*args, **kwargs):
     """The single-pass kernel when numba is installed (and the arrays contiguous), else numpy's."""
     if not (fused.available() and fused.adam_fused_(*args, **kwargs)):
         adam_(*args, **kwargs)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "betas", "eps", "weight_decay",
+                                              tuples=("betas",), squeezed=("lr", "betas"),
+                                              numbers=("eps",))
 
 
 class Adam(Optimizer):
@@ -100,9 +106,10 @@ class Adam(Optimizer):
         """Perform one Adam step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            beta1, beta2 = (to_scalar(b) for b in group["betas"])
-            lr, amsgrad = to_scalar(group["lr"]), group["amsgrad"]
-            weight_decay = to_scalar(group["weight_decay"])
+            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+            if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
+                lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
+            amsgrad = group["amsgrad"]
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -119,7 +126,7 @@ class Adam(Optimizer):
                 kernel = adam_fused if group["fused"] else adam_
                 kernel(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                        state["max_exp_avg_sq"]._data if amsgrad else None, step=step_t,
-                       lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+                       lr=lr, beta1=beta1, beta2=beta2, eps=eps,
                        weight_decay=weight_decay, amsgrad=amsgrad,
                        maximize=group["maximize"],
                        decoupled_weight_decay=group["decoupled_weight_decay"])

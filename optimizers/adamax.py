@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ._functional import adamax_
 from .adam import check_adam_hyperparameters
-from .optimizer import Optimizer, advance_step, check_step_flags, step_state, to_scalar, zeros_state
+from .optimizer import (Optimizer, advance_step, check_step_flags, foreach_addcdiv_type_error,
+                        hyperparameter_reader, is_tensor_value, step_state, takes_foreach_path,
+                        zeros_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "betas", "eps", "weight_decay",
+                                              tuples=("betas",), numbers=("eps", "weight_decay"))
 
 
 class Adamax(Optimizer):
@@ -40,8 +47,13 @@ class Adamax(Optimizer):
         """Perform one Adamax step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr = to_scalar(group["lr"])
+            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+            if takes_foreach_path(group):
+                # torch's multi-tensor Adamax reads lr as a float; its step sizes from a tensor
+                # beta1 are tensors, which its _foreach_addcdiv_ refuses
+                if is_tensor_value(beta1):
+                    raise foreach_addcdiv_type_error(group)
+                lr = float(lr)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -53,6 +65,6 @@ class Adamax(Optimizer):
                 check_step_flags(group)
                 step_t = advance_step(state["step"])
                 adamax_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data,
-                        step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                        weight_decay=group["weight_decay"], maximize=group["maximize"])
+                        step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                        weight_decay=weight_decay, maximize=group["maximize"])
         return loss

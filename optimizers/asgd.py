@@ -6,7 +6,13 @@ import numpy as np
 
 from ._functional import asgd_
 from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, new_state_tensor,
-                        scalar_dtype, step_state, to_scalar, zeros_state)
+                        hyperparameter_reader, scalar_dtype, step_state, takes_foreach_path,
+                        zeros_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "lambd", "alpha", "t0", "weight_decay",
+                                              numbers=("weight_decay",))
 
 
 class ASGD(Optimizer):
@@ -47,20 +53,21 @@ class ASGD(Optimizer):
         """Perform one ASGD step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            lr = to_scalar(group["lr"])
+            lr, lambd, alpha, t0, weight_decay = _read_hyperparameters(group)
+            foreach = takes_foreach_path(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self.state[p]
                 if not state:
                     state["step"] = step_state()
-                    state["eta"] = new_state_tensor(np.array(lr, scalar_dtype()))
+                    state["eta"] = new_state_tensor(np.array(float(lr), scalar_dtype()))
                     state["mu"] = new_state_tensor(np.ones((), scalar_dtype()))
                     state["ax"] = zeros_state(p)
                 check_step_flags(group, "params, mus, etas, and state_steps")
                 step_t = advance_step(state["step"])
                 asgd_(p._data, p.grad._data, state["ax"]._data, state["eta"]._data,
-                      state["mu"]._data, step=step_t, lr=lr, lambd=group["lambd"],
-                      alpha=group["alpha"], t0=group["t0"], weight_decay=group["weight_decay"],
-                      maximize=group["maximize"])
+                      state["mu"]._data, step=step_t, lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+                      weight_decay=weight_decay, maximize=group["maximize"],
+                      foreach_step=state["step"]._data if foreach else None)
         return loss

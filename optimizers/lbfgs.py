@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+import autodiff as ad
+
 from ._functional import strong_wolfe, two_loop_direction
-from .optimizer import Optimizer, new_state_tensor, to_scalar
+from ._functional._scalars import TensorScalar, tensor_scalar
+from .optimizer import Optimizer, hyperparameter_reader, new_state_tensor, to_scalar
 
 
 def _array(value):
     return value._data if hasattr(value, "_data") else value
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "max_iter", "max_eval", "tolerance_grad",
+                                              "tolerance_change", "history_size",
+                                              numbers=("tolerance_grad", "tolerance_change"))
 
 
 class LBFGS(Optimizer):
@@ -45,7 +54,10 @@ class LBFGS(Optimizer):
         if not 0.0 <= to_scalar(lr):
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:
-            max_eval = max_iter * 5 // 4
+            if isinstance(max_iter, ad.Tensor):  # a tensor, as torch's max_iter * 5 // 4 gives
+                max_eval = new_state_tensor(np.asarray(max_iter._data * 5 // 4))
+            else:
+                max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
                         tolerance_change=tolerance_change, history_size=history_size,
                         line_search_fn=line_search_fn)
@@ -63,6 +75,7 @@ class LBFGS(Optimizer):
 
     def _add_grad(self, step_size, update) -> None:
         offset = 0
+        step_size = float(step_size)
         for p in self._params:
             n = p._data.size
             p._data += (step_size * update[offset:offset + n]).reshape(p._data.shape)
@@ -79,10 +92,18 @@ class LBFGS(Optimizer):
     def step(self, closure):
         """Run up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
         group = self.param_groups[0]
-        lr = to_scalar(group["lr"])
-        max_iter, max_eval = group["max_iter"], group["max_eval"]
-        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
+        (lr, max_iter, max_eval, tolerance_grad, tolerance_change,
+         history_size) = _read_hyperparameters(group)
+        line_search_fn = group["line_search_fn"]
+        # torch's gtd, t and the line search's scalars are 0-d tensors of the parameters' dtype;
+        # that only shows against a float32 lr tensor, which makes the steps float32 where they
+        # meet Python floats, so only then are they kept as TensorScalars.
+        if isinstance(lr, TensorScalar):
+            dtype = self._params[0]._data.dtype
+            def scalar(x):
+                return tensor_scalar(np.asarray(x, dtype))
+        else:
+            scalar = float
 
         def evaluate():
             return self._evaluate_closure(closure)
@@ -118,7 +139,7 @@ class LBFGS(Optimizer):
                 h_diag = 1
             else:
                 y = flat_grad - prev_flat_grad
-                s = d * t
+                s = d * float(t)  # a float: a TensorScalar would make s float64
                 ys = float(np.dot(y, s))
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
@@ -136,10 +157,10 @@ class LBFGS(Optimizer):
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / float(np.sum(np.abs(flat_grad)))) * lr
+                t = min(1.0, 1.0 / scalar(np.sum(np.abs(flat_grad)))) * lr
             else:
                 t = lr
-            gtd = float(np.dot(flat_grad, d))
+            gtd = scalar(np.dot(flat_grad, d))
             if gtd > -tolerance_change:
                 break
 
@@ -153,7 +174,8 @@ class LBFGS(Optimizer):
                     return self._directional_evaluate(evaluate, x, step, direction)
 
                 loss, flat_grad, t, ls_func_evals = strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
+                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals,
+                    scalar=scalar)
                 self._add_grad(t, d)
                 opt_cond = np.max(np.abs(flat_grad)) <= tolerance_grad
             else:
@@ -168,13 +190,13 @@ class LBFGS(Optimizer):
 
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.max(np.abs(d * t)) <= tolerance_change:
+            if np.max(np.abs(d * float(t))) <= tolerance_change:
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break
 
         state["d"] = None if d is None else new_state_tensor(d)
-        state["t"] = t
+        state["t"] = t if t is None else float(t)
         state["old_dirs"] = [new_state_tensor(v) for v in old_dirs]
         state["old_stps"] = [new_state_tensor(v) for v in old_stps]
         state["ro"] = ro

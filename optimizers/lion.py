@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from ._functional import lion_
-from .optimizer import Optimizer, check_lr, to_scalar, zeros_state
+from .optimizer import Optimizer, check_lr, hyperparameter_reader, zeros_state
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "betas", "weight_decay", tuples=("betas",))
 
 
 class Lion(Optimizer):
@@ -37,8 +41,7 @@ class Lion(Optimizer):
         """Perform one Lion step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr = to_scalar(group["lr"])
+            lr, (beta1, beta2), weight_decay = _read_hyperparameters(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -46,5 +49,5 @@ class Lion(Optimizer):
                 if not state:
                     state["exp_avg"] = zeros_state(p)
                 lion_(p._data, p.grad._data, state["exp_avg"]._data, lr=lr, beta1=beta1,
-                      beta2=beta2, weight_decay=group["weight_decay"], maximize=group["maximize"])
+                      beta2=beta2, weight_decay=weight_decay, maximize=group["maximize"])
         return loss

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from ._functional import muon_
-from .optimizer import Optimizer, to_scalar, zeros_state
+from .optimizer import Optimizer, hyperparameter_reader, to_scalar, zeros_state
 
 EPS = 1e-7
 DEFAULT_A = 3.4445
 DEFAULT_B = -4.7750
 DEFAULT_C = 2.0315
 DEFAULT_NS_STEPS = 5
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "weight_decay", "momentum", "ns_coefficients",
+                                              "eps", "ns_steps", tuples=("ns_coefficients",),
+                                              numbers=("ns_coefficients", "eps"))
 
 
 class Muon(Optimizer):
@@ -62,7 +68,7 @@ class Muon(Optimizer):
         """Perform one Muon step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            lr = to_scalar(group["lr"])
+            lr, weight_decay, momentum, ns_coefficients, eps, ns_steps = _read_hyperparameters(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -70,8 +76,7 @@ class Muon(Optimizer):
                 if "momentum_buffer" not in state:
                     state["momentum_buffer"] = zeros_state(p.grad)
                 muon_(p._data, p.grad._data, state["momentum_buffer"]._data, lr=lr,
-                      weight_decay=group["weight_decay"], momentum=group["momentum"],
-                      nesterov=group["nesterov"], ns_coefficients=group["ns_coefficients"],
-                      ns_steps=group["ns_steps"], eps=group["eps"],
+                      weight_decay=weight_decay, momentum=momentum, nesterov=group["nesterov"],
+                      ns_coefficients=ns_coefficients, ns_steps=ns_steps, eps=eps,
                       adjust_lr_fn=group["adjust_lr_fn"])
         return loss

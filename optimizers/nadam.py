@@ -6,8 +6,15 @@ import numpy as np
 
 from ._functional import nadam_
 from .adam import check_adam_hyperparameters
-from .optimizer import (Optimizer, advance_step, check_step_flags, new_state_tensor, scalar_dtype,
-                        step_state, to_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_step_flags, foreach_addcdiv_type_error,
+                        foreach_scalar_tensor_error, hyperparameter_reader, is_tensor_value,
+                        new_state_tensor, scalar_dtype, step_state, takes_foreach_path,
+                        zeros_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "betas", "eps", "weight_decay",
+                                              "momentum_decay", tuples=("betas",), numbers=("eps",))
 
 
 class NAdam(Optimizer):
@@ -55,8 +62,16 @@ class NAdam(Optimizer):
         """Perform one NAdam step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr = to_scalar(group["lr"])
+            lr, (beta1, beta2), eps, weight_decay, momentum_decay = _read_hyperparameters(group)
+            foreach = takes_foreach_path(group)
+            if foreach:
+                # torch's multi-tensor NAdam adds 1 - beta2 with a positional scalar, which a
+                # tensor fails; a tensor beta1 or momentum_decay gives tensor step sizes, which
+                # its _foreach_addcdiv_ refuses
+                if is_tensor_value(beta2):
+                    raise foreach_scalar_tensor_error()
+                if is_tensor_value(beta1) or is_tensor_value(momentum_decay):
+                    raise foreach_addcdiv_type_error(group, third="tuple")
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -70,8 +85,8 @@ class NAdam(Optimizer):
                 step_t = advance_step(state["step"])
                 nadam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                        state["mu_product"]._data, step=step_t, lr=lr, beta1=beta1,
-                       beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                       momentum_decay=group["momentum_decay"],
+                       beta2=beta2, eps=eps, weight_decay=weight_decay,
+                       momentum_decay=momentum_decay,
                        decoupled_weight_decay=group["decoupled_weight_decay"],
-                       maximize=group["maximize"])
+                       maximize=group["maximize"], foreach=foreach)
         return loss

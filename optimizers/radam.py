@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ._functional import radam_
 from .adam import check_adam_hyperparameters
-from .optimizer import Optimizer, advance_step, check_step_flags, step_state, to_scalar, zeros_state
+from .optimizer import (Optimizer, advance_step, check_step_flags, foreach_scalar_tensor_error,
+                        hyperparameter_reader, is_tensor_value, step_state, takes_foreach_path,
+                        zeros_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "betas", "eps", "weight_decay",
+                                              tuples=("betas",), numbers=("eps",))
 
 
 class RAdam(Optimizer):
@@ -44,8 +51,12 @@ class RAdam(Optimizer):
         """Perform one RAdam step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr = to_scalar(group["lr"])
+            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+            foreach = takes_foreach_path(group)
+            if foreach and is_tensor_value(beta2):
+                # torch's multi-tensor RAdam adds 1 - beta2 with a positional scalar, which a
+                # tensor fails
+                raise foreach_scalar_tensor_error()
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -57,8 +68,8 @@ class RAdam(Optimizer):
                 check_step_flags(group)
                 step_t = advance_step(state["step"])
                 radam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                       step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                       weight_decay=group["weight_decay"],
+                       step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                       weight_decay=weight_decay,
                        decoupled_weight_decay=group["decoupled_weight_decay"],
-                       maximize=group["maximize"])
+                       maximize=group["maximize"], foreach=foreach)
         return loss

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from ._functional import rmsprop_
-from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, step_state, to_scalar,
-                        zeros_state)
+from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, hyperparameter_reader,
+                        step_state, zeros_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "alpha", "eps", "weight_decay", "momentum",
+                                              numbers=("lr", "eps", "weight_decay", "momentum"))
 
 
 class RMSprop(Optimizer):
@@ -55,7 +60,8 @@ class RMSprop(Optimizer):
         """Perform one RMSprop step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            lr, momentum, centered = to_scalar(group["lr"]), group["momentum"], group["centered"]
+            lr, alpha, eps, weight_decay, momentum = _read_hyperparameters(group)
+            centered = group["centered"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -72,7 +78,6 @@ class RMSprop(Optimizer):
                 rmsprop_(p._data, p.grad._data, state["square_avg"]._data,
                          state["grad_avg"]._data if centered else None,
                          state["momentum_buffer"]._data if momentum > 0 else None,
-                         lr=lr, alpha=group["alpha"], eps=group["eps"],
-                         weight_decay=group["weight_decay"], momentum=momentum,
+                         lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                          centered=centered, maximize=group["maximize"])
         return loss

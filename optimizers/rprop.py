@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import rprop_
-from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, new_state_tensor,
-                        step_state, to_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, hyperparameter_reader,
+                        new_state_tensor, step_state, zeros_state)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "etas", "step_sizes",
+                                              tuples=("etas", "step_sizes"),
+                                              numbers=("lr", "etas", "step_sizes"))
 
 
 class Rprop(Optimizer):
@@ -44,8 +50,7 @@ class Rprop(Optimizer):
         """Perform one Rprop step; returns the closure's loss if one is given."""
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_size_min, step_size_max = group["step_sizes"]
+            lr, (etaminus, etaplus), (step_size_min, step_size_max) = _read_hyperparameters(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -54,7 +59,7 @@ class Rprop(Optimizer):
                     state["step"] = step_state()
                     state["prev"] = zeros_state(p)
                     state["step_size"] = new_state_tensor(
-                        np.full_like(p.grad._data, to_scalar(group["lr"])))
+                        np.full_like(p.grad._data, float(lr)))
                 check_step_flags(group)
                 advance_step(state["step"])
                 rprop_(p._data, p.grad._data, state["prev"]._data, state["step_size"]._data,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from ._functional import fused, sgd_
-from .optimizer import Optimizer, check_kernel_flags, check_step_flags, new_state_tensor, to_scalar
+from .optimizer import (Optimizer, check_kernel_flags, check_step_flags, hyperparameter_reader,
+                        new_state_tensor, to_scalar)
 
 
 def sgd_fused(*args, **kwargs):
     """The single-pass kernel when numba is installed (and the arrays contiguous), else numpy's."""
     if not (fused.available() and fused.sgd_fused_(*args, **kwargs)):
         sgd_(*args, **kwargs)
+
+
+#: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
+_read_hyperparameters = hyperparameter_reader("lr", "momentum", "dampening", "weight_decay",
+                                              numbers=("lr", "momentum", "weight_decay"))
 
 
 class SGD(Optimizer):
@@ -70,8 +76,13 @@ class SGD(Optimizer):
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
             check_step_flags(group)
-            lr, momentum = to_scalar(group["lr"]), group["momentum"]
-            weight_decay = to_scalar(group["weight_decay"])  # a 1-element tensor, as torch allows
+            lr, momentum, dampening, weight_decay = _read_hyperparameters(group)
+            kernel = sgd_
+            if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
+                kernel = sgd_fused
+                lr, momentum, dampening, weight_decay = map(float, (lr, momentum, dampening,
+                                                                    weight_decay))
+            nesterov, maximize = group["nesterov"], group["maximize"]
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -85,8 +96,7 @@ class SGD(Optimizer):
                         buffer = state["momentum_buffer"] = new_state_tensor(grad._data.copy())
                         first = True
                     buffer = buffer._data
-                kernel = sgd_fused if group["fused"] else sgd_
-                kernel(p._data, grad._data, buffer, lr=lr, momentum=momentum,
-                       dampening=group["dampening"], weight_decay=weight_decay,
-                       nesterov=group["nesterov"], maximize=group["maximize"], first_step=first)
+                kernel(p._data, grad._data, buffer, lr=lr, momentum=momentum, dampening=dampening,
+                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                       first_step=first)
         return loss

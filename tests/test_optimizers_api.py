@@ -300,16 +300,19 @@ def test_tensor_hyperparameters_are_checked_as_torch(cls, kwargs, message):
     assert str(raised.value) == message
 
 
-@pytest.mark.parametrize("cls, tensor_kwargs, float_kwargs", [
+@pytest.mark.parametrize("cls, tensor_kwargs, float_kwargs, exact", [
     ("SGD", dict(lr=ad.tensor(0.1), momentum=0.9, weight_decay=ad.tensor(0.5)),
-     dict(lr=0.1, momentum=0.9, weight_decay=0.5)),
+     dict(lr=0.1, momentum=0.9, weight_decay=0.5), True),
     ("Adam", dict(lr=ad.tensor(0.1), betas=(ad.tensor([0.8]), ad.tensor(0.9)), weight_decay=ad.tensor(0.5)),
-     dict(lr=0.1, betas=(0.8, 0.9), weight_decay=0.5)),
+     dict(lr=0.1, betas=(0.8, 0.9), weight_decay=0.5), False),
     ("AdamW", dict(betas=(ad.tensor(0.8), ad.tensor(0.9)), weight_decay=ad.tensor(0.5)),
-     dict(betas=(0.8, 0.9), weight_decay=0.5)),
+     dict(betas=(0.8, 0.9), weight_decay=0.5), False),
 ])
-def test_tensor_hyperparameters_step_as_their_values(cls, tensor_kwargs, float_kwargs):
-    """torch 2.13's signatures take a 1-element tensor for SGD's weight_decay and Adam's betas, as for lr."""
+def test_tensor_hyperparameters_step_as_their_values(cls, tensor_kwargs, float_kwargs, exact):
+    """torch 2.13 takes a 0-d (for lr and Adam's betas, 1-element) tensor for these. SGD passes
+    them on as numbers, so the steps are the float run's bit for bit; Adam computes its bias
+    corrections and step size with them as float32 tensors, which can move the steps by ~1e-7
+    (test_optimizers_tensor_hyperparameters.py checks every case against torch)."""
     runs = []
     for kwargs in (tensor_kwargs, float_kwargs):
         a, b = seed_tensors()
@@ -319,7 +322,10 @@ def test_tensor_hyperparameters_step_as_their_values(cls, tensor_kwargs, float_k
             seed_loss(a, b).backward()
             opt.step()
         runs.append(np.concatenate([a.detach().numpy(), b.detach().numpy()]))
-    np.testing.assert_array_equal(runs[0], runs[1])
+    if exact:
+        np.testing.assert_array_equal(runs[0], runs[1])
+    else:
+        np.testing.assert_allclose(runs[0], runs[1], rtol=1e-6)
     if cls != "SGD":  # torch prints 1-element tensor betas as 0-d tensors
         printed = repr(getattr(optimizers, cls)(some_params(), **tensor_kwargs))
         assert "    betas: (tensor(0.8000), tensor(0.9000))\n" in printed

@@ -22,21 +22,23 @@ def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
     step_size = lr / bias_correction1
+    # 0-d tensor hyperparameters (TensorScalar) compute these scalars in their dtype, as Adam's
+    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
     run_blocked(_adabelief_block, (param, grad, exp_avg, exp_avg_var, max_exp_avg_var), 2,
-                (lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay, step_size,
-                 bias_correction2**0.5))
+                (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
+                 1 - float(beta1), float(beta2), float(1 - beta2), eps, float(step_size),
+                 float(bias_correction2**0.5)))
 
 
-def _adabelief_block(p, g, m, s, smax, t, u, lr, beta1, beta2, eps, weight_decay, maximize,
-                     decoupled, step_size, bias_correction2_sqrt):
-    if weight_decay != 0 and decoupled:
-        p *= 1 - lr * weight_decay
-        weight_decay = 0
+def _adabelief_block(p, g, m, s, smax, t, u, decay, weight_decay, maximize, weight1, beta2,
+                     one_minus_beta2, eps, step_size, bias_correction2_sqrt):
+    if decay is not None:
+        p *= decay
     g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, 1 - beta1, t)
+    lerp_(m, g, weight1, t)
     np.subtract(g, m, out=t)
     np.multiply(t, t, out=t)
-    t *= 1 - beta2
+    t *= one_minus_beta2
     s *= beta2
     s += t
     s += eps

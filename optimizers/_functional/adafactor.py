@@ -18,13 +18,16 @@ def adafactor_(param, grad, row_var, col_var, variance, *, step, lr, beta2_decay
         \hat V = \frac{R C}{\max(\bar R, \epsilon_1)},\\
         U = G/\sqrt{\max(\hat V, \epsilon_1^2)},\quad
         \theta \leftarrow \theta(1-\gamma\lambda) - \frac{\alpha_t}{\max(1, \mathrm{RMS}(U)/d)} U
+
+    With :class:`~optimizers._functional._scalars.TensorScalar` hyperparameters (0-d tensor
+    values) the scalars are computed in the tensor's dtype, as torch does.
     """
     g = -grad if maximize else grad
-    one_minus_beta2_t = step**beta2_decay
+    one_minus_beta2_t = float(step**beta2_decay)
     rho_t = min(lr, 1 / (step**0.5))
     alpha = max(eps2, float(np.sqrt(np.vdot(param, param))) / (param.size**0.5)) * rho_t
     if weight_decay != 0:
-        param *= 1 - lr * weight_decay
+        param *= float(1 - lr * weight_decay)
     if g.ndim > 1:
         row_mean = np.sqrt(np.sum(g * g, axis=-1, keepdims=True))
         row_mean *= row_mean
@@ -35,16 +38,16 @@ def adafactor_(param, grad, row_var, col_var, variance, *, step, lr, beta2_decay
         col_mean /= g.shape[-2]
         _lerp(col_var, col_mean, one_minus_beta2_t)
         var_estimate = row_var @ col_var
-        var_estimate /= np.maximum(row_var.mean(axis=-2, keepdims=True), eps1)
+        var_estimate /= np.maximum(row_var.mean(axis=-2, keepdims=True), float(eps1))
     else:
         _lerp(variance, g * g, one_minus_beta2_t)
         var_estimate = variance.copy()
-    np.maximum(var_estimate, eps1 * eps1, out=var_estimate)
+    np.maximum(var_estimate, float(eps1 * eps1), out=var_estimate)
     update = np.sqrt(var_estimate, out=var_estimate)
     np.divide(1, update, out=update)
     update *= g
     denom = max(1.0, float(np.sqrt(np.vdot(update, update))) / ((update.size**0.5) * d))
-    update *= -alpha / denom
+    update *= float(-alpha / denom)
     param += update
 
 

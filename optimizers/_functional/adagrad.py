@@ -15,8 +15,9 @@ def adagrad_(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, m
         \tilde\gamma = \frac{\gamma}{1 + (t-1)\eta},\quad s \leftarrow s + g^2,\quad
         \theta \leftarrow \theta - \tilde\gamma\,\frac{g}{\sqrt s + \epsilon}
     """
-    clr = lr / (1 + (step - 1) * lr_decay)
-    run_blocked(_adagrad_block, (param, grad, state_sum), 2, (clr, weight_decay, eps, maximize))
+    clr = lr / (1 + (step - 1) * lr_decay)  # a 0-d tensor lr or lr_decay: in its dtype, as torch
+    run_blocked(_adagrad_block, (param, grad, state_sum), 2,
+                (float(clr), weight_decay, eps, maximize))
 
 
 def _adagrad_block(p, g, s, t, u, clr, weight_decay, eps, maximize):

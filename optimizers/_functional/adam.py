@@ -18,24 +18,31 @@ def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, 
         \hat v = \max(\hat v, v) \text{ (amsgrad)},\\
         \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}\,
             \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    ``lr``, the betas and ``weight_decay`` may be
+    :class:`~optimizers._functional._scalars.TensorScalar` values (of 0-d tensors): the bias
+    corrections, the step size and ``1 - lr * weight_decay`` are then computed in the tensor's
+    dtype, as torch does (the first moment's ``1 - beta1`` in the parameter's, as torch casts
+    ``beta1`` to it).
     """
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
     step_size = lr / bias_correction1
+    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
     run_blocked(_adam_block, (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), 2,
-                (lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay, step_size,
-                 bias_correction2**0.5))
+                (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
+                 1 - float(beta1), float(beta2), float(1 - beta2), eps, float(step_size),
+                 float(bias_correction2**0.5)))
 
 
-def _adam_block(p, g, m, v, vmax, t, u, lr, beta1, beta2, eps, weight_decay, maximize,
-                decoupled, step_size, bias_correction2_sqrt):
-    if weight_decay != 0 and decoupled:
-        p *= 1 - lr * weight_decay
-        weight_decay = 0
+def _adam_block(p, g, m, v, vmax, t, u, decay, weight_decay, maximize, weight1, beta2,
+                one_minus_beta2, eps, step_size, bias_correction2_sqrt):
+    if decay is not None:
+        p *= decay
     g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, 1 - beta1, t)
+    lerp_(m, g, weight1, t)
     v *= beta2
-    addcmul_(v, g, g, 1 - beta2, t)
+    addcmul_(v, g, g, one_minus_beta2, t)
     if vmax is not None:
         np.maximum(vmax, v, out=vmax)
         v = vmax

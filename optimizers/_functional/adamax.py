@@ -14,15 +14,19 @@ def adamax_(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weigh
     .. math::
         m \leftarrow \beta_1 m + (1-\beta_1) g,\quad u \leftarrow \max(\beta_2 u, |g| + \epsilon),\quad
         \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}\frac{m}{u}
+
+    With :class:`~optimizers._functional._scalars.TensorScalar` values (of 0-d tensors) for
+    ``lr`` and the betas, ``1 - beta1``, the bias correction and the step size are computed in
+    the tensor's dtype, as torch does.
     """
     clr = lr / (1 - beta1**step)
     run_blocked(_adamax_block, (param, grad, exp_avg, exp_inf), 2,
-                (beta1, beta2, eps, weight_decay, maximize, clr))
+                (float(1 - beta1), float(beta2), eps, weight_decay, maximize, float(clr)))
 
 
-def _adamax_block(p, g, m, u_inf, t, u, beta1, beta2, eps, weight_decay, maximize, clr):
+def _adamax_block(p, g, m, u_inf, t, u, weight1, beta2, eps, weight_decay, maximize, clr):
     g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, 1 - beta1, t)
+    lerp_(m, g, weight1, t)
     u_inf *= beta2
     np.abs(g, out=t)
     t += eps

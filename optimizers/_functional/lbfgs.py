@@ -43,17 +43,19 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     return (xmin_bound + xmax_bound) / 2.0
 
 
-def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
+def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25,
+                 scalar=float):
     """Line search along ``d`` for a step ``t`` meeting the strong Wolfe conditions.
 
     ``obj_func(x, t, d)`` returns the loss and flat gradient at ``x + t d``. Returns
-    ``(f_new, g_new, t, function_evaluations)``.
+    ``(f_new, g_new, t, function_evaluations)``. ``scalar`` makes the directional derivatives
+    and ``d``'s norm (0-d tensors in torch): ``float``, or a TensorScalar maker when ``t`` is one.
     """
-    d_norm = float(np.max(np.abs(d)))
+    d_norm = scalar(np.max(np.abs(d)))
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
-    gtd_new = float(np.dot(g_new, d))
+    gtd_new = scalar(np.dot(g_new, d))
 
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
@@ -80,7 +82,7 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = float(np.dot(g_new, d))
+        gtd_new = scalar(np.dot(g_new, d))
         ls_iter += 1
 
     if ls_iter == max_ls:
@@ -110,7 +112,7 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
 
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = float(np.dot(g_new, d))
+        gtd_new = scalar(np.dot(g_new, d))
         ls_iter += 1
 
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:

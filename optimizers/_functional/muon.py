@@ -22,10 +22,10 @@ def zeropower_via_newtonschulz(matrix, ns_coefficients, ns_steps, eps):
         raise ValueError("Input tensor gradient must be a 2D matrix")
     if len(ns_coefficients) != 3:
         raise ValueError("Coefficients must be a tuple of exactly 3 values")
-    a, b, c = ns_coefficients
+    a, b, c = (float(k) for k in ns_coefficients)
     tall = matrix.shape[0] > matrix.shape[1]
     x = matrix.T.copy() if tall else matrix.copy()
-    x /= max(float(np.sqrt(np.vdot(x, x))), eps)
+    x /= max(float(np.sqrt(np.vdot(x, x))), float(eps))
     for _ in range(ns_steps):
         gram = x @ x.T
         gram_update = b * gram + c * (gram @ gram)
@@ -57,14 +57,16 @@ def muon_(param, grad, momentum_buffer, *, lr, weight_decay, momentum, nesterov,
     """
     if grad.ndim != 2:
         raise ValueError("Param gradient must be a 2D matrix")
-    lerp_(momentum_buffer, grad, 1 - momentum, np.empty_like(grad))
+    # 0-d tensor hyperparameters (TensorScalar): 1 - momentum, the adjusted lr and the decay in
+    # the tensor's dtype, as torch computes them
+    lerp_(momentum_buffer, grad, float(1 - momentum), np.empty_like(grad))
     if nesterov:
         update = grad.copy()
-        lerp_(update, momentum_buffer, momentum, np.empty_like(grad))
+        lerp_(update, momentum_buffer, float(momentum), np.empty_like(grad))
     else:
         update = momentum_buffer
     update = zeropower_via_newtonschulz(update, ns_coefficients, ns_steps, eps)
     step_lr = adjusted_lr(lr, adjust_lr_fn, param.shape)
-    param *= 1 - lr * weight_decay
-    update *= -step_lr
+    param *= float(1 - lr * weight_decay)
+    update *= -float(step_lr)
     param += update.astype(param.dtype, copy=False)

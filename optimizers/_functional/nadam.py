@@ -6,10 +6,11 @@ import numpy as np
 
 from ._blocks import run_blocked
 from ._common import addcmul_, effective_grad, lerp_
+from ._scalars import TensorScalar, tensor_scalar
 
 
 def nadam_(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, beta2, eps,
-           weight_decay, momentum_decay, decoupled_weight_decay, maximize):
+           weight_decay, momentum_decay, decoupled_weight_decay, maximize, foreach=False):
     r"""One NAdam update in place; ``mu_product`` is the 0-d state array :math:`\prod_i \mu_i`.
 
     .. math::
@@ -17,29 +18,40 @@ def nadam_(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, bet
         m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\\
         \theta \leftarrow \theta - \gamma\Big(\frac{(1-\mu_t) g}{1-\prod_{i\le t}\mu_i}
             + \frac{\mu_{t+1} m}{1-\prod_{i\le t+1}\mu_i}\Big) \Big/ \big(\sqrt{v/(1-\beta_2^t)}+\epsilon\big)
+
+    With :class:`~optimizers._functional._scalars.TensorScalar` hyperparameters (0-d tensor
+    values) the scalars are computed in the tensor's dtype, as torch does; ``foreach`` computes
+    them as torch's multi-tensor kernel does, which reads a tensor ``lr`` as a float for the
+    two step sizes (the same numbers when the hyperparameters are numbers).
     """
     bias_correction2 = 1 - beta2**step
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-    # The product lives in the state's precision (float32 by default), as torch keeps it.
-    mu_product *= mu
+    # The product lives in the state's precision (float32 by default), as torch keeps it; a
+    # tensor mu multiplies as a 0-d tensor (in the promoted dtype), a float in the state's.
+    if isinstance(mu, TensorScalar):
+        mu_product[...] = tensor_scalar(mu_product) * mu
+    else:
+        mu_product *= mu
     product = float(mu_product)
-    grad_coef = -lr * (1.0 - mu) / (1.0 - product)
-    avg_coef = (-lr * mu_next) / (1.0 - product * mu_next)
+    step_lr = float(lr) if foreach else lr
+    grad_coef = -step_lr * (1.0 - mu) / (1.0 - product)
+    avg_coef = (-step_lr * mu_next) / (1.0 - product * mu_next)
+    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
     run_blocked(_nadam_block, (param, grad, exp_avg, exp_avg_sq), 3,
-                (lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay,
-                 bias_correction2, grad_coef, avg_coef))
+                (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
+                 float(1 - beta1), float(beta2), float(1 - beta2), eps,
+                 float(bias_correction2), float(grad_coef), float(avg_coef)))
 
 
-def _nadam_block(p, g, m, v, t, u, w, lr, beta1, beta2, eps, weight_decay, maximize, decoupled,
-                 bias_correction2, grad_coef, avg_coef):
-    if weight_decay != 0 and decoupled:
-        p *= 1 - lr * weight_decay
-        weight_decay = 0
+def _nadam_block(p, g, m, v, t, u, w, decay, weight_decay, maximize, weight1, beta2,
+                 one_minus_beta2, eps, bias_correction2, grad_coef, avg_coef):
+    if decay is not None:
+        p *= decay
     g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, 1 - beta1, t)
+    lerp_(m, g, weight1, t)
     v *= beta2
-    addcmul_(v, g, g, 1 - beta2, t)
+    addcmul_(v, g, g, one_minus_beta2, t)
     np.divide(v, bias_correction2, out=w)
     np.sqrt(w, out=w)
     w += eps

@@ -19,18 +19,21 @@ def rmsprop_(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, e
         a = \sqrt{v - \bar g^2} \text{ (centered) or } \sqrt v,\\
         b \leftarrow \mu b + g/(a+\epsilon),\; \theta \leftarrow \theta - \gamma b
         \quad\text{or}\quad \theta \leftarrow \theta - \gamma g/(a+\epsilon)
+
+    With a :class:`~optimizers._functional._scalars.TensorScalar` ``alpha`` (a 0-d tensor's
+    value), ``1 - alpha`` is computed in the tensor's dtype, as torch does.
     """
     run_blocked(_rmsprop_block, (param, grad, square_avg, grad_avg, momentum_buffer), 3,
-                (lr, alpha, eps, weight_decay, momentum, maximize))
+                (lr, float(alpha), float(1 - alpha), eps, weight_decay, momentum, maximize))
 
 
-def _rmsprop_block(p, g, v, gbar, buf, t, u, avg, lr, alpha, eps, weight_decay, momentum,
-                   maximize):
+def _rmsprop_block(p, g, v, gbar, buf, t, u, avg, lr, alpha, one_minus_alpha, eps, weight_decay,
+                   momentum, maximize):
     g = effective_grad(g, p, weight_decay, maximize, u)
     v *= alpha
-    addcmul_(v, g, g, 1 - alpha, t)
+    addcmul_(v, g, g, one_minus_alpha, t)
     if gbar is not None:
-        lerp_(gbar, g, 1 - alpha, t)
+        lerp_(gbar, g, one_minus_alpha, t)
         np.multiply(gbar, -1, out=t)
         t *= gbar
         np.add(v, t, out=avg)

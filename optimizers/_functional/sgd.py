@@ -19,23 +19,27 @@ def sgd_(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay,
         \theta \leftarrow \theta - \gamma g
 
     ``momentum_buffer`` is ignored when ``momentum == 0``; ``first_step`` makes it a copy of ``g``.
+    ``dampening`` may be a :class:`~optimizers._functional._scalars.TensorScalar` (a 0-d tensor's
+    value): ``1 - dampening`` is then computed in the tensor's dtype, as torch does.
     """
+    # torch adds the gradient with alpha=1 - dampening, a 0-d tensor's arithmetic for a tensor
+    one_minus_dampening = float(1 - dampening) if momentum != 0 and dampening != 0 else None
     run_blocked(_sgd_block, (param, grad, momentum_buffer), 2,
-                (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step))
+                (lr, momentum, one_minus_dampening, weight_decay, nesterov, maximize, first_step))
 
 
-def _sgd_block(p, g, buf, t, u, lr, momentum, dampening, weight_decay, nesterov, maximize,
-               first_step):
+def _sgd_block(p, g, buf, t, u, lr, momentum, one_minus_dampening, weight_decay, nesterov,
+               maximize, first_step):
     d = effective_grad(g, p, weight_decay, maximize, u)
     if momentum != 0:
         if first_step:
             np.copyto(buf, d)
         else:
             buf *= momentum
-            if dampening == 0:
+            if one_minus_dampening is None:
                 buf += d
             else:
-                np.multiply(d, 1 - dampening, out=t)
+                np.multiply(d, one_minus_dampening, out=t)
                 buf += t
         if nesterov:
             np.multiply(buf, momentum, out=t)
