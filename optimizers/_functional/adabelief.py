@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._common import effective_grad, lerp_
+from ._common import adam_scalars, effective_grad, lerp_
 
 
 def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, beta1, beta2, eps,
@@ -19,15 +19,9 @@ def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, 
         \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}\,
             \frac{m}{\sqrt{s}/\sqrt{1-\beta_2^t} + \epsilon}
     """
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
-    # 0-d tensor hyperparameters (TensorScalar) compute these scalars in their dtype, as Adam's
-    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
     run_blocked(_adabelief_block, (param, grad, exp_avg, exp_avg_var, max_exp_avg_var), 2,
-                (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
-                 1 - float(beta1), float(beta2), float(1 - beta2), eps, float(step_size),
-                 float(bias_correction2**0.5)))
+                adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
 
 def _adabelief_block(p, g, m, s, smax, t, u, decay, weight_decay, maximize, weight1, beta2,

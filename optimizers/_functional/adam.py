@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._common import addcmul_, effective_grad, lerp_
+from ._common import adam_scalars, addcmul_, effective_grad, lerp_
 
 
 def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
@@ -25,14 +25,9 @@ def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, 
     dtype, as torch does (the first moment's ``1 - beta1`` in the parameter's, as torch casts
     ``beta1`` to it).
     """
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
-    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
     run_blocked(_adam_block, (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), 2,
-                (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
-                 1 - float(beta1), float(beta2), float(1 - beta2), eps, float(step_size),
-                 float(bias_correction2**0.5)))
+                adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
 
 def _adam_block(p, g, m, v, vmax, t, u, decay, weight_decay, maximize, weight1, beta2,
