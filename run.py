@@ -23,9 +23,14 @@ def main(cfg) -> float:
 
     try:
         return run_job(cfg)
-    except UserError as error:  # a bad config, an unreachable store, ...: the message alone, no traceback
-        print(f"Error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+    except UserError as error:
+        fail(error)
+
+
+def fail(error: UserError):
+    """A bad config, an unreachable store, ...: the message alone, no traceback, the error's exit code."""
+    print(f"Error: {error}", file=sys.stderr)
+    sys.exit(error.exit_code)
 
 
 if __name__ == "__main__":
@@ -34,6 +39,5 @@ if __name__ == "__main__":
     try:
         check_choices(sys.argv[1:])
     except UserError as error:
-        print(f"Error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+        fail(error)
     main()

@@ -161,15 +161,13 @@ def experiment_for(client, name: str, location: str | None, configured: bool, sp
 
     try:
         existing = retrying(client.get_experiment_by_name, name)
-        if existing is None:
-            tracking.check_artifact_location(location, name)
-        elif configured and existing.artifact_location.rstrip("/") != str(location).rstrip("/"):
+        if existing is not None and configured and existing.artifact_location.rstrip("/") != str(location).rstrip("/"):
             raise ConfigError(
                 f"tracking.artifact_location={location} cannot apply: the experiment {name!r} already exists, with "
                 f"its artifacts in {existing.artifact_location}. An artifact location is set when an experiment is "
                 "created: choose a new one with tracking.experiment=<name>, or drop tracking.artifact_location.")
+        tracking.check_artifact_location(existing.artifact_location if existing else location, name)
         experiment_id = tracking.get_or_create_experiment(client, name, location)
-        tracking.check_artifact_location(retrying(client.get_experiment, experiment_id).artifact_location, name)
     except ConfigError:
         raise
     except Exception as error:
@@ -238,7 +236,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
             try:
                 loop.run()
             finally:
-                loop.save_artifacts(Path(scratch))
+                loop.save_artifacts()
         result = RunResult(tracked.run_id, tracked.status, loop.final_loss, loop.steps_done, uri, experiment_id,
                            loop.failure, None if tracked.stored else tracked.spool_dir)
     print_summary(result, cfg)
@@ -276,7 +274,7 @@ class Loop:
         self.cfg = cfg
         self.problem = problem
         self.tracked = tracked
-        self.scratch = Path(scratch)  # checkpoint files are written here
+        self.scratch = Path(scratch)  # checkpoints, the trajectory and plots are written here before upload
         checkpoints = cfg.get("checkpoint") or {}
         self.checkpoint_every = int(checkpoints.get("every", 0))
         self.checkpoint_keep = int(checkpoints.get("keep", 2))
@@ -483,8 +481,9 @@ class Loop:
             self.trajectory = TrajectoryBuffer.from_state(state["trajectory"])
         self.start_step = self.steps_done = int(state["step"])
 
-    def save_artifacts(self, scratch: Path) -> None:
+    def save_artifacts(self) -> None:
         """Trajectory and plots of whatever was recorded (also after a failure or Ctrl-C)."""
+        scratch = self.scratch
         if self.trajectory is not None and self.trajectory.steps:
             self.tracked.log_artifact(self.trajectory.save(scratch / ARTIFACT))
         if self.cfg.logging.plots and self.losses:

@@ -59,14 +59,11 @@ class Spool:
         path = directory / JOURNAL
         if not path.is_file():
             raise ValueError(f"{directory} is not a run spool: it has no {JOURNAL}")
-        header, *_ = _lines(path)
+        header, *lines = _lines(path)
         if header.get("spool") != VERSION:
             raise ValueError(f"{path} is not a spool journal of version {VERSION}")
-        spool = cls(directory, header["tracking_uri"], header.get("run_id"))
-        for line in _lines(path):
-            if "run_id" in line and "spool" not in line:
-                spool.run_id = line["run_id"]
-        return spool
+        created = [line["run_id"] for line in lines if "run_id" in line]
+        return cls(directory, header["tracking_uri"], created[-1] if created else header.get("run_id"))
 
     def append(self, record: dict) -> None:
         """Write ``record`` (which carries its ``seq``) durably: it survives the process being killed."""
