@@ -105,8 +105,9 @@ def _topological_counts(roots):
     return counts
 
 
-def _run_hooks(t: Tensor, g):
-    for hook in list(t._backward_hooks.values()):
+def _run_hooks(hooks: dict, g):
+    """A tensor's hooks, in registration order, on its total gradient; a hook returning a tensor replaces it."""
+    for hook in list(hooks.values()):
         wrapped = g if isinstance(g, Tensor) else Tensor._from_array(np.asarray(g))
         out = hook(wrapped)
         if out is not None:
@@ -145,6 +146,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 node = ready.pop()
                 g = grads.pop(node)
                 owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
+                if node.hooks:
+                    for hooks in node.hooks:
+                        g = _run_hooks(hooks, g)
                 if capture_ids is not None and id(node) in capture_ids:
                     captured[id(node)] = g
                 if node.retained:
@@ -183,8 +187,6 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                         gi = unbroadcast(gi, data.shape)
                     if gi.dtype != data.dtype:
                         gi = gi.to(a.dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
-                    if a._backward_hooks:
-                        gi = _run_hooks(a, gi)
                     parent = key if type(key) is Node else None
                     if key in grads:
                         grads[key] = _accumulate(grads[key], gi, owned, gi is not g)
@@ -211,6 +213,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             g = grads.pop(leaf, None)
             if g is None:
                 continue
+            if leaf._backward_hooks:
+                g = _run_hooks(leaf._backward_hooks, g)
             if capture_ids is not None:
                 if id(leaf) not in capture_ids:
                     continue

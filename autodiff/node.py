@@ -66,7 +66,7 @@ class Node:
     """One recorded application of an op: what ``tensor.grad_fn`` is."""
 
     __slots__ = ("op", "args", "edges", "versions", "kw", "ans", "epoch", "out_version", "out_saved", "freed",
-                 "retained", "name_override", "ans_tangent", "trace", "__weakref__")
+                 "retained", "hooks", "name_override", "ans_tangent", "trace", "__weakref__")
 
     def __init__(self, op, args, kw, ans, epoch, out_version):
         self.op = op
@@ -83,6 +83,7 @@ class Node:
         self.out_saved = out_version[0]
         self.freed = False
         self.retained = None        # non-leaf tensors of this node that called retain_grad()
+        self.hooks = None           # hook dicts of the tensors whose grad_fn this is (register_hook)
         self.name_override = None
         self.ans_tangent = None
         self.trace = forward_trace() if state.anomaly else None   # where it was recorded (anomaly mode)

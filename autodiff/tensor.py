@@ -7,6 +7,7 @@ import numpy as np
 
 from . import dtypes
 from .grad_mode import state
+from .utils.hooks import RemovableHandle
 
 __all__ = ["Tensor", "Size"]
 
@@ -134,10 +135,6 @@ class Tensor:
             refresh_view(self)
         return self._requires_grad
 
-    def _is_view(self) -> bool:
-        """Whether this tensor is a view of another (``_base``), sharing its storage and version counter."""
-        return self._base is not None
-
     @requires_grad.setter
     def requires_grad(self, value) -> None:
         if self.grad_fn is not None:
@@ -228,7 +225,15 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._backward_hooks is None:
             self._backward_hooks = {}
-        handle = _RemovableHandle(self._backward_hooks)
+        node = self.grad_fn
+        if node is not None:
+            # as torch: the hook belongs to the node the tensor is an output of now, and runs once on the
+            # tensor's total gradient (an in-place change later gives the tensor a new node, not the hook)
+            if node.hooks is None:
+                node.hooks = []
+            if not any(hooks is self._backward_hooks for hooks in node.hooks):
+                node.hooks.append(self._backward_hooks)
+        handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
         return handle
 
@@ -337,24 +342,6 @@ class Tensor:
 
 _SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
                  "int32": "int", "bool": "bool"}
-
-
-class _RemovableHandle:
-    _next_id = 0
-
-    def __init__(self, hooks: dict) -> None:
-        self.hooks = hooks
-        self.id = _RemovableHandle._next_id
-        _RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def refresh_view(view) -> None:

@@ -504,6 +504,22 @@ def test_item_tolist_and_numpy(m):
         x.item()
 
 
+def test_numpy_force_is_a_writable_view_of_the_storage(m):
+    """The public way to a tensor's raw array (what optimizers write parameters through): shared, writable."""
+    x = vec(m, (1.5, 2.5))
+    array = x.numpy(force=True)
+    assert isinstance(array, np.ndarray) and array.flags.writeable
+    array[0] = 7.0
+    assert x.tolist() == [7.0, 2.5] and x.requires_grad and x.grad_fn is None
+    view = x[1:]
+    view.numpy(force=True)[0] = -1.0     # a view's array is the view's region of the same storage
+    assert x.tolist() == [7.0, -1.0]
+    grad = (x * x).sum()
+    grad.backward()
+    x.grad.numpy()[:] = 0.0              # the .grad tensor's array is its storage too
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
 def test_shape_dtype_and_ndim(m):
     x = m.zeros(2, 3)
     assert x.shape == (2, 3) and x.size() == (2, 3) and x.size(1) == 3
@@ -890,3 +906,88 @@ def test_graph_walk_through_next_functions_ends_at_accumulate_grad(m):
         names.append(type(node).__name__ if m is not ad else node.name())
         node = node.next_functions[0][0] if node.next_functions else None
     assert names[:2] == ["SumBackward0", "MulBackward0"] and names[-1].endswith("AccumulateGrad")
+
+
+# -- tensor hooks ----------------------------------------------------------------------------------------------------
+
+def test_hook_on_the_tensor_the_backward_starts_at(m):
+    v = vec(m, (1.0, 2.0, 3.0))
+    v.register_hook(lambda g: g * 2)
+    v.backward(m.tensor([1.0, 2.0, 3.0]))
+    assert v.grad.tolist() == [2.0, 4.0, 6.0]
+    w = vec(m, (1.0, 2.0, 3.0))
+    w.register_hook(lambda g: g * 2)
+    (g,) = m.autograd.grad(w, w, m.tensor([1.0, 2.0, 3.0]))
+    assert g.tolist() == [2.0, 4.0, 6.0]
+    y = vec(m, (1.0, 2.0, 3.0)) * 1          # a non-leaf root
+    y.register_hook(lambda g: g * 2)
+    (g,) = m.autograd.grad(y, y, m.tensor([1.0, 2.0, 3.0]))
+    assert g.tolist() == [2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "non-leaf"])
+def test_hook_runs_once_on_the_summed_gradient(m, leaf):
+    x = vec(m)
+    hooked = x if leaf else x * 1
+    calls = []
+    hooked.register_hook(lambda g: calls.append(g.tolist()) or g + 1)
+    (hooked * 2 + hooked * 3).sum().backward()
+    assert calls == [[5.0, 5.0]]
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_hooks_chain_replace_the_gradient_and_remove(m):
+    x = vec(m, (1.0, 2.0, 3.0))
+    y = x * 2
+    y.register_hook(lambda g: g * 10)
+    handle = x.register_hook(lambda g: g + 1)
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [81.0, 161.0, 241.0]      # (2y * 10) * 2 + 1
+    x.grad = None
+    handle.remove()
+    (x * 2 * (x * 2)).sum().backward()
+    assert x.grad.tolist() == [8.0, 16.0, 24.0]
+    observed = []
+    x.register_hook(lambda g: observed.append(g.tolist()))   # returning None keeps the gradient
+    x.grad = None
+    x.sum().backward()
+    assert observed == [[1.0, 1.0, 1.0]] and x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_hook_sees_what_retain_grad_stores_and_stays_with_the_old_version(m):
+    x = vec(m)
+    y = x * 1
+    y.retain_grad()
+    y.register_hook(lambda g: g * 3)
+    (y * 1).sum().backward()
+    assert y.grad.tolist() == [3.0, 3.0] and x.grad.tolist() == [3.0, 3.0]
+    x = vec(m)
+    y = x * 1
+    y.register_hook(lambda g: g * 10)
+    y.mul_(3)                     # the hook belongs to y before the change: it sees d/d(old y)
+    y.sum().backward()
+    assert x.grad.tolist() == [30.0, 30.0]
+
+
+def test_hook_under_create_graph_receives_a_differentiable_gradient(m):
+    x = vec(m, (1.0, 2.0))
+    y = x * x
+    y.register_hook(lambda g: g * x)
+    (g,) = m.autograd.grad(y.sum(), x, create_graph=True)
+    assert g.tolist() == [2.0, 8.0]                # 2x * x
+    g.sum().backward()
+    assert x.grad.tolist() == [4.0, 8.0]           # d(2x^2)/dx
+
+
+def test_register_hook_on_a_tensor_without_grad_raises(m):
+    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):
+        m.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_lerp_in_place_records_torchs_node_for_each_weight(m):
+    start = vec(m) * 1
+    start.lerp_(m.tensor([3.0, 4.0]), m.tensor([0.5, 0.5]))
+    assert start.grad_fn.name() == "LerpBackward1"
+    start = vec(m) * 1
+    start.lerp_(m.tensor([3.0, 4.0]), 0.5)
+    assert start.grad_fn.name() == "LerpBackward0"
