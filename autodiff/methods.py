@@ -149,15 +149,10 @@ INPLACE = {
                                                                           value=value),
     "addcdiv_": lambda self, tensor1, tensor2, *, value=1: apply_inplace(self, C.ADDCDIV, tensor1, tensor2,
                                                                           value=value),
-    "lerp_": lambda self, end, weight: apply_inplace(self, C.LERP, end, weight),
+    "lerp_": lambda self, end, weight: apply_inplace(self, C.LERP_TENSOR if isinstance(weight, Tensor) else C.LERP,
+                                                     end, weight),
     "maximum_": lambda self, other: apply_inplace(self, E.MAXIMUM, other),
 }
-
-
-def _unsupported_augmented(name):
-    def method(self, other):
-        raise RuntimeError(f"{name} is not supported")
-    return method
 
 
 def install() -> None:
@@ -168,7 +163,6 @@ def install() -> None:
     Tensor.__isub__ = lambda self, other: _sub_(self, other)
     Tensor.__imul__ = INPLACE["mul_"]
     Tensor.__itruediv__ = INPLACE["div_"]
-    Tensor.__hash__ = lambda self: id(self)
 
 
 install()

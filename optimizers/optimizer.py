@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
+from autodiff.utils.hooks import RemovableHandle
 
 from ._functional._scalars import TensorScalar, tensor_scalar
 
@@ -39,26 +40,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict) -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 _global_step_pre_hooks: OrderedDict = OrderedDict()

@@ -30,10 +30,6 @@ def _matmul_grad_y(g, ans, x, y):
     return matmul(transpose(x, -1, -2), g)
 
 
-def _matmul_tangent(tx, ty, x, y):
-    return matmul(tx, y) if ty is None else matmul(x, ty)
-
-
 def _forward(x, y):
     return fix_dtype(np.matmul(x, y), x, y)
 

@@ -284,10 +284,6 @@ STD = defop("StdBackward0", quiet(lambda x, dims, correction, keepdim: np.sqrt(_
 
 # -- public functions --------------------------------------------------------------------------------------------
 
-def _shape(x):
-    return x.shape
-
-
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     dims = normalize_dims(dim, input.ndim) if dim is not None and dim != () else None
     if dim == ():                           # torch reduces over everything, recorded as the dim overload
