@@ -110,3 +110,12 @@ def result_type(arrays, scalars) -> np.dtype:
         if members:
             return np.result_type(*members)
     return np.dtype(np.bool_)
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool", "int32": "Int",
+               "float16": "Half"}
+
+
+def type_name(np_dtype) -> str:
+    """The name torch's messages give a dtype's tensor type: ``Float`` for float32 (as in ``FloatTensor``)."""
+    return _TYPE_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))

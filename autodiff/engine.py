@@ -6,16 +6,17 @@ and leaves accumulate into ``.grad`` as torch's AccumulateGrad does.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from ._quiet import restore, silence
+from .anomaly import warn_failed
+from .creation import zeros_like
 from .grad_mode import state
 from .node import Node
 from .tensor import Size, Tensor
+from .views import check_versions, unbroadcast
 
-__all__ = ["backward", "run_backward", "unbroadcast"]
+__all__ = ["backward", "grad", "tensor_backward", "run_backward"]
 
 _ndarray = np.ndarray
 
@@ -25,65 +26,8 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "if you need to access saved tensors after calling backward.")
 
 
-def unbroadcast(g, shape):
-    """Sum ``g`` down to ``shape``, undoing numpy broadcasting (the one place this is done)."""
-    gshape = g.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if isinstance(g, Tensor):
-        from .ops.reductions import sum as _sum
-        g = _sum(g, dim=axes, keepdim=False) if axes else g
-        return g.reshape(shape)
-    if axes:
-        g = np.add.reduce(g, axis=axes)
-    return g if g.shape == shape else np.reshape(g, shape)
-
-
 def _key(t: Tensor):
     return t.grad_fn if t.grad_fn is not None else t
-
-
-def _check_versions(node: Node) -> None:
-    """torch's "modified by an inplace operation" check: has a tensor this node's VJPs read changed since?"""
-    for i in node.op.reads(node.args):
-        if i == -1:
-            counter, saved, tensor = node.out_version, node.out_saved, None
-        else:
-            tensor = node.args[i]
-            if type(tensor) is not Tensor:
-                continue
-            counter, saved = tensor._vc, node.versions[i]
-        if counter[0] != saved:
-            raise RuntimeError(_modified_message(tensor, node, counter[0], saved))
-
-
-_ANOMALY_HINT = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
-                 "autodiff.autograd.set_detect_anomaly(True, check_nan=False).")
-_ANOMALY_ON_HINT = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. The "
-                    "variable in question was changed in there or anywhere later. Good luck!")
-
-
-def _modified_message(tensor, node, version, saved) -> str:
-    """torch's wording: the tensor's type and shape, the node it is an output of (for a saved output, the node
-    that saved it; for a saved input, the tensor's grad_fn now), and both versions."""
-    from .dispatch import _type_name
-    data = tensor._data if tensor is not None else node.ans
-    producer = node if tensor is None else tensor.grad_fn
-    which = f", which is output 0 of {_message_name(producer)}," if producer is not None else ""
-    hint = _ANOMALY_ON_HINT if state.anomaly else _ANOMALY_HINT
-    return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"[autodiff.{_type_name(data.dtype)}Tensor {list(data.shape)}]{which} is at version {version}; "
-            f"expected version {saved} instead. {hint}")
-
-
-def _message_name(node) -> str:
-    """How torch's saved-variable message names a node: ``Add`` for AddBackward0, CopySlices in full."""
-    name = node.name()
-    if name == "CopySlices":
-        return "torch::autograd::CopySlices"
-    return re.sub(r"Backward\d*$", "", name)
 
 
 def _topological_counts(roots):
@@ -122,113 +66,138 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     whether leaves accumulate into ``.grad`` (with ``capture`` and accumulate=True, i.e. ``backward(inputs=...)``,
     only the captured ones do).
     """
-    grads = {}
-    for r, g in zip(roots, root_grads):
-        key = _key(r)
-        grads[key] = grads[key] + g if key in grads else g
-    counts = _topological_counts(list(grads))
-    captured = {}
-    capture_ids = None if capture is None else {id(_key(t)): t for t in capture}
-    handed_out = set(id(g) for g in root_grads)
-    ready = [k for k in grads if type(k) is Node and counts.get(k, 0) == 0]
-    leaves = [k for k in grads if type(k) is Tensor]
-    epoch = state.epoch
-    owned = set()
+    backward_pass = _Pass(roots, root_grads, retain_graph, create_graph, capture)
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
     # Rules may divide by values a later where() masks (torch never warns): silence numpy for the whole pass.
     quiet = silence()
     try:
-        node = None
-        check_nan = state.anomaly and state.anomaly_check_nan
-        try:
-            while ready:
-                node = ready.pop()
-                g = grads.pop(node)
-                owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
-                if node.hooks:
-                    for hooks in node.hooks:
-                        g = _run_hooks(hooks, g)
-                if capture_ids is not None and id(node) in capture_ids:
-                    captured[id(node)] = g
-                if node.retained:
-                    for t in node.retained:
-                        _store_grad(t, g, create_graph, handed_out, accumulate=False)
-                if node.freed:
-                    raise RuntimeError(_FREED)
-                if node.epoch != epoch:
-                    _check_versions(node)
-                op = node.op
-                args = node.args
-                kw = node.kw
-                if create_graph:
-                    if type(g) is not Tensor:
-                        g = Tensor._from_array(np.asarray(g))
-                    ans = Tensor._from_array(node.ans)
-                    ans._grad_fn = node
-                    ans._requires_grad = True
-                    if node.ans_tangent is not None:
-                        ans._tangent = (state.forward_token, node.ans_tangent)
-                    rule_args = args
-                else:
-                    ans = node.ans
-                    rule_args = [a._data if type(a) is Tensor else a for a in args]
-                rules = op.vjps
-                variadic = op.variadic
-                for i, key in node.edges:
-                    a = args[i]
-                    gi = rules(i, g, ans, *rule_args, **kw) if variadic else rules[i](g, ans, *rule_args, **kw)
-                    if gi is None:
-                        continue
-                    if check_nan and _has_nan(gi):
-                        raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
-                    data = a._data
-                    if gi.shape != data.shape:
-                        gi = unbroadcast(gi, data.shape)
-                    if gi.dtype != data.dtype:
-                        gi = gi.to(a.dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
-                    parent = key if type(key) is Node else None
-                    if key in grads:
-                        grads[key] = _accumulate(grads[key], gi, owned, gi is not g)
-                    else:
-                        grads[key] = gi
-                        if gi is not g and type(gi) is _ndarray and gi.base is None:
-                            owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
-                        if parent is None:
-                            leaves.append(key)
-                    if parent is None:
-                        continue
-                    remaining = counts[parent] - 1
-                    counts[parent] = remaining
-                    if remaining == 0:
-                        ready.append(parent)
-                if not retain_graph and op.saves:
-                    node.freed = True
-        except Exception:
-            if state.anomaly and node is not None:
-                from .autograd.anomaly_mode import warn_failed
-                warn_failed(node)
-            raise
-        for leaf in leaves:
-            g = grads.pop(leaf, None)
-            if g is None:
-                continue
-            if leaf._backward_hooks:
-                g = _run_hooks(leaf._backward_hooks, g)
-            if capture_ids is not None:
-                if id(leaf) not in capture_ids:
-                    continue
-                captured[id(leaf)] = g
-                if not accumulate:
-                    continue
-            if accumulate:
-                _store_grad(leaf, g, create_graph, handed_out, accumulate=True)
+        backward_pass.run_nodes()
+        backward_pass.finish_leaves(accumulate)
     finally:
         state.grad_enabled = previous_mode
         restore(quiet)
     if capture is None:
         return None
-    return [captured.get(id(_key(t))) for t in capture]
+    return [backward_pass.captured.get(id(_key(t))) for t in capture]
+
+
+class _Pass:
+    """One backward pass: the cotangents waiting at each node or leaf, and the nodes ready to run (all of whose
+    consumers have run), visited in that order without recursion."""
+
+    def __init__(self, roots, root_grads, retain_graph, create_graph, capture):
+        grads = self.grads = {}
+        for r, g in zip(roots, root_grads):
+            key = _key(r)
+            grads[key] = grads[key] + g if key in grads else g
+        self.counts = _topological_counts(list(grads))
+        self.ready = [k for k in grads if type(k) is Node and self.counts.get(k, 0) == 0]
+        self.leaves = [k for k in grads if type(k) is Tensor]
+        self.captured = {}
+        self.capture_ids = None if capture is None else {id(_key(t)): t for t in capture}
+        self.handed_out = set(id(g) for g in root_grads)   # arrays the caller holds: never stored as .grad
+        self.owned = set()                                 # ids of arrays this pass made: summed into in place
+        self.retain_graph = retain_graph
+        self.create_graph = create_graph
+        self.epoch = state.epoch
+        self.check_nan = state.anomaly and state.anomaly_check_nan
+
+    def run_nodes(self):
+        ready = self.ready
+        node = None
+        try:
+            while ready:
+                node = ready.pop()
+                self.propagate(node, self.arrive(node))
+                if not self.retain_graph and node.op.saves:
+                    node.freed = True
+        except Exception:
+            if state.anomaly and node is not None:
+                warn_failed(node)
+            raise
+
+    def arrive(self, node):
+        """The node's total cotangent, through its tensors' hooks, given to whoever asked for it."""
+        g = self.grads.pop(node)
+        self.owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
+        if node.hooks:
+            for hooks in node.hooks:
+                g = _run_hooks(hooks, g)
+        if self.capture_ids is not None and id(node) in self.capture_ids:
+            self.captured[id(node)] = g
+        if node.retained:
+            for t in node.retained:
+                _store_grad(t, g, self.create_graph, self.handed_out, accumulate=False)
+        if node.freed:
+            raise RuntimeError(_FREED)
+        if node.epoch != self.epoch:
+            check_versions(node)
+        return g
+
+    def propagate(self, node, g):
+        """Run the node's VJPs and send each input's cotangent on, summed back to the input's shape and dtype."""
+        op, args, kw = node.op, node.args, node.kw
+        if self.create_graph:
+            g, ans = _recorded(node, g)
+            rule_args = args
+        else:
+            ans = node.ans
+            rule_args = [a._data if type(a) is Tensor else a for a in args]
+        rules, variadic = op.vjps, op.variadic
+        grads, counts, owned = self.grads, self.counts, self.owned
+        for i, key in node.edges:
+            gi = rules(i, g, ans, *rule_args, **kw) if variadic else rules[i](g, ans, *rule_args, **kw)
+            if gi is None:
+                continue
+            if self.check_nan and _has_nan(gi):
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+            data = args[i]._data
+            if gi.shape != data.shape:
+                gi = unbroadcast(gi, data.shape)
+            if gi.dtype != data.dtype:
+                gi = gi.to(args[i].dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
+            if key in grads:
+                grads[key] = _accumulate(grads[key], gi, owned, gi is not g)
+            else:
+                grads[key] = gi
+                if gi is not g and type(gi) is _ndarray and gi.base is None:
+                    owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
+                if type(key) is not Node:
+                    self.leaves.append(key)
+            if type(key) is Node:
+                remaining = counts[key] - 1
+                counts[key] = remaining
+                if remaining == 0:
+                    self.ready.append(key)
+
+    def finish_leaves(self, accumulate):
+        """Each leaf's total, through its hooks: captured, and (``accumulate``) added into its ``.grad``."""
+        for leaf in self.leaves:
+            g = self.grads.pop(leaf, None)
+            if g is None:
+                continue
+            if leaf._backward_hooks:
+                g = _run_hooks(leaf._backward_hooks, g)
+            if self.capture_ids is not None:
+                if id(leaf) not in self.capture_ids:
+                    continue
+                self.captured[id(leaf)] = g
+            if accumulate:
+                _store_grad(leaf, g, self.create_graph, self.handed_out, accumulate=True)
+
+
+def _recorded(node, g):
+    """Under create_graph the rules run on tensors: the cotangent and the node's output as tensors (the output
+    with its node, so that rules reading it are differentiated through it, and its tangent in forward mode)."""
+    if type(g) is not Tensor:
+        g = Tensor._from_array(np.asarray(g))
+    ans = Tensor._from_array(node.ans)
+    ans._grad_fn = node
+    ans._requires_grad = True
+    if node.ans_tangent is not None:
+        ans._tangent = (state.forward_token, node.ans_tangent)
+    return g, ans
 
 
 def _has_nan(g) -> bool:
@@ -278,7 +247,8 @@ def _store_grad(t: Tensor, g, create_graph, handed_out, accumulate):
     t._grad = Tensor._from_array(g)
 
 
-def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+def tensor_backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """``tensor.backward(...)``: accumulate the gradient of ``tensor`` w.r.t. the graph leaves into ``.grad``."""
     roots, grads = _prepare_roots([tensor], [gradient], create_graph)
     if retain_graph is None:
         retain_graph = create_graph
@@ -315,3 +285,64 @@ def _prepare_roots(outputs, grad_outputs, create_graph):
 
 def _size(shape) -> str:
     return repr(Size(shape))
+
+
+# -- the API (autodiff.autograd.backward and .grad) ----------------------------------------------------------
+
+def _as_list(x):
+    if x is None:
+        return None
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` (w.r.t. the graph leaves) into ``.grad``."""
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+    roots, grads = _prepare_roots(tensors, grad_tensors, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(roots, grads, retain_graph, create_graph, capture=_as_list(inputs), accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into ``.grad``)."""
+    outputs = _as_list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_list(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad_outputs must have the same length as outputs: got {len(grad_outputs)} and "
+                           f"{len(outputs)}")
+    roots, grads = _prepare_roots(outputs, grad_outputs, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run_backward(roots, grads, retain_graph, create_graph, capture=inputs, accumulate=False)
+    out = []
+    for index, (t, g) in enumerate(zip(inputs, results)):
+        if g is None:
+            if materialize_grads:
+                out.append(zeros_like(t))
+                continue
+            if not allow_unused:
+                raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the desired behavior.")
+            out.append(None)
+            continue
+        if isinstance(g, Tensor):
+            out.append(g)
+        else:
+            g = np.asarray(g)
+            out.append(Tensor._from_array(g.copy() if g.base is not None or not g.flags.writeable else g))
+    return tuple(out)

@@ -1,7 +1,11 @@
 """Tensor methods and operators, each forwarding to the module-level function of the same name (as torch's do)."""
 from __future__ import annotations
 
-from .dispatch import apply, apply_inplace
+import numpy as np
+
+from . import creation, dtypes
+from .engine import tensor_backward
+from .views import apply_inplace
 from .ops import compound as C
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -65,17 +69,14 @@ def _where_method(self, condition, other):
 
 
 def _float(self):
-    from . import dtypes
     return S.to(self, dtypes.float32)
 
 
 def _double(self):
-    from . import dtypes
     return S.to(self, dtypes.float64)
 
 
 def _long(self):
-    from . import dtypes
     return S.to(self, dtypes.int64)
 
 
@@ -155,6 +156,25 @@ INPLACE = {
 }
 
 
+def _detached(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_detached(d) for d in data]
+    return data
+
+
+def _legacy_new(cls, *args):
+    """torch's legacy constructor: ``Tensor(data)`` copies data as the default float type (detached),
+    ``Tensor(*sizes)`` allocates; prefer :func:`autodiff.tensor`."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.detach().to(dtypes.get_default_dtype())
+        return creation.tensor(_detached(data), dtype=dtypes.get_default_dtype())
+    return creation.empty(*args)
+
+
 def install() -> None:
     for table in (OPERATORS, METHODS, EXTRA, INPLACE):
         for name, func in table.items():
@@ -163,6 +183,8 @@ def install() -> None:
     Tensor.__isub__ = lambda self, other: _sub_(self, other)
     Tensor.__imul__ = INPLACE["mul_"]
     Tensor.__itruediv__ = INPLACE["div_"]
+    Tensor.__new__ = staticmethod(_legacy_new)
+    Tensor.backward = tensor_backward
 
 
 install()

@@ -6,10 +6,11 @@ op, the inputs (tensors or constants), the keyword arguments and the forward's r
 """
 from __future__ import annotations
 
+from .anomaly import forward_trace
 from .grad_mode import state
 from .tensor import Tensor
 
-__all__ = ["Op", "Node"]
+__all__ = ["Op", "Node", "OPS", "defop"]
 
 
 class Op:
@@ -107,11 +108,6 @@ class Node:
         return tuple(out)
 
 
-def forward_trace():
-    from .autograd.anomaly_mode import forward_trace as trace
-    return trace()
-
-
 class _AccumulateGrad:
     __slots__ = ("variable",)
 
@@ -125,3 +121,15 @@ class _AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+OPS: dict[str, Op] = {}   # every op, by grad_fn name: the rule table the ops under ``autodiff/ops/`` declare into
+
+
+def defop(name, forward, vjps=None, jvps=None, **options) -> Op:
+    """Declare a differentiable op once: forward on arrays, a VJP and a JVP per input."""
+    op = Op(name, forward, vjps, jvps, **options)
+    if name in OPS:
+        raise ValueError(f"op {name} declared twice")
+    OPS[name] = op
+    return op

@@ -12,7 +12,7 @@ import pytest
 import autodiff as ad
 from autodiff.autograd import GradcheckError, gradcheck, gradgradcheck
 from autodiff.dispatch import apply
-from autodiff.ops.table import OPS, defop
+from autodiff.node import OPS, defop
 
 GOLDEN = json.loads((Path(__file__).resolve().parent / "golden" / "functional.json").read_text())["gradcheck"]
 

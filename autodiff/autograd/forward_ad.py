@@ -12,7 +12,8 @@ from collections import namedtuple
 import numpy as np
 
 from ..grad_mode import state
-from ..tensor import Tensor, refresh_view
+from ..ops.shape import getitem
+from ..tensor import Tensor
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level", "exit_dual_level"]
 
@@ -55,7 +56,6 @@ def make_dual(tensor: Tensor, tangent, *, level=None) -> Tensor:
         raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of the original "
                            f"Tensor, this is not supported. Tensor is of size {list(tensor.shape)} while the given "
                            f"forward gradient is of size {list(tangent_shape)}.")
-    from ..ops.shape import getitem
     dual = getitem(tensor, Ellipsis) if tensor.requires_grad else Tensor._from_array(tensor._data)
     if isinstance(tangent, Tensor) and not tangent._requires_grad:
         tangent = tangent._data
@@ -68,7 +68,7 @@ def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:
     """(primal, tangent) of a dual tensor; the tangent is None outside its level or if it has none."""
     tangent = None
     if tensor._base is not None and tensor._view_version != tensor._vc[0]:
-        refresh_view(tensor)     # a view whose base changed in place: its tangent is re-read from the base's
+        tensor._view.refresh(tensor)     # a view whose base changed in place: its tangent is re-read from the base's
     if tensor._tangent is not None and tensor._tangent[0] is state.forward_token and state.forward_token:
         t = tensor._tangent[1]
         tangent = t if isinstance(t, Tensor) else Tensor._from_array(np.asarray(t))
@@ -78,7 +78,6 @@ def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:
 def _primal_view(tensor: Tensor) -> Tensor:
     if tensor._tangent is None:
         return tensor
-    from ..ops.shape import getitem
     with _suspended():
         view = getitem(tensor, Ellipsis) if tensor.requires_grad else Tensor._from_array(tensor._data)
     return view

@@ -25,11 +25,11 @@ import numpy as np
 
 from ..creation import ones_like, zeros, zeros_like
 from ..engine import _size
+from ..engine import grad as _grad
 from ..grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from ..ops.shape import reshape, stack
 from ..tensor import Tensor
 from . import forward_ad as fwAD
-from . import grad as _grad
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 

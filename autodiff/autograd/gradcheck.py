@@ -22,9 +22,9 @@ import warnings
 import numpy as np
 
 from ..creation import zeros_like
+from ..engine import grad as _grad
 from ..tensor import Tensor
 from . import forward_ad as fwAD
-from . import grad as _grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 

@@ -3,7 +3,8 @@
 ``OPS`` maps each op's grad_fn name to its :class:`~autodiff.node.Op`; the tests walk it, so adding an op is one
 entry here and one row in ``tests/op_cases.py``.
 """
+from .. import views  # noqa: F401  (the view and in-place ops: AsStridedBackward0, CopySlices, ...)
+from ..node import OPS
 from . import compound, elementwise, linalg, reductions, shape  # noqa: F401  (imported for their table entries)
-from .table import OPS
 
 __all__ = ["OPS"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply
+from ..node import defop
 from ..tensor import Tensor
 from ._helpers import broadcast_error, fix_dtype
-from .table import defop
 
 __all__ = ["addcmul", "addcdiv", "lerp"]
 

@@ -12,10 +12,10 @@ import numpy as np
 from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
+from ..node import defop
 from ._helpers import as_operand, broadcast_error, check_operand, check_tensor, fix_dtype, floating, quiet, times
 
 _ndarray = np.ndarray
-from .table import defop
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "true_divide", "pow", "neg", "negative", "abs", "exp", "log",
            "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "clip",

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply
+from ..dtypes import type_name
+from ..node import defop
 from ._helpers import fix_dtype
-from .table import defop
+from .shape import transpose, unsqueeze
 
 __all__ = ["dot", "matmul", "mm", "mv", "outer"]
 
@@ -110,8 +112,4 @@ def outer(input, vec2):
 
 
 def _name(x):
-    from ..dispatch import _type_name
-    return _type_name(x._data.dtype if hasattr(x, "_data") else x.dtype)
-
-
-from .shape import transpose, unsqueeze  # noqa: E402
+    return type_name(x._data.dtype if hasattr(x, "_data") else x.dtype)

@@ -12,9 +12,12 @@ from collections import namedtuple
 import numpy as np
 
 from ..dispatch import apply
+from ..dtypes import type_name
+from ..node import defop
 from ..tensor import Tensor
 from ._helpers import normalize_dims, quiet
-from .table import defop
+from .elementwise import abs, exp, maximum, minimum, sign, where
+from .shape import expand, permute, reshape, to
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "norm", "logsumexp", "softmax", "log_softmax",
            "var", "std"]
@@ -36,7 +39,6 @@ def _restore(g, x, dims, keepdim):
 
 def _expand(g, shape):
     if isinstance(g, Tensor):
-        from .shape import expand
         return expand(g, shape)
     if math.prod(shape) > 4096:
         return np.broadcast_to(g, shape)   # a view: large cotangents are never written out
@@ -111,8 +113,6 @@ def _others_product_recorded(x, axes):
     The reduced axes are moved last and flattened to n; row i of an (n, n) matrix holds x with x_i replaced by 1,
     and its product is the i-th "others" product.
     """
-    from .elementwise import where
-    from .shape import permute, reshape
     kept = tuple(d for d in range(x.ndim) if d not in axes)
     order = kept + tuple(axes)
     moved = permute(x, order)
@@ -338,12 +338,10 @@ def _extreme(input, dim, keepdim, other, full_op, dim_op, pairwise, argfn, name)
 
 
 def max(input, dim=None, keepdim=False, *, other=None):
-    from .elementwise import maximum
     return _extreme(input, dim, keepdim, other, MAX_ALL, MAX_DIM, maximum, np.argmax, "max")
 
 
 def min(input, dim=None, keepdim=False, *, other=None):
-    from .elementwise import minimum
     return _extreme(input, dim, keepdim, other, MIN_ALL, MIN_DIM, minimum, np.argmin, "min")
 
 
@@ -413,9 +411,4 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _type_name(x):
-    from ..dispatch import _type_name as name
-    return name(x._data.dtype if isinstance(x, Tensor) else x.dtype)
-
-
-from .elementwise import abs, exp, sign, where  # noqa: E402  (rules call these; elementwise has no cycle back)
-from .shape import to  # noqa: E402
+    return type_name(x._data.dtype if isinstance(x, Tensor) else x.dtype)

@@ -10,14 +10,15 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..dispatch import apply, apply_inplace, apply_view
+from ..dispatch import apply
+from ..node import defop
 from ..tensor import Tensor
+from ..views import apply_inplace, apply_view
 from ._helpers import normalize_dims
-from .table import defop
+from .compound import COPY
 
 __all__ = ["reshape", "view", "transpose", "t", "permute", "squeeze", "unsqueeze", "flatten", "cat", "concat",
-           "stack", "expand", "clone", "to", "getitem", "setitem", "scatter_add_index", "replay",
-           "as_strided_scatter"]
+           "stack", "expand", "clone", "to", "getitem", "setitem", "scatter_add_index"]
 
 
 def _shape_arg(shape):
@@ -270,7 +271,6 @@ def setitem(input, index, value):
     if not _is_basic(index):
         apply_inplace(input, INDEX_PUT, index, value)
         return
-    from .compound import COPY
     region = getitem(input, index)
     if isinstance(value, Tensor) and value.shape != region.shape:
         shape = tuple(value.shape)
@@ -284,95 +284,6 @@ def setitem(input, index, value):
 def scatter_add_index(src, shape, index):
     """Zeros of ``shape`` with ``src`` added at ``index`` (repeats accumulate): the VJP of indexing."""
     return apply(INDEX_PUT, np.zeros(shape, dtype=_data(src).dtype), index, src, accumulate=True)
-
-
-# -- views of a base: replaying them, and writing through them -------------------------------------------------------
-
-def replay(x, chain):
-    """The view ``chain`` (the view ops from a base, as ``apply_view`` records them) applied to ``x``."""
-    for op, extra in chain:
-        x = apply(op, x, *extra)
-    return x
-
-
-def _replay_vjp(g, base, chain):
-    """The cotangent of a base from that of its view: the chain's own VJPs, last step first."""
-    inputs = [_data(base)]     # the view VJPs read only shapes
-    for op, extra in chain[:-1]:
-        inputs.append(apply(op, inputs[-1], *extra))
-    for (op, extra), x in zip(reversed(chain), reversed(inputs)):
-        g = op.vjps[0](g, None, x, *extra)
-        if g.shape != x.shape:
-            from ..engine import unbroadcast
-            g = unbroadcast(g, x.shape)
-    return g
-
-
-def _as_strided_scatter_forward(g, value, chain):
-    """``g`` with its view ``chain`` overwritten by ``value`` (torch's as_strided_scatter)."""
-    out = np.empty_like(g)      # g's layout, so the replayed reshapes are views of out exactly as of the base
-    out[...] = g
-    region = replay(out, chain)
-    if region.flags.writeable and np.shares_memory(region, out):
-        region[...] = value
-        return out
-    out = np.array(g, order="C")   # a layout where a reshape copied: find the view's positions by their numbers
-    positions = replay(np.arange(out.size).reshape(out.shape), chain)
-    out.reshape(-1)[positions] = value
-    return out
-
-
-AS_STRIDED_SCATTER = defop(
-    "AsStridedScatterBackward0", _as_strided_scatter_forward,
-    (lambda g, ans, x, value, chain: as_strided_scatter(g, 0.0, chain),
-     lambda g, ans, x, value, chain: replay(g, chain), None),
-    (lambda t, ans, x, value, chain: as_strided_scatter(t, 0.0, chain),
-     lambda t, ans, x, value, chain: as_strided_scatter(_zeros_like(ans), t, chain), None),
-    saves=((), (), ()))
-
-
-def as_strided_scatter(input, value, chain):
-    return apply(AS_STRIDED_SCATTER, input, value, chain)
-
-
-# A view's history regenerated after its storage changed in place: the view replayed from its base.
-AS_STRIDED = defop("AsStridedBackward0", lambda base, chain: replay(base, chain),
-                   (lambda g, ans, base, chain: _replay_vjp(g, base, chain), None),
-                   (lambda t, ans, base, chain: replay(t, chain), None), saves=((), ()))
-
-
-def _copy_slices_rule(i, g, ans, base, before, inner, chain, *args, **kw):
-    """VJPs of an in-place op ``inner`` applied to the view ``chain`` of a base (torch's CopySlices).
-
-    Input 0 is the base as it was: the cotangent outside the view, and inside it what ``inner`` passes to its
-    own first input. Inputs 4... are ``inner``'s other operands. ``before`` (wrapped, so it has no edge) is the
-    view's old value, for rules that read it.
-    """
-    (before,) = before
-    if type(base) is not Tensor:          # an ordinary backward: the rules run on arrays
-        before = before._data
-    region = replay(g, chain)
-    region_ans = replay(ans, chain)
-    strides = _data(region_ans).strides
-    if 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, region_ans.shape)):
-        from ..dispatch import _OVERLAP   # fill_ wrote an expanded view: torch's backward refuses it too
-        raise RuntimeError(_OVERLAP)
-    if i == 0:
-        rule = inner.vjps[0]
-        inside = rule(region, region_ans, before, *args, **kw) if rule is not None else None
-        return as_strided_scatter(g, 0.0 if inside is None else inside, chain)
-    rule = inner.vjps[i - 3]
-    return rule(region, region_ans, before, *args, **kw) if rule is not None else None
-
-
-def _copy_slices_reads(args):
-    """What the version check must cover: the inner op's reads, but not the (copied) old view."""
-    base, (before,), inner, chain, *rest = args
-    reads = inner.reads((before,) + tuple(rest))
-    return {i + 3 for i in reads if i > 0} | ({-1} & reads)
-
-
-COPY_SLICES = defop("CopySlices", None, _copy_slices_rule, None, variadic=True, saves=_copy_slices_reads)
 
 
 # -- public functions ---------------------------------------------------------------------------------------------
@@ -443,8 +354,7 @@ def _expanded_shape(shape, sizes, dtype=None):
     """The shape ``expand(sizes)`` gives a tensor of ``shape``, or torch's error."""
     lead = len(sizes) - len(shape)
     if lead < 0:
-        from ..dispatch import _type_name
-        raise RuntimeError(f"expand(autodiff.{_type_name(dtype or np.float32)}Tensor{{{list(shape)}}}, "
+        raise RuntimeError(f"expand(autodiff.{dtypes.type_name(dtype or np.float32)}Tensor{{{list(shape)}}}, "
                            f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must be greater or "
                            f"equal to the number of dimensions in the tensor ({len(shape)})")
     full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
