@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._functional import adabelief_
 from .adam import check_adam_hyperparameters
-from .optimizer import Optimizer, advance_step, hyperparameter_reader, step_state, zeros_state
+from .optimizer import Optimizer, hyperparameter_reader, zeros_state
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -37,28 +37,22 @@ class AdaBelief(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one AdaBelief step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
-            amsgrad = group["amsgrad"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_var"] = zeros_state(p)
-                    if amsgrad:
-                        state["max_exp_avg_var"] = zeros_state(p)
-                step_t = advance_step(state["step"])
-                adabelief_(p._data, p.grad._data, state["exp_avg"]._data,
-                           state["exp_avg_var"]._data,
-                           state["max_exp_avg_var"]._data if amsgrad else None,
-                           step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                           weight_decay=weight_decay,
-                           decoupled_weight_decay=group["decoupled_weight_decay"],
-                           amsgrad=amsgrad, maximize=group["maximize"])
-        return loss
+    def _init_state(self, state, param, group):
+        state["exp_avg"] = zeros_state(param)
+        state["exp_avg_var"] = zeros_state(param)
+        if group["amsgrad"]:
+            state["max_exp_avg_var"] = zeros_state(param)
+
+    def _read_group(self, group):
+        lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled_weight_decay = group["decoupled_weight_decay"]
+        return amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize
+
+    def _update(self, param, grad, state, step, hyper):
+        amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize = hyper
+        adabelief_(param._data, grad._data, state["exp_avg"]._data, state["exp_avg_var"]._data,
+                   state["max_exp_avg_var"]._data if amsgrad else None, step=step, lr=lr,
+                   beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                   decoupled_weight_decay=decoupled_weight_decay, amsgrad=amsgrad,
+                   maximize=maximize)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ._functional import adadelta_
-from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, hyperparameter_reader,
-                        step_state, zeros_state)
+from .optimizer import Optimizer, check_lr, hyperparameter_reader, zeros_state
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -26,6 +25,9 @@ class Adadelta(Optimizer):
     State: ``step``, ``square_avg``, ``acc_delta``.
     """
 
+    _flag_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+    _capturable_supports_xla = False
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
         check_lr(lr)
@@ -39,30 +41,16 @@ class Adadelta(Optimizer):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group):
+        state["square_avg"] = zeros_state(param)
+        state["acc_delta"] = zeros_state(param)
 
-    def step(self, closure=None):
-        """Perform one Adadelta step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, rho, eps, weight_decay = _read_hyperparameters(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["square_avg"] = zeros_state(p)
-                    state["acc_delta"] = zeros_state(p)
-                check_step_flags(group, supports_xla=False)
-                advance_step(state["step"])
-                adadelta_(p._data, p.grad._data, state["square_avg"]._data,
-                          state["acc_delta"]._data, lr=lr, rho=rho, eps=eps,
-                          weight_decay=weight_decay, maximize=group["maximize"])
-        return loss
+    def _read_group(self, group):
+        lr, rho, eps, weight_decay = _read_hyperparameters(group)
+        maximize = group["maximize"]
+        return lr, rho, eps, weight_decay, maximize
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, rho, eps, weight_decay, maximize = hyper
+        adadelta_(param._data, grad._data, state["square_avg"]._data, state["acc_delta"]._data,
+                  lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import adafactor_
-from .optimizer import (Optimizer, advance_step, hyperparameter_reader, new_state_tensor,
-                        step_state, to_scalar)
+from .optimizer import Optimizer, hyperparameter_reader, new_state_tensor, to_scalar
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -34,6 +33,8 @@ class Adafactor(Optimizer):
     State: ``step``, and ``row_var``/``col_var`` (ndim > 1) or ``variance``.
     """
 
+    _flag_defaults = dict(foreach=None)
+
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
                  *, foreach=None, maximize=False):
         if hasattr(lr, "numel") and lr.numel() != 1:
@@ -54,38 +55,28 @@ class Adafactor(Optimizer):
                         foreach=foreach, maximize=maximize)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
+    def _init_state(self, state, param, group):
+        grad = param.grad._data
+        if grad.ndim > 1:  # the second moment kept factored: row and column means
+            state["row_var"] = new_state_tensor(np.zeros(grad.shape[:-1] + (1,), grad.dtype))
+            state["col_var"] = new_state_tensor(
+                np.zeros(grad.shape[:-2] + (1,) + grad.shape[-1:], grad.dtype))
+        else:
+            state["variance"] = new_state_tensor(np.zeros_like(grad))
 
-    def step(self, closure=None):
-        """Perform one Adafactor step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, beta2_decay, (eps1, eps2), d, weight_decay = _read_hyperparameters(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad._data
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    if grad.ndim > 1:
-                        state["row_var"] = new_state_tensor(np.zeros(grad.shape[:-1] + (1,), grad.dtype))
-                        state["col_var"] = new_state_tensor(
-                            np.zeros(grad.shape[:-2] + (1,) + grad.shape[-1:], grad.dtype))
-                    else:
-                        state["variance"] = new_state_tensor(np.zeros_like(grad))
-                if eps1 is None:
-                    # torch takes machine epsilon from the first parameter and keeps it for the group
-                    eps1 = float(np.finfo(p._data.dtype).eps)
-                step_t = advance_step(state["step"])
-                adafactor_(p._data, grad,
-                           state["row_var"]._data if "row_var" in state else None,
-                           state["col_var"]._data if "col_var" in state else None,
-                           state["variance"]._data if "variance" in state else None,
-                           step=step_t, lr=lr, beta2_decay=beta2_decay, eps1=eps1,
-                           eps2=eps2, d=d, weight_decay=weight_decay,
-                           maximize=group["maximize"])
-        return loss
+    def _read_group(self, group):
+        lr, beta2_decay, (eps1, eps2), d, weight_decay = _read_hyperparameters(group)
+        if eps1 is None:
+            # torch takes machine epsilon from the first parameter it updates, for the group
+            first = next((p for p in group["params"] if p.grad is not None), None)
+            eps1 = None if first is None else float(np.finfo(first._data.dtype).eps)
+        return lr, beta2_decay, eps1, eps2, d, weight_decay, group["maximize"]
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, beta2_decay, eps1, eps2, d, weight_decay, maximize = hyper
+        adafactor_(param._data, grad._data,
+                   state["row_var"]._data if "row_var" in state else None,
+                   state["col_var"]._data if "col_var" in state else None,
+                   state["variance"]._data if "variance" in state else None,
+                   step=step, lr=lr, beta2_decay=beta2_decay, eps1=eps1, eps2=eps2, d=d,
+                   weight_decay=weight_decay, maximize=maximize)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import adagrad_
-from .optimizer import (Optimizer, advance_step, check_kernel_flags, check_lr, check_step_flags,
-                        hyperparameter, hyperparameter_reader, new_state_tensor, step_state)
+from .optimizer import (Optimizer, check_kernel_flags, check_lr, hyperparameter,
+                        hyperparameter_reader, new_state_tensor)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -28,6 +28,8 @@ class Adagrad(Optimizer):
     State (made for every parameter at construction, as torch does): ``step``, ``sum``.
     """
 
+    _flag_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         check_lr(lr)
@@ -44,40 +46,22 @@ class Adagrad(Optimizer):
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
         check_kernel_flags(fused, foreach, differentiable)
-        for group in self.param_groups:
-            for p in group["params"]:
-                self._init_state(p, group)
+        for group in self.param_groups:  # torch makes the state here, not on the first step
+            for param in group["params"]:
+                self._fill_state(self.state[param], param, group)
 
-    def _init_state(self, p, group):
-        state = self.state[p]
-        state["step"] = step_state(group["fused"])
+    def _init_state(self, state, param, group):
         initial = hyperparameter(group["initial_accumulator_value"], "initial_accumulator_value")
-        state["sum"] = new_state_tensor(np.full_like(p._data, float(initial)))
+        state["sum"] = new_state_tensor(np.full_like(param._data, float(initial)))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    def _read_group(self, group):
+        lr, lr_decay, weight_decay, eps = _read_hyperparameters(group)
+        if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
+            lr, lr_decay, weight_decay, eps = map(float, (lr, lr_decay, weight_decay, eps))
+        maximize = group["maximize"]
+        return lr, lr_decay, weight_decay, eps, maximize
 
-    def step(self, closure=None):
-        """Perform one Adagrad step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, lr_decay, weight_decay, eps = _read_hyperparameters(group)
-            if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
-                lr, lr_decay, weight_decay, eps = map(float, (lr, lr_decay, weight_decay, eps))
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    self._init_state(p, group)
-                check_step_flags(group)
-                step_t = advance_step(state["step"])
-                adagrad_(p._data, p.grad._data, state["sum"]._data, step=step_t, lr=lr,
-                         lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                         maximize=group["maximize"])
-        return loss
+    def _update(self, param, grad, state, step, hyper):
+        lr, lr_decay, weight_decay, eps, maximize = hyper
+        adagrad_(param._data, grad._data, state["sum"]._data, step=step, lr=lr,
+                 lr_decay=lr_decay, weight_decay=weight_decay, eps=eps, maximize=maximize)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import autodiff as ad
 
 from ._functional import adam_, fused
-from .optimizer import (Optimizer, advance_step, check_kernel_flags, check_step_flags,
-                        hyperparameter_reader, step_state, to_scalar, zeros_state)
+from .optimizer import Optimizer, check_kernel_flags, hyperparameter_reader, to_scalar, zeros_state
 
 
 def check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach=None, capturable=False) -> None:
@@ -68,6 +67,9 @@ class Adam(Optimizer):
     State: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
     """
 
+    _flag_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                          differentiable=False, decoupled_weight_decay=False, fused=None)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
@@ -91,43 +93,25 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         check_kernel_flags(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
+    def _init_state(self, state, param, group):
+        state["exp_avg"] = zeros_state(param)
+        state["exp_avg_sq"] = zeros_state(param)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_state(param)
 
-    def step(self, closure=None):
-        """Perform one Adam step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
-            if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
-                lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
-            amsgrad = group["amsgrad"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state(group["fused"])
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = zeros_state(p)
-                check_step_flags(group)
-                step_t = advance_step(state["step"])
-                kernel = adam_fused if group["fused"] else adam_
-                kernel(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                       state["max_exp_avg_sq"]._data if amsgrad else None, step=step_t,
-                       lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                       weight_decay=weight_decay, amsgrad=amsgrad,
-                       maximize=group["maximize"],
-                       decoupled_weight_decay=group["decoupled_weight_decay"])
-        return loss
+    def _read_group(self, group):
+        lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+        kernel = adam_
+        if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
+            kernel = adam_fused
+            lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled_weight_decay = group["decoupled_weight_decay"]
+        return kernel, amsgrad, lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay
+
+    def _update(self, param, grad, state, step, hyper):
+        kernel, amsgrad, lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay = hyper
+        kernel(param._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+               state["max_exp_avg_sq"]._data if amsgrad else None, step=step, lr=lr,
+               beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+               maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)

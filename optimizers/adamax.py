@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ._functional import adamax_
 from .adam import check_adam_hyperparameters
-from .optimizer import (Optimizer, advance_step, check_step_flags, foreach_addcdiv_type_error,
-                        hyperparameter_reader, is_tensor_value, step_state, takes_foreach_path,
-                        zeros_state)
+from .optimizer import (Optimizer, foreach_addcdiv_type_error, hyperparameter_reader,
+                        is_tensor_value, takes_foreach_path, zeros_state)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -28,6 +27,8 @@ class Adamax(Optimizer):
     State: ``step``, ``exp_avg``, ``exp_inf``.
     """
 
+    _flag_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None,
                  *, maximize=False, differentiable=False, capturable=False):
         check_adam_hyperparameters(lr, eps, betas, weight_decay)
@@ -35,36 +36,23 @@ class Adamax(Optimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group):
+        state["exp_avg"] = zeros_state(param)
+        state["exp_inf"] = zeros_state(param)
 
-    def step(self, closure=None):
-        """Perform one Adamax step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
-            if takes_foreach_path(group):
-                # torch's multi-tensor Adamax reads lr as a float; its step sizes from a tensor
-                # beta1 are tensors, which its _foreach_addcdiv_ refuses
-                if is_tensor_value(beta1):
-                    raise foreach_addcdiv_type_error(group)
-                lr = float(lr)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_inf"] = zeros_state(p)
-                check_step_flags(group)
-                step_t = advance_step(state["step"])
-                adamax_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data,
-                        step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                        weight_decay=weight_decay, maximize=group["maximize"])
-        return loss
+    def _read_group(self, group):
+        lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+        if takes_foreach_path(group):
+            # torch's multi-tensor Adamax reads lr as a float; its step sizes from a tensor
+            # beta1 are tensors, which its _foreach_addcdiv_ refuses
+            if is_tensor_value(beta1):
+                raise foreach_addcdiv_type_error(group)
+            lr = float(lr)
+        maximize = group["maximize"]
+        return lr, beta1, beta2, eps, weight_decay, maximize
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, beta1, beta2, eps, weight_decay, maximize = hyper
+        adamax_(param._data, grad._data, state["exp_avg"]._data, state["exp_inf"]._data,
+                step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                maximize=maximize)

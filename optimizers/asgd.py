@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import asgd_
-from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, new_state_tensor,
-                        hyperparameter_reader, scalar_dtype, step_state, takes_foreach_path,
-                        zeros_state)
+from .optimizer import (Optimizer, check_lr, hyperparameter, hyperparameter_reader,
+                        new_state_tensor, scalar_dtype, takes_foreach_path, zeros_state)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -29,7 +28,10 @@ class ASGD(Optimizer):
     State: ``step``, ``eta``, ``mu`` (0-d), ``ax`` (the averaged parameters).
     """
 
+    _flag_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+
     _scalar_state_keys = ("step", "eta", "mu")
+    _capturable_tensors = "params, mus, etas, and state_steps"
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
@@ -41,33 +43,21 @@ class ASGD(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group):
+        lr = hyperparameter(group["lr"], "lr", squeeze=True)
+        state["eta"] = new_state_tensor(np.array(float(lr), scalar_dtype()))
+        state["mu"] = new_state_tensor(np.ones((), scalar_dtype()))
+        state["ax"] = zeros_state(param)
 
-    def step(self, closure=None):
-        """Perform one ASGD step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, lambd, alpha, t0, weight_decay = _read_hyperparameters(group)
-            foreach = takes_foreach_path(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["eta"] = new_state_tensor(np.array(float(lr), scalar_dtype()))
-                    state["mu"] = new_state_tensor(np.ones((), scalar_dtype()))
-                    state["ax"] = zeros_state(p)
-                check_step_flags(group, "params, mus, etas, and state_steps")
-                step_t = advance_step(state["step"])
-                asgd_(p._data, p.grad._data, state["ax"]._data, state["eta"]._data,
-                      state["mu"]._data, step=step_t, lr=lr, lambd=lambd, alpha=alpha, t0=t0,
-                      weight_decay=weight_decay, maximize=group["maximize"],
-                      foreach_step=state["step"]._data if foreach else None)
-        return loss
+    def _read_group(self, group):
+        lr, lambd, alpha, t0, weight_decay = _read_hyperparameters(group)
+        foreach = takes_foreach_path(group)
+        maximize = group["maximize"]
+        return lr, lambd, alpha, t0, weight_decay, maximize, foreach
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, lambd, alpha, t0, weight_decay, maximize, foreach = hyper
+        asgd_(param._data, grad._data, state["ax"]._data, state["eta"]._data,
+              state["mu"]._data, step=step, lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+              weight_decay=weight_decay, maximize=maximize,
+              foreach_step=state["step"]._data if foreach else None)

@@ -37,17 +37,17 @@ class Lion(Optimizer):
         defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one Lion step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), weight_decay = _read_hyperparameters(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["exp_avg"] = zeros_state(p)
-                lion_(p._data, p.grad._data, state["exp_avg"]._data, lr=lr, beta1=beta1,
-                      beta2=beta2, weight_decay=weight_decay, maximize=group["maximize"])
-        return loss
+    _counts_steps = False
+
+    def _init_state(self, state, param, group):
+        state["exp_avg"] = zeros_state(param)
+
+    def _read_group(self, group):
+        lr, (beta1, beta2), weight_decay = _read_hyperparameters(group)
+        maximize = group["maximize"]
+        return lr, beta1, beta2, weight_decay, maximize
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, beta1, beta2, weight_decay, maximize = hyper
+        lion_(param._data, grad._data, state["exp_avg"]._data, lr=lr, beta1=beta1, beta2=beta2,
+              weight_decay=weight_decay, maximize=maximize)

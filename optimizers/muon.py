@@ -64,19 +64,19 @@ class Muon(Optimizer):
                         f"{p.size()}"
                     )
 
-    def step(self, closure=None):
-        """Perform one Muon step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, weight_decay, momentum, ns_coefficients, eps, ns_steps = _read_hyperparameters(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = zeros_state(p.grad)
-                muon_(p._data, p.grad._data, state["momentum_buffer"]._data, lr=lr,
-                      weight_decay=weight_decay, momentum=momentum, nesterov=group["nesterov"],
-                      ns_coefficients=ns_coefficients, ns_steps=ns_steps, eps=eps,
-                      adjust_lr_fn=group["adjust_lr_fn"])
-        return loss
+    _counts_steps = False
+
+    def _init_state(self, state, param, group):
+        state["momentum_buffer"] = zeros_state(param.grad)
+
+    def _read_group(self, group):
+        lr, weight_decay, momentum, ns_coefficients, eps, ns_steps = _read_hyperparameters(group)
+        nesterov, adjust_lr_fn = group["nesterov"], group["adjust_lr_fn"]
+        return lr, weight_decay, momentum, nesterov, ns_coefficients, ns_steps, eps, adjust_lr_fn
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, weight_decay, momentum, nesterov, ns_coefficients, ns_steps, eps, adjust_lr_fn = hyper
+        muon_(param._data, grad._data, state["momentum_buffer"]._data, lr=lr,
+              weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
+              ns_coefficients=ns_coefficients, ns_steps=ns_steps, eps=eps,
+              adjust_lr_fn=adjust_lr_fn)

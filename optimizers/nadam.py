@@ -6,10 +6,9 @@ import numpy as np
 
 from ._functional import nadam_
 from .adam import check_adam_hyperparameters
-from .optimizer import (Optimizer, advance_step, check_step_flags, foreach_addcdiv_type_error,
-                        foreach_scalar_tensor_error, hyperparameter_reader, is_tensor_value,
-                        new_state_tensor, scalar_dtype, step_state, takes_foreach_path,
-                        zeros_state)
+from .optimizer import (Optimizer, foreach_addcdiv_type_error, foreach_scalar_tensor_error,
+                        hyperparameter_reader, is_tensor_value, new_state_tensor, scalar_dtype,
+                        takes_foreach_path, zeros_state)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -35,7 +34,11 @@ class NAdam(Optimizer):
     ``exp_avg_sq``.
     """
 
+    _flag_defaults = dict(maximize=False, foreach=None, capturable=False, differentiable=False,
+                          decoupled_weight_decay=False)
+
     _scalar_state_keys = ("step", "mu_product")
+    _capturable_tensors = "params, mu_products and state_steps"
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False,
@@ -49,44 +52,29 @@ class NAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
+    def _init_state(self, state, param, group):
+        state["mu_product"] = new_state_tensor(np.ones((), scalar_dtype()))
+        state["exp_avg"] = zeros_state(param)
+        state["exp_avg_sq"] = zeros_state(param)
 
-    def step(self, closure=None):
-        """Perform one NAdam step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, weight_decay, momentum_decay = _read_hyperparameters(group)
-            foreach = takes_foreach_path(group)
-            if foreach:
-                # torch's multi-tensor NAdam adds 1 - beta2 with a positional scalar, which a
-                # tensor fails; a tensor beta1 or momentum_decay gives tensor step sizes, which
-                # its _foreach_addcdiv_ refuses
-                if is_tensor_value(beta2):
-                    raise foreach_scalar_tensor_error()
-                if is_tensor_value(beta1) or is_tensor_value(momentum_decay):
-                    raise foreach_addcdiv_type_error(group, third="tuple")
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["mu_product"] = new_state_tensor(np.ones((), scalar_dtype()))
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                check_step_flags(group, "params, mu_products and state_steps")
-                step_t = advance_step(state["step"])
-                nadam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                       state["mu_product"]._data, step=step_t, lr=lr, beta1=beta1,
-                       beta2=beta2, eps=eps, weight_decay=weight_decay,
-                       momentum_decay=momentum_decay,
-                       decoupled_weight_decay=group["decoupled_weight_decay"],
-                       maximize=group["maximize"], foreach=foreach)
-        return loss
+    def _read_group(self, group):
+        lr, (beta1, beta2), eps, weight_decay, momentum_decay = _read_hyperparameters(group)
+        foreach = takes_foreach_path(group)
+        if foreach:
+            # torch's multi-tensor NAdam adds 1 - beta2 with a positional scalar, which a
+            # tensor fails; a tensor beta1 or momentum_decay gives tensor step sizes, which
+            # its _foreach_addcdiv_ refuses
+            if is_tensor_value(beta2):
+                raise foreach_scalar_tensor_error()
+            if is_tensor_value(beta1) or is_tensor_value(momentum_decay):
+                raise foreach_addcdiv_type_error(group, third="tuple")
+        decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
+        return lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize, foreach
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize, foreach = hyper
+        nadam_(param._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+               state["mu_product"]._data, step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+               weight_decay=weight_decay, momentum_decay=momentum_decay,
+               decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+               foreach=foreach)

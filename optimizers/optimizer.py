@@ -1,27 +1,33 @@
 """The optimizer base class: torch.optim.Optimizer's contract on autodiff tensors.
 
 The class keeps what torch's keeps (``defaults``, ``param_groups``, ``state``) and validates the
-same way with the same messages; the arithmetic lives in :mod:`optimizers._functional` as plain
-numpy functions that update arrays in place.
+same way with the same messages. It also owns the bookkeeping every optimizer shares: the loop
+over parameters with a gradient, their lazily made state, the step counter, the kernel-flag checks
+and the flags restored on loading. A subclass is its validation plus a call to its kernel, a plain
+numpy function of :mod:`optimizers._functional` that updates arrays in place.
 """
 
 from __future__ import annotations
 
-import functools
-import operator
 import warnings
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from copy import deepcopy
 from itertools import chain
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 import autodiff as ad
-from autodiff.utils.hooks import RemovableHandle
 
-from ._functional._scalars import TensorScalar, tensor_scalar
+from ._checks import (check_kernel_flags, check_lr, check_step_flags, foreach_addcdiv_type_error,
+                      foreach_scalar_tensor_error, takes_foreach_path, typename)
+from ._hooks import (RemovableHandle, register_optimizer_step_post_hook,
+                     register_optimizer_step_pre_hook, with_step_hooks)
+from ._hyperparameters import (hyperparameter, hyperparameter_reader, hyperparameters,
+                               is_tensor_value, to_scalar)
+from ._state import advance_step, new_state_tensor, scalar_dtype, step_state, zeros_state
 
 __all__ = [
     "Optimizer",
@@ -29,6 +35,11 @@ __all__ = [
     "register_optimizer_step_pre_hook",
     "register_optimizer_step_post_hook",
     "required",
+    # the subclasses' helpers, kept importable from here
+    "advance_step", "check_kernel_flags", "check_lr", "check_step_flags", "foreach_addcdiv_type_error",
+    "foreach_scalar_tensor_error", "hyperparameter", "hyperparameter_reader", "hyperparameters",
+    "is_tensor_value", "new_state_tensor", "scalar_dtype", "step_state", "takes_foreach_path",
+    "to_scalar", "typename", "zeros_state",
 ]
 
 
@@ -41,216 +52,6 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
-
-_global_step_pre_hooks: OrderedDict = OrderedDict()
-_global_step_post_hooks: OrderedDict = OrderedDict()
-
-
-def register_optimizer_step_pre_hook(hook) -> RemovableHandle:
-    """Register ``hook(optimizer, args, kwargs)`` to run before every optimizer's ``step``."""
-    handle = RemovableHandle(_global_step_pre_hooks)
-    _global_step_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_optimizer_step_post_hook(hook) -> RemovableHandle:
-    """Register ``hook(optimizer, args, kwargs)`` to run after every optimizer's ``step``."""
-    handle = RemovableHandle(_global_step_post_hooks)
-    _global_step_post_hooks[handle.id] = hook
-    return handle
-
-
-def _with_step_hooks(step):
-    """Wrap a subclass's ``step`` so registered pre/post hooks run around it (as torch does)."""
-
-    @functools.wraps(step)
-    def hooked_step(self, *args, **kwargs):
-        # Fast path: the runner calls step() thousands of times without any hook.
-        if not (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
-                or _global_step_pre_hooks or _global_step_post_hooks):
-            return step(self, *args, **kwargs)
-        for pre_hook in chain(_global_step_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
-            result = pre_hook(self, args, kwargs)
-            if result is not None:
-                if isinstance(result, tuple) and len(result) == 2:
-                    args, kwargs = result
-                else:
-                    raise RuntimeError(
-                        f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}."
-                    )
-        out = step(self, *args, **kwargs)
-        for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_step_post_hooks.values()):
-            post_hook(self, args, kwargs)
-        return out
-
-    hooked_step.hooked = True
-    return hooked_step
-
-
-_TENSOR_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
-                      "int32": "IntTensor", "bool": "BoolTensor", "float16": "HalfTensor"}
-
-
-def typename(obj) -> str:
-    """``torch.typename``'s wording: ``autodiff.FloatTensor`` for a tensor, ``module.Class`` otherwise."""
-    if isinstance(obj, ad.Tensor):
-        return "autodiff." + _TENSOR_TYPE_NAMES.get(str(np.dtype(obj._data.dtype)), "Tensor")
-    cls = type(obj)
-    module = cls.__module__
-    if module in ("builtins", "__builtin__", None):
-        return cls.__qualname__
-    return f"{module}.{cls.__qualname__}"
-
-
-def scalar_dtype() -> np.dtype:
-    """The dtype torch gives ``state['step']``: float64 under a float64 default dtype, else float32."""
-    return np.dtype(np.float64) if ad.get_default_dtype() == ad.float64 else np.dtype(np.float32)
-
-
-def to_scalar(x):
-    """A hyperparameter as a Python number (a 1-element tensor is accepted, as in torch)."""
-    if isinstance(x, ad.Tensor):
-        return x._data.item()
-    return x
-
-
-def hyperparameter(value, name: str, squeeze: bool = False, number: bool = False):
-    """A group's hyperparameter as the functional code computes with it, read once per step.
-
-    A number stays as it is. A 0-d tensor (as torch 2.13 accepts for most hyperparameters)
-    becomes a :class:`~optimizers._functional._scalars.TensorScalar`, which computes in the
-    tensor's dtype as torch does, or with ``number`` (a hyperparameter torch only passes on as a
-    number: an ``alpha=``, a multiplier) a Python float; an integer tensor becomes an int. A
-    1-element tensor is read as 0-d where torch squeezes it (``squeeze``: ``lr``, Adam's betas);
-    elsewhere a hyperparameter must be a number or a 0-d tensor (torch's kernels take a
-    1-element one only here and there, by accident of broadcasting).
-    """
-    if not isinstance(value, ad.Tensor):
-        return value
-    array = value._data
-    if array.ndim and not (squeeze and array.size == 1):
-        raise TypeError(f"{name} must be a number or a 0-dim tensor, but got a tensor of shape "
-                        f"{tuple(array.shape)}")
-    scalar = tensor_scalar(array)
-    return float(scalar) if number and isinstance(scalar, TensorScalar) else scalar
-
-
-def hyperparameters(group: dict, *names: str, squeezed: tuple[str, ...] = ("lr",),
-                    numbers: tuple[str, ...] = ()) -> tuple:
-    """:func:`hyperparameter` for each of ``names`` (a tuple, such as ``betas``, element by
-    element); ``squeezed`` and ``numbers`` name those read with ``squeeze`` and ``number``."""
-    values = []
-    for name in names:
-        value = group[name]
-        options = dict(squeeze=name in squeezed, number=name in numbers)
-        if isinstance(value, (tuple, list)):
-            values.append(tuple(hyperparameter(v, f"{name}[{i}]", **options)
-                                for i, v in enumerate(value)))
-        else:
-            values.append(hyperparameter(value, name, **options))
-    return tuple(values)
-
-
-#: A hyperparameter's types that need no conversion (a tuple's elements are checked as well).
-_PLAIN_TYPES = frozenset({float, int, bool, type(None), tuple})
-
-
-def hyperparameter_reader(*names: str, tuples: tuple[str, ...] = (),
-                          squeezed: tuple[str, ...] = ("lr",), numbers: tuple[str, ...] = ()):
-    """A function ``read(group)`` giving :func:`hyperparameters` ``(group, *names, ...)``.
-
-    ``tuples`` names those that are tuples of numbers (``betas``). When every value is a number,
-    as it nearly always is, the group's values are returned as they are after one type check of
-    them and of the tuples' elements: a step of two 2-element tensors takes 5-20 us, and
-    converting each hyperparameter on every step cost a microsecond of that.
-    """
-    get = operator.itemgetter(*names)  # two names or more: a tuple of values
-    positions = [names.index(name) for name in tuples]
-
-    def convert(group):
-        return hyperparameters(group, *names, squeezed=squeezed, numbers=numbers)
-
-    if not positions:
-        def read(group):
-            values = get(group)
-            return values if _PLAIN_TYPES.issuperset(map(type, values)) else convert(group)
-    elif len(positions) == 1:
-        (k,) = positions
-
-        def read(group):
-            values = get(group)
-            if type(values[k]) is not tuple:  # a list, or a tensor
-                return convert(group)
-            every = values + values[k]  # the values and the tuple's elements, checked at once
-            return values if _PLAIN_TYPES.issuperset(map(type, every)) else convert(group)
-    elif len(positions) == 2:
-        k, j = positions
-
-        def read(group):
-            values = get(group)
-            if type(values[k]) is not tuple or type(values[j]) is not tuple:
-                return convert(group)
-            every = values + values[k] + values[j]
-            return values if _PLAIN_TYPES.issuperset(map(type, every)) else convert(group)
-    else:
-        raise NotImplementedError("at most two tuple-valued hyperparameters")
-
-    return read
-
-
-def is_tensor_value(value) -> bool:
-    """Whether a converted hyperparameter (see :func:`hyperparameter`) came from a float tensor."""
-    return isinstance(value, TensorScalar)
-
-
-def takes_foreach_path(group) -> bool:
-    """Whether torch would run this group through its multi-tensor kernel and reach its
-    arithmetic: ``foreach=True``, something to update, and no flag that fails first."""
-    return bool(group.get("foreach")) and not group.get("capturable") and not group.get(
-        "differentiable") and any(p.grad is not None for p in group["params"])
-
-
-def foreach_scalar_tensor_error() -> RuntimeError:
-    """What torch's multi-tensor kernels raise for a 0-d tensor where a ``_foreach_addcmul_``
-    takes its scalar positionally (RAdam's and NAdam's ``1 - beta2``)."""
-    return RuntimeError("Expected packed scalar Tensor to be of dimension 1. Got 0 instead.")
-
-
-def foreach_addcdiv_type_error(group, third: str = "list") -> TypeError:
-    """What torch's multi-tensor kernels raise when their step sizes are 0-d tensors (a tensor
-    beta1 in Adamax and NAdam, a tensor momentum_decay in NAdam): ``_foreach_addcdiv_`` has no
-    overload for a list of tensors as scalars. torch's message counts the tensors of the
-    (device, dtype) group that fails first: taken here as the first parameter's dtype (torch's
-    order of several dtype groups in one parameter group is that of its C++ map)."""
-    with_grad = [p for p in group["params"] if p.grad is not None]
-    dtype = with_grad[0]._data.dtype if with_grad else None
-    count = sum(1 for p in with_grad if p._data.dtype == dtype)
-    tensors = ", ".join(["Tensor"] * count)
-    listed = f"list of [{tensors}]"
-    third_listed = listed if third == "list" else f"tuple of ({tensors}{',' if count == 1 else ''})"
-    mismatch = f"(!{listed}!, !{listed}!, !{third_listed}!, !{listed}!)"
-    overloads = ["tuple of Scalars scalars", "Tensor scalars", "Number value = 1"]
-    return TypeError(
-        f"_foreach_addcdiv_() received an invalid combination of arguments - got (list, list, {third}, "
-        "list), but expected one of:\n"
-        + "".join(f" * (tuple of Tensors self, tuple of Tensors tensor1, tuple of Tensors tensor2, "
-                  f"{overload})\n      didn't match because some of the arguments have invalid "
-                  f"types: {mismatch}\n" for overload in overloads))
-
-
-def new_state_tensor(array: np.ndarray) -> ad.Tensor:
-    """Wrap a freshly made ndarray as a state tensor without copying."""
-    return ad.Tensor._from_array(array)
-
-
-def check_lr(lr) -> None:
-    """torch's learning-rate check, shared by most optimizers."""
-    if isinstance(lr, ad.Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= to_scalar(lr):
-        raise ValueError(f"Invalid learning rate: {lr}")
-
-
 class Optimizer:
     """Base class of every optimizer, with torch.optim.Optimizer's contract.
 
@@ -259,9 +60,31 @@ class Optimizer:
             ``"params"`` entry and per-group hyperparameters.
         defaults: the hyperparameters' default values, used for every group that does not set them.
 
-    A subclass validates its hyperparameters, calls ``super().__init__(params, defaults)``, keeps
-    its per-parameter buffers in ``self.state[p]`` and implements ``step(closure=None)``.
+    A subclass validates its hyperparameters and calls ``super().__init__(params, defaults)``;
+    :meth:`step` then runs the loop every optimizer shares, and the subclass says only what is its
+    own (see "How to add an optimizer" in the docs):
+
+    * :meth:`_read_group` reads a group's hyperparameters once per step;
+    * :meth:`_update` updates one parameter with them: a call of the kernel;
+    * :meth:`_init_state` fills a parameter's state on its first step (after ``state["step"]``);
+    * the class attributes below declare the rest.
+
+    An optimizer whose step is not one update per parameter (L-BFGS) overrides :meth:`step`.
     """
+
+    #: Group options and their defaults, filled into every group by ``__setstate__`` (loading a
+    #: state dict or a pickle saved without them), as torch's ``__setstate__`` overrides do.
+    _flag_defaults: Mapping[str, Any] = MappingProxyType({})
+    #: Whether each parameter's state keeps ``step`` (a 0-d float tensor, float32 under
+    #: ``fused``), made first and advanced before each update, the new count passed to it.
+    _counts_steps: bool = True
+    #: Whether a parameter's state is made on its first step and passed to the update; without,
+    #: the update gets ``None`` and keeps what it needs itself (SGD: only with momentum).
+    _lazy_state: bool = True
+    #: What torch's ``capturable=True`` assertion names: its kernel's tensor lists, and whether
+    #: it lists xla among the supported devices (see :func:`~optimizers._checks.check_step_flags`).
+    _capturable_tensors: str = "params and state_steps"
+    _capturable_supports_xla: bool = True
 
     #: 0-d bookkeeping tensors that ``load_state_dict`` leaves in their own dtype. torch keeps only
     #: ``step``'s and casts the rest to the parameter's dtype, which would make a float64 NAdam or
@@ -272,7 +95,7 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "hooked", False):
-            cls.step = _with_step_hooks(step)
+            cls.step = with_step_hooks(step)
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -384,9 +207,55 @@ class Optimizer:
                             grad = p.grad = grad.detach()
                         grad._data.fill(0)
 
+    @with_step_hooks
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
+        loss = None if closure is None else self._evaluate_closure(closure)
+        states, update = self.state, self._update
+        counts_steps, lazy_state = self._counts_steps, self._lazy_state
+        for group in self.param_groups:
+            hyper = self._read_group(group)
+            # torch asserts (capturable) or refuses (differentiable) per parameter, after making
+            # its state; one look per group keeps the usual case free of the check
+            check_flags = group.get("capturable") or group.get("differentiable")
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                if not lazy_state:
+                    update(param, grad, None, None, hyper)
+                    continue
+                state = states[param]
+                if not state:
+                    self._fill_state(state, param, group)
+                if check_flags:
+                    check_step_flags(group, self._capturable_tensors, self._capturable_supports_xla)
+                update(param, grad, state, advance_step(state["step"]) if counts_steps else None,
+                       hyper)
+        return loss
+
+    def _read_group(self, group: dict[str, Any]) -> tuple:
+        """``group``'s hyperparameters and options as :meth:`_update` takes them, read once per
+        step (a plain tuple: this runs on every step, where a named one costs a microsecond)."""
         raise NotImplementedError
+
+    def _update(self, param: ad.Tensor, grad: ad.Tensor, state: dict | None, step: float | None,
+                hyper: tuple) -> None:
+        """Update one parameter in place: a call of the optimizer's kernel. ``state`` is the
+        parameter's (``None`` without ``_lazy_state``), ``step`` the new count (``None`` without
+        ``_counts_steps``), ``hyper`` what :meth:`_read_group` returned."""
+        raise NotImplementedError
+
+    def _init_state(self, state: dict, param: ad.Tensor, group: dict[str, Any]) -> None:
+        """Fill the empty ``state`` of ``param`` on its first step (``state["step"]`` is made
+        before, when the optimizer counts steps). Nothing by default."""
+
+    def _fill_state(self, state: dict, param: ad.Tensor, group: dict[str, Any]) -> None:
+        """A parameter's initial state: the step counter first (torch's key order), then the
+        optimizer's own buffers."""
+        if self._counts_steps:
+            state["step"] = step_state(group.get("fused"))
+        self._init_state(state, param, group)
 
     def _evaluate_closure(self, closure):
         """Run ``closure`` with gradients enabled (``step`` itself records no graph)."""
@@ -529,6 +398,9 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for name, default in self._flag_defaults.items():
+                group.setdefault(name, default)
 
     # ------------------------------------------------------------------------------------ print
     def __repr__(self) -> str:
@@ -539,52 +411,3 @@ class Optimizer:
                 if key != "params":
                     text += f"    {key}: {group[key]}\n"
         return text + ")"
-
-
-# ------------------------------------------------------------------ helpers for the subclasses
-def zeros_state(param: ad.Tensor) -> ad.Tensor:
-    """A zero state buffer shaped and typed like ``param``."""
-    return new_state_tensor(np.zeros_like(param._data))
-
-
-def step_state(fused=False) -> ad.Tensor:
-    """A fresh ``state['step']``: a 0-d float tensor, as torch makes it."""
-    return new_state_tensor(np.zeros((), np.float32 if fused else scalar_dtype()))
-
-
-def advance_step(step: ad.Tensor) -> float:
-    """``state["step"] += 1`` in the tensor's own dtype; returns the new count.
-
-    Assigning ``float(step) + 1`` is the float32 (or float64) addition torch does: the sum of two
-    floats is exact in double and rounded once on assignment. It costs a tenth of a 0-d ufunc
-    (about 1.5 us), which the runner's many small steps notice.
-    """
-    data = step._data
-    data[()] = float(data) + 1.0
-    return float(data)
-
-
-def check_kernel_flags(fused, foreach, differentiable) -> None:
-    """torch's constructor checks of the kernel-choice flags (``fused`` with the others)."""
-    if fused:
-        if differentiable:
-            raise RuntimeError("`fused` does not support `differentiable`")
-        if foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-
-def check_step_flags(group, what: str = "params and state_steps", supports_xla: bool = True) -> None:
-    """Fail at ``step`` as torch does on CPU for the options it cannot honour there.
-
-    ``capturable=True`` asks for CUDA-graph-capturable state on an accelerator: torch asserts on a
-    CPU tensor and so do we. ``differentiable=True`` asks for the update to be recorded by
-    autograd; these kernels update numpy arrays in place, so that is refused rather than ignored.
-    """
-    if group.get("capturable"):
-        devices = ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if supports_xla else [])
-        raise AssertionError(f"If capturable=True, {what} must be on supported devices: {devices}.")
-    if group.get("differentiable"):
-        raise NotImplementedError(
-            "differentiable=True (recording the optimizer step in the autograd graph) is not "
-            "supported: this optimizer updates its tensors' storage in place with numpy"
-        )

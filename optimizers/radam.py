@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ._functional import radam_
 from .adam import check_adam_hyperparameters
-from .optimizer import (Optimizer, advance_step, check_step_flags, foreach_scalar_tensor_error,
-                        hyperparameter_reader, is_tensor_value, step_state, takes_foreach_path,
-                        zeros_state)
+from .optimizer import (Optimizer, foreach_scalar_tensor_error, hyperparameter_reader,
+                        is_tensor_value, takes_foreach_path, zeros_state)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -29,6 +28,9 @@ class RAdam(Optimizer):
     Example: ``RAdam([w], lr=1e-3)``. State: ``step``, ``exp_avg``, ``exp_avg_sq``.
     """
 
+    _flag_defaults = dict(foreach=None, maximize=False, differentiable=False,
+                          decoupled_weight_decay=False, capturable=False)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
@@ -38,38 +40,23 @@ class RAdam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group):
+        state["exp_avg"] = zeros_state(param)
+        state["exp_avg_sq"] = zeros_state(param)
 
-    def step(self, closure=None):
-        """Perform one RAdam step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
-            foreach = takes_foreach_path(group)
-            if foreach and is_tensor_value(beta2):
-                # torch's multi-tensor RAdam adds 1 - beta2 with a positional scalar, which a
-                # tensor fails
-                raise foreach_scalar_tensor_error()
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                check_step_flags(group)
-                step_t = advance_step(state["step"])
-                radam_(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                       step=step_t, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                       weight_decay=weight_decay,
-                       decoupled_weight_decay=group["decoupled_weight_decay"],
-                       maximize=group["maximize"], foreach=foreach)
-        return loss
+    def _read_group(self, group):
+        lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
+        foreach = takes_foreach_path(group)
+        if foreach and is_tensor_value(beta2):
+            # torch's multi-tensor RAdam adds 1 - beta2 with a positional scalar, which a
+            # tensor fails
+            raise foreach_scalar_tensor_error()
+        decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
+        return lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize, foreach
+
+    def _update(self, param, grad, state, step, hyper):
+        lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize, foreach = hyper
+        radam_(param._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+               step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+               decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+               foreach=foreach)

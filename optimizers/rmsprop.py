@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ._functional import rmsprop_
-from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, hyperparameter_reader,
-                        step_state, zeros_state)
+from .optimizer import Optimizer, check_lr, hyperparameter_reader, zeros_state
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -29,6 +28,9 @@ class RMSprop(Optimizer):
     State: ``step``, ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered).
     """
 
+    _flag_defaults = dict(momentum=0, centered=False, foreach=None, maximize=False,
+                          differentiable=False, capturable=False)
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
@@ -46,38 +48,22 @@ class RMSprop(Optimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group):
+        state["square_avg"] = zeros_state(param)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_state(param)
+        if group["centered"]:
+            state["grad_avg"] = zeros_state(param)
 
-    def step(self, closure=None):
-        """Perform one RMSprop step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, alpha, eps, weight_decay, momentum = _read_hyperparameters(group)
-            centered = group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["square_avg"] = zeros_state(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = zeros_state(p)
-                    if centered:
-                        state["grad_avg"] = zeros_state(p)
-                check_step_flags(group)
-                advance_step(state["step"])
-                rmsprop_(p._data, p.grad._data, state["square_avg"]._data,
-                         state["grad_avg"]._data if centered else None,
-                         state["momentum_buffer"]._data if momentum > 0 else None,
-                         lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                         centered=centered, maximize=group["maximize"])
-        return loss
+    def _read_group(self, group):
+        lr, alpha, eps, weight_decay, momentum = _read_hyperparameters(group)
+        centered, maximize = group["centered"], group["maximize"]
+        return centered, momentum, lr, alpha, eps, weight_decay, maximize
+
+    def _update(self, param, grad, state, step, hyper):
+        centered, momentum, lr, alpha, eps, weight_decay, maximize = hyper
+        rmsprop_(param._data, grad._data, state["square_avg"]._data,
+                 state["grad_avg"]._data if centered else None,
+                 state["momentum_buffer"]._data if momentum > 0 else None,
+                 lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                 centered=centered, maximize=maximize)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import rprop_
-from .optimizer import (Optimizer, advance_step, check_lr, check_step_flags, hyperparameter_reader,
-                        new_state_tensor, step_state, zeros_state)
+from .optimizer import (Optimizer, check_lr, hyperparameter, hyperparameter_reader,
+                        new_state_tensor, zeros_state)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -29,6 +29,8 @@ class Rprop(Optimizer):
     State: ``step``, ``prev`` (last gradient used), ``step_size``.
     """
 
+    _flag_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
                  foreach=None, maximize=False, differentiable=False):
         check_lr(lr)
@@ -38,31 +40,18 @@ class Rprop(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    def _init_state(self, state, param, group):
+        lr = hyperparameter(group["lr"], "lr", squeeze=True, number=True)
+        state["prev"] = zeros_state(param)
+        state["step_size"] = new_state_tensor(np.full_like(param.grad._data, float(lr)))
 
-    def step(self, closure=None):
-        """Perform one Rprop step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            lr, (etaminus, etaplus), (step_size_min, step_size_max) = _read_hyperparameters(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = step_state()
-                    state["prev"] = zeros_state(p)
-                    state["step_size"] = new_state_tensor(
-                        np.full_like(p.grad._data, float(lr)))
-                check_step_flags(group)
-                advance_step(state["step"])
-                rprop_(p._data, p.grad._data, state["prev"]._data, state["step_size"]._data,
-                       etaminus=etaminus, etaplus=etaplus, step_size_min=step_size_min,
-                       step_size_max=step_size_max, maximize=group["maximize"])
-        return loss
+    def _read_group(self, group):
+        lr, (etaminus, etaplus), (step_size_min, step_size_max) = _read_hyperparameters(group)
+        maximize = group["maximize"]
+        return etaminus, etaplus, step_size_min, step_size_max, maximize
+
+    def _update(self, param, grad, state, step, hyper):
+        etaminus, etaplus, step_size_min, step_size_max, maximize = hyper
+        rprop_(param._data, grad._data, state["prev"]._data, state["step_size"]._data,
+               etaminus=etaminus, etaplus=etaplus, step_size_min=step_size_min,
+               step_size_max=step_size_max, maximize=maximize)

@@ -44,6 +44,13 @@ class SGD(Optimizer):
     State: ``momentum_buffer`` when ``momentum != 0``.
     """
 
+    _flag_defaults = dict(nesterov=False, maximize=False, foreach=None, differentiable=False,
+                          fused=False)
+    # torch's SGD keeps no step counter, and state only with momentum (a buffer made on the
+    # parameter's first step as a copy of its gradient)
+    _counts_steps = False
+    _lazy_state = False
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
         if hasattr(lr, "numel") and lr.numel() != 1:
@@ -62,41 +69,27 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
         check_kernel_flags(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
-
-    def step(self, closure=None):
-        """Perform one SGD step; returns the closure's loss if one is given."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
+    def _read_group(self, group):
+        if group.get("differentiable") or group.get("capturable"):
             check_step_flags(group)
-            lr, momentum, dampening, weight_decay = _read_hyperparameters(group)
-            kernel = sgd_
-            if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
-                kernel = sgd_fused
-                lr, momentum, dampening, weight_decay = map(float, (lr, momentum, dampening,
-                                                                    weight_decay))
-            nesterov, maximize = group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                buffer = None
-                first = False
-                if momentum != 0:
-                    state = self.state[p]
-                    buffer = state.get("momentum_buffer")
-                    if buffer is None:
-                        buffer = state["momentum_buffer"] = new_state_tensor(grad._data.copy())
-                        first = True
-                    buffer = buffer._data
-                kernel(p._data, grad._data, buffer, lr=lr, momentum=momentum, dampening=dampening,
-                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
-                       first_step=first)
-        return loss
+        lr, momentum, dampening, weight_decay = _read_hyperparameters(group)
+        kernel = sgd_
+        if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
+            kernel = sgd_fused
+            lr, momentum, dampening, weight_decay = map(float, (lr, momentum, dampening,
+                                                                weight_decay))
+        return kernel, lr, momentum, dampening, weight_decay, group["nesterov"], group["maximize"]
+
+    def _update(self, param, grad, state, step, hyper):
+        kernel, lr, momentum, dampening, weight_decay, nesterov, maximize = hyper
+        buffer, first_step = None, False
+        if momentum != 0:  # torch keeps state only with momentum: a buffer made on the first step
+            state = self.state[param]
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = new_state_tensor(grad._data.copy())
+                first_step = True
+            buffer = buffer._data
+        kernel(param._data, grad._data, buffer, lr=lr, momentum=momentum, dampening=dampening,
+               weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+               first_step=first_step)

@@ -587,3 +587,37 @@ def test_lbfgs_stops_at_once_on_a_stationary_point():
 
     opt.step(closure)
     assert opt.state[x]["func_evals"] == 1 and opt.state[x]["n_iter"] == 0
+
+
+TORCH_NAMED = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop", "Adagrad",
+               "Adadelta", "ASGD", "Adafactor", "Muon", "LBFGS"]
+
+
+@pytest.mark.parametrize("name", TORCH_NAMED)
+def test_loading_a_state_dict_without_an_option_restores_what_torch_restores(name):
+    """A state dict saved without a group option (an older version's) loads as torch's does: the
+    options torch's ``__setstate__`` fills in come back with its defaults, the others stay out."""
+    torch = pytest.importorskip("torch")
+    ours_cls, torch_cls = getattr(optimizers, name), getattr(torch.optim, name)
+    ours = ours_cls([ad.zeros(2, 2, requires_grad=True)])
+    theirs = torch_cls([torch.zeros(2, 2, requires_grad=True)])
+    for key in theirs.state_dict()["param_groups"][0]:
+        if key == "params":
+            continue
+        ours_saved, theirs_saved = ours.state_dict(), theirs.state_dict()
+        del ours_saved["param_groups"][0][key], theirs_saved["param_groups"][0][key]
+        ours.load_state_dict(ours_saved)
+        theirs.load_state_dict(theirs_saved)
+        ours_group, theirs_group = ours.param_groups[0], theirs.param_groups[0]
+        assert (key in ours_group) == (key in theirs_group), key
+        if key in theirs_group:
+            assert ours_group[key] == theirs_group[key], key
+        ours_group.setdefault(key, theirs_group.get(key, ours.defaults.get(key)))
+        theirs_group.setdefault(key, theirs.defaults[key])
+
+
+def test_adamw_loads_an_adam_state_dict_as_adamw():
+    w = ad.zeros(2, requires_grad=True)
+    adamw = optimizers.AdamW([w])
+    adamw.load_state_dict(Adam([ad.zeros(2, requires_grad=True)]).state_dict())
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True

@@ -30,7 +30,8 @@ def sgd_(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay,
 
 def _sgd_block(p, g, buf, t, u, lr, momentum, one_minus_dampening, weight_decay, nesterov,
                maximize, first_step):
-    d = effective_grad(g, p, weight_decay, maximize, u)
+    # the usual case (no decay, minimizing) without the call: a small step notices it
+    d = effective_grad(g, p, weight_decay, maximize, u) if weight_decay != 0 or maximize else g
     if momentum != 0:
         if first_step:
             np.copyto(buf, d)
