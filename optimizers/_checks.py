@@ -9,7 +9,7 @@ import autodiff as ad
 
 from ._hyperparameters import to_scalar
 
-__all__ = ["check_kernel_flags", "check_lr", "check_step_flags", "foreach_addcdiv_type_error",
+__all__ = ["check_betas", "check_kernel_flags", "check_lr", "check_nonnegative", "check_step_flags", "foreach_addcdiv_type_error",
            "foreach_scalar_tensor_error", "takes_foreach_path", "typename"]
 
 
@@ -74,6 +74,25 @@ def check_lr(lr) -> None:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= to_scalar(lr):
         raise ValueError(f"Invalid learning rate: {lr}")
+
+
+#: How torch's messages name a hyperparameter where that is not its argument's name.
+_MESSAGE_NAMES = {"eps": "epsilon"}
+
+
+def check_nonnegative(**values) -> None:
+    """torch's ``ValueError("Invalid <name> value: <value>")`` for the first of ``values`` (in
+    the order given, torch's order of checks) that is below zero."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_MESSAGE_NAMES.get(name, name)} value: {value}")
+
+
+def check_betas(betas) -> None:
+    """torch's check that each of ``betas`` is in [0, 1)."""
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
 def check_kernel_flags(fused, foreach, differentiable) -> None:

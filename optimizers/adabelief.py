@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._functional import adabelief_
 from .adam import check_adam_hyperparameters
-from .optimizer import Optimizer, hyperparameter_reader, zeros_state
+from .optimizer import Optimizer, hyperparameter_reader
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -30,18 +30,14 @@ class AdaBelief(Optimizer):
     State: ``step``, ``exp_avg``, ``exp_avg_var``, ``max_exp_avg_var`` (amsgrad).
     """
 
+    _zero_buffers, _amsgrad_buffer = ("exp_avg", "exp_avg_var"), "max_exp_avg_var"
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-16, weight_decay=0,
                  amsgrad=False, *, decoupled_weight_decay=False, maximize=False):
         check_adam_hyperparameters(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
-
-    def _init_state(self, state, param, group):
-        state["exp_avg"] = zeros_state(param)
-        state["exp_avg_var"] = zeros_state(param)
-        if group["amsgrad"]:
-            state["max_exp_avg_var"] = zeros_state(param)
 
     def _read_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._functional import adadelta_
-from .optimizer import Optimizer, check_lr, hyperparameter_reader, zeros_state
+from .optimizer import Optimizer, check_lr, check_nonnegative, hyperparameter_reader
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -25,6 +25,8 @@ class Adadelta(Optimizer):
     State: ``step``, ``square_avg``, ``acc_delta``.
     """
 
+    _zero_buffers = ("square_avg", "acc_delta")
+
     _flag_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
     _capturable_supports_xla = False
 
@@ -33,17 +35,10 @@ class Adadelta(Optimizer):
         check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_nonnegative(eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def _init_state(self, state, param, group):
-        state["square_avg"] = zeros_state(param)
-        state["acc_delta"] = zeros_state(param)
 
     def _read_group(self, group):
         lr, rho, eps, weight_decay = _read_hyperparameters(group)

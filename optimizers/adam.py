@@ -5,7 +5,8 @@ from __future__ import annotations
 import autodiff as ad
 
 from ._functional import adam_, fused
-from .optimizer import Optimizer, check_kernel_flags, hyperparameter_reader, to_scalar, zeros_state
+from .optimizer import (Optimizer, check_betas, check_kernel_flags, check_nonnegative,
+                        hyperparameter_reader, to_scalar)
 
 
 def check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach=None, capturable=False) -> None:
@@ -17,14 +18,9 @@ def check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach=None, captu
             raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= to_scalar(lr):
         raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    check_nonnegative(eps=eps)
+    check_betas(betas)
+    check_nonnegative(weight_decay=weight_decay)
 
 
 def adam_fused(*args, **kwargs):
@@ -67,6 +63,7 @@ class Adam(Optimizer):
     State: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
     """
 
+    _zero_buffers, _amsgrad_buffer = ("exp_avg", "exp_avg_sq"), "max_exp_avg_sq"
     _flag_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False,
                           differentiable=False, decoupled_weight_decay=False, fused=None)
 
@@ -92,12 +89,6 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
         check_kernel_flags(fused, foreach, differentiable)
-
-    def _init_state(self, state, param, group):
-        state["exp_avg"] = zeros_state(param)
-        state["exp_avg_sq"] = zeros_state(param)
-        if group["amsgrad"]:
-            state["max_exp_avg_sq"] = zeros_state(param)
 
     def _read_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._functional import adamax_
 from .adam import check_adam_hyperparameters
 from .optimizer import (Optimizer, foreach_addcdiv_type_error, hyperparameter_reader,
-                        is_tensor_value, takes_foreach_path, zeros_state)
+                        is_tensor_value, takes_foreach_path)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -27,6 +27,8 @@ class Adamax(Optimizer):
     State: ``step``, ``exp_avg``, ``exp_inf``.
     """
 
+    _zero_buffers = ("exp_avg", "exp_inf")
+
     _flag_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None,
@@ -35,10 +37,6 @@ class Adamax(Optimizer):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
-
-    def _init_state(self, state, param, group):
-        state["exp_avg"] = zeros_state(param)
-        state["exp_inf"] = zeros_state(param)
 
     def _read_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import asgd_
-from .optimizer import (Optimizer, check_lr, hyperparameter, hyperparameter_reader,
-                        new_state_tensor, scalar_dtype, takes_foreach_path, zeros_state)
+from .optimizer import (Optimizer, check_lr, check_nonnegative, hyperparameter,
+                        hyperparameter_reader, new_state_tensor, scalar_dtype, takes_foreach_path,
+                        zeros_state)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -36,8 +37,7 @@ class ASGD(Optimizer):
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         check_lr(lr)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_nonnegative(weight_decay=weight_decay)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._functional import lion_
-from .optimizer import Optimizer, check_lr, hyperparameter_reader, zeros_state
+from .optimizer import Optimizer, check_betas, check_lr, check_nonnegative, hyperparameter_reader
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -26,21 +26,16 @@ class Lion(Optimizer):
     Example: ``Lion([w], lr=1e-4, weight_decay=1.0)``. State: ``exp_avg`` (:math:`m`).
     """
 
+    _zero_buffers = ("exp_avg",)
+
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
         check_lr(lr)
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_betas(betas)
+        check_nonnegative(weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
     _counts_steps = False
-
-    def _init_state(self, state, param, group):
-        state["exp_avg"] = zeros_state(param)
 
     def _read_group(self, group):
         lr, (beta1, beta2), weight_decay = _read_hyperparameters(group)

@@ -6,9 +6,9 @@ import numpy as np
 
 from ._functional import nadam_
 from .adam import check_adam_hyperparameters
-from .optimizer import (Optimizer, foreach_addcdiv_type_error, foreach_scalar_tensor_error,
-                        hyperparameter_reader, is_tensor_value, new_state_tensor, scalar_dtype,
-                        takes_foreach_path, zeros_state)
+from .optimizer import (Optimizer, check_nonnegative, foreach_addcdiv_type_error,
+                        foreach_scalar_tensor_error, hyperparameter_reader, is_tensor_value,
+                        new_state_tensor, scalar_dtype, takes_foreach_path, zeros_state)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -44,8 +44,7 @@ class NAdam(Optimizer):
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
         check_adam_hyperparameters(lr, eps, betas, weight_decay)
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_nonnegative(momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                         maximize=maximize, foreach=foreach, capturable=capturable,

@@ -21,7 +21,7 @@ import numpy as np
 
 import autodiff as ad
 
-from ._checks import (check_kernel_flags, check_lr, check_step_flags, foreach_addcdiv_type_error,
+from ._checks import (check_betas, check_kernel_flags, check_lr, check_nonnegative, check_step_flags, foreach_addcdiv_type_error,
                       foreach_scalar_tensor_error, takes_foreach_path, typename)
 from ._hooks import (RemovableHandle, register_optimizer_step_post_hook,
                      register_optimizer_step_pre_hook, with_step_hooks)
@@ -36,7 +36,7 @@ __all__ = [
     "register_optimizer_step_post_hook",
     "required",
     # the subclasses' helpers, kept importable from here
-    "advance_step", "check_kernel_flags", "check_lr", "check_step_flags", "foreach_addcdiv_type_error",
+    "advance_step", "check_betas", "check_kernel_flags", "check_lr", "check_nonnegative", "check_step_flags", "foreach_addcdiv_type_error",
     "foreach_scalar_tensor_error", "hyperparameter", "hyperparameter_reader", "hyperparameters",
     "is_tensor_value", "new_state_tensor", "scalar_dtype", "step_state", "takes_foreach_path",
     "to_scalar", "typename", "zeros_state",
@@ -78,6 +78,11 @@ class Optimizer:
     #: Whether each parameter's state keeps ``step`` (a 0-d float tensor, float32 under
     #: ``fused``), made first and advanced before each update, the new count passed to it.
     _counts_steps: bool = True
+    #: The state buffers made as zeros shaped like the parameter, in this order, by the default
+    #: :meth:`_init_state` (after ``step``).
+    _zero_buffers: tuple[str, ...] = ()
+    #: The running maximum of the second moment made too when a group sets ``amsgrad``.
+    _amsgrad_buffer: str | None = None
     #: Whether a parameter's state is made on its first step and passed to the update; without,
     #: the update gets ``None`` and keeps what it needs itself (SGD: only with momentum).
     _lazy_state: bool = True
@@ -248,7 +253,11 @@ class Optimizer:
 
     def _init_state(self, state: dict, param: ad.Tensor, group: dict[str, Any]) -> None:
         """Fill the empty ``state`` of ``param`` on its first step (``state["step"]`` is made
-        before, when the optimizer counts steps). Nothing by default."""
+        before, when the optimizer counts steps): by default, the declared ``_zero_buffers`` and ``_amsgrad_buffer``."""
+        for key in self._zero_buffers:
+            state[key] = zeros_state(param)
+        if self._amsgrad_buffer is not None and group["amsgrad"]:
+            state[self._amsgrad_buffer] = zeros_state(param)
 
     def _fill_state(self, state: dict, param: ad.Tensor, group: dict[str, Any]) -> None:
         """A parameter's initial state: the step counter first (torch's key order), then the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._functional import radam_
 from .adam import check_adam_hyperparameters
 from .optimizer import (Optimizer, foreach_scalar_tensor_error, hyperparameter_reader,
-                        is_tensor_value, takes_foreach_path, zeros_state)
+                        is_tensor_value, takes_foreach_path)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -28,6 +28,8 @@ class RAdam(Optimizer):
     Example: ``RAdam([w], lr=1e-3)``. State: ``step``, ``exp_avg``, ``exp_avg_sq``.
     """
 
+    _zero_buffers = ("exp_avg", "exp_avg_sq")
+
     _flag_defaults = dict(foreach=None, maximize=False, differentiable=False,
                           decoupled_weight_decay=False, capturable=False)
 
@@ -39,10 +41,6 @@ class RAdam(Optimizer):
                         foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def _init_state(self, state, param, group):
-        state["exp_avg"] = zeros_state(param)
-        state["exp_avg_sq"] = zeros_state(param)
 
     def _read_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)

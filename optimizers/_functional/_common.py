@@ -49,16 +49,3 @@ def addcdiv_(a, t1, t2, value, tmp):
         np.multiply(t1, value, out=tmp)
         tmp /= t2
     a += tmp
-
-
-def adam_scalars(*, step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize) -> tuple:
-    """The per-step scalars of Adam-style kernels (Adam, AdamW, AdaBelief), in the order their blocks take them:
-    ``(decay, weight_decay, maximize, 1 - beta1, beta2, 1 - beta2, eps, lr / (1 - beta1^t), sqrt(1 - beta2^t))``.
-
-    0-d tensor hyperparameters (TensorScalar) compute them in their own dtype, as torch does, before the floats."""
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
-    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
-    return (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize, 1 - float(beta1), float(beta2),
-            float(1 - beta2), eps, float(step_size), float(bias_correction2**0.5))

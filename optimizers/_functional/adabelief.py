@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._common import adam_scalars, effective_grad, lerp_
+from ._moments import adam_block_scalars, first_moment_
 
 
 def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, beta1, beta2, eps,
@@ -20,28 +20,27 @@ def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, 
             \frac{m}{\sqrt{s}/\sqrt{1-\beta_2^t} + \epsilon}
     """
     run_blocked(_adabelief_block, (param, grad, exp_avg, exp_avg_var, max_exp_avg_var), 2,
-                adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+                adam_block_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                                   weight_decay=weight_decay, maximize=maximize,
+                                   decoupled_weight_decay=decoupled_weight_decay))
 
 
-def _adabelief_block(p, g, m, s, smax, t, u, decay, weight_decay, maximize, weight1, beta2,
-                     one_minus_beta2, eps, step_size, bias_correction2_sqrt):
-    if decay is not None:
-        p *= decay
-    g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, weight1, t)
-    np.subtract(g, m, out=t)
-    np.multiply(t, t, out=t)
-    t *= one_minus_beta2
-    s *= beta2
-    s += t
+def _adabelief_block(p, g, m, s, smax, denom, delta, moments, bias, eps):
+    # delta holds the effective gradient, then the parameter's change; denom holds the squared
+    # surprise (g - m)^2, then the denominator
+    g = first_moment_(p, g, m, moments, denom, delta)
+    np.subtract(g, m, out=denom)
+    np.multiply(denom, denom, out=denom)
+    denom *= moments.one_minus_beta2
+    s *= moments.beta2
+    s += denom
     s += eps
     if smax is not None:
         np.maximum(smax, s, out=smax)
         s = smax
-    np.sqrt(s, out=t)
-    t /= bias_correction2_sqrt
-    t += eps
-    np.multiply(m, -step_size, out=u)
-    u /= t
-    p += u
+    np.sqrt(s, out=denom)
+    denom /= bias.bias_correction2_sqrt
+    denom += eps
+    np.multiply(m, -bias.step_size, out=delta)
+    delta /= denom
+    p += delta

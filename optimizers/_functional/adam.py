@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._common import adam_scalars, addcmul_, effective_grad, lerp_
+from ._moments import adam_block_scalars, first_moment_, second_moment_
 
 
 def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
@@ -26,25 +26,24 @@ def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, 
     ``beta1`` to it).
     """
     run_blocked(_adam_block, (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), 2,
-                adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+                adam_block_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                                   weight_decay=weight_decay, maximize=maximize,
+                                   decoupled_weight_decay=decoupled_weight_decay))
 
 
-def _adam_block(p, g, m, v, vmax, t, u, decay, weight_decay, maximize, weight1, beta2,
-                one_minus_beta2, eps, step_size, bias_correction2_sqrt):
-    if decay is not None:
-        p *= decay
-    g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, weight1, t)
-    v *= beta2
-    addcmul_(v, g, g, one_minus_beta2, t)
+def _adam_block(p, g, m, v, vmax, denom, delta, moments, bias, eps):
+    # delta holds the effective gradient, then the parameter's change; denom is the moments'
+    # scratch, then the denominator
+    g = first_moment_(p, g, m, moments, denom, delta)
+    second_moment_(v, g, moments, denom)
     if vmax is not None:
         np.maximum(vmax, v, out=vmax)
         v = vmax
     # m / (sqrt(v)/c + eps) = c m / (sqrt(v) + c eps), with c = sqrt(1 - beta2^t): one pass fewer
     # than torch's order, a difference of rounding only.
-    np.sqrt(v, out=t)
-    t += eps * bias_correction2_sqrt
-    np.divide(m, t, out=u)
-    u *= -step_size * bias_correction2_sqrt
-    p += u
+    c = bias.bias_correction2_sqrt
+    np.sqrt(v, out=denom)
+    denom += eps * c
+    np.divide(m, denom, out=delta)
+    delta *= -bias.step_size * c
+    p += delta

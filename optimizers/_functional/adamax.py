@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._common import effective_grad, lerp_
+from ._moments import first_moment_, moment_scalars
 
 
 def adamax_(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weight_decay, maximize):
@@ -20,17 +20,19 @@ def adamax_(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weigh
     the tensor's dtype, as torch does.
     """
     clr = lr / (1 - beta1**step)
-    run_blocked(_adamax_block, (param, grad, exp_avg, exp_inf), 2,
-                (float(1 - beta1), float(beta2), eps, weight_decay, maximize, float(clr)))
+    moments = moment_scalars(lr=lr, one_minus_beta1=float(1 - beta1), beta2=beta2,
+                             weight_decay=weight_decay, decoupled_weight_decay=False,
+                             maximize=maximize)
+    run_blocked(_adamax_block, (param, grad, exp_avg, exp_inf), 2, (moments, eps, float(clr)))
 
 
-def _adamax_block(p, g, m, u_inf, t, u, weight1, beta2, eps, weight_decay, maximize, clr):
-    g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, weight1, t)
-    u_inf *= beta2
-    np.abs(g, out=t)
-    t += eps
-    np.maximum(u_inf, t, out=u_inf)
-    np.multiply(m, -clr, out=t)
-    t /= u_inf
-    p += t
+def _adamax_block(p, g, m, u_inf, delta, grad_buffer, moments, eps, clr):
+    # delta is the first moment's scratch, then |g| + eps, then the parameter's change
+    g = first_moment_(p, g, m, moments, delta, grad_buffer)
+    u_inf *= moments.beta2
+    np.abs(g, out=delta)
+    delta += eps
+    np.maximum(u_inf, delta, out=u_inf)
+    np.multiply(m, -clr, out=delta)
+    delta /= u_inf
+    p += delta

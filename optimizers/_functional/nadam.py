@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._common import addcmul_, effective_grad, lerp_
+from ._moments import first_moment_, moment_scalars, second_moment_
 from ._scalars import TensorScalar, tensor_scalar
 
 
@@ -37,27 +37,24 @@ def nadam_(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, bet
     step_lr = float(lr) if foreach else lr
     grad_coef = -step_lr * (1.0 - mu) / (1.0 - product)
     avg_coef = (-step_lr * mu_next) / (1.0 - product * mu_next)
-    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
+    moments = moment_scalars(lr=lr, one_minus_beta1=float(1 - beta1), beta2=beta2,
+                             weight_decay=weight_decay,
+                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
     run_blocked(_nadam_block, (param, grad, exp_avg, exp_avg_sq), 3,
-                (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
-                 float(1 - beta1), float(beta2), float(1 - beta2), eps,
-                 float(bias_correction2), float(grad_coef), float(avg_coef)))
+                (moments, eps, float(bias_correction2), float(grad_coef), float(avg_coef)))
 
 
-def _nadam_block(p, g, m, v, t, u, w, decay, weight_decay, maximize, weight1, beta2,
-                 one_minus_beta2, eps, bias_correction2, grad_coef, avg_coef):
-    if decay is not None:
-        p *= decay
-    g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, weight1, t)
-    v *= beta2
-    addcmul_(v, g, g, one_minus_beta2, t)
-    np.divide(v, bias_correction2, out=w)
-    np.sqrt(w, out=w)
-    w += eps
-    np.multiply(g, grad_coef, out=t)
-    t /= w
-    p += t
-    np.multiply(m, avg_coef, out=t)
-    t /= w
-    p += t
+def _nadam_block(p, g, m, v, delta, grad_buffer, denom, moments, eps, bias_correction2, grad_coef,
+                 avg_coef):
+    # delta is the moments' scratch, then each of the parameter's two changes
+    g = first_moment_(p, g, m, moments, delta, grad_buffer)
+    second_moment_(v, g, moments, delta)
+    np.divide(v, bias_correction2, out=denom)
+    np.sqrt(denom, out=denom)
+    denom += eps
+    np.multiply(g, grad_coef, out=delta)
+    delta /= denom
+    p += delta
+    np.multiply(m, avg_coef, out=delta)
+    delta /= denom
+    p += delta

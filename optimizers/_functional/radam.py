@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._common import addcmul_, effective_grad, lerp_
+from ._moments import first_moment_, moment_scalars, second_moment_
 
 
 def radam_(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
@@ -44,28 +44,27 @@ def radam_(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, wei
         rect = None if rect is None else 1.0
     else:
         step_lr, bias_correction2_sqrt = lr, bias_correction2**0.5
-    decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
+    moments = moment_scalars(lr=lr, one_minus_beta1=float(1 - beta1), beta2=beta2,
+                             weight_decay=weight_decay,
+                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
     run_blocked(_radam_block, (param, grad, exp_avg, exp_avg_sq), 2,
-                (decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
-                 float(1 - beta1), float(beta2), float(1 - beta2), eps, float(step_lr),
-                 float(bias_correction1), float(bias_correction2_sqrt),
-                 None if rect is None else float(rect)))
+                (moments, eps, float(step_lr), float(bias_correction1),
+                 float(bias_correction2_sqrt), None if rect is None else float(rect)))
 
 
-def _radam_block(p, g, m, v, t, u, decay, weight_decay, maximize, weight1, beta2,
-                 one_minus_beta2, eps, lr, bias_correction1, bias_correction2_sqrt, rect):
-    if decay is not None:
-        p *= decay
-    g = effective_grad(g, p, weight_decay, maximize, u)
-    lerp_(m, g, weight1, t)
-    v *= beta2
-    addcmul_(v, g, g, one_minus_beta2, t)
-    np.divide(m, bias_correction1, out=t)
-    t *= lr
+def _radam_block(p, g, m, v, delta, grad_buffer, moments, eps, lr, bias_correction1,
+                 bias_correction2_sqrt, rect):
+    # delta is the moments' scratch, then the parameter's change; grad_buffer holds the effective
+    # gradient, then the adaptive factor
+    g = first_moment_(p, g, m, moments, delta, grad_buffer)
+    second_moment_(v, g, moments, delta)
+    np.divide(m, bias_correction1, out=delta)
+    delta *= lr
     if rect is not None:
-        np.sqrt(v, out=u)
-        u += eps
-        np.divide(bias_correction2_sqrt, u, out=u)
-        t *= u
-        t *= rect
-    p -= t
+        adaptive = grad_buffer
+        np.sqrt(v, out=adaptive)
+        adaptive += eps
+        np.divide(bias_correction2_sqrt, adaptive, out=adaptive)
+        delta *= adaptive
+        delta *= rect
+    p -= delta
