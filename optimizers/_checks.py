@@ -20,7 +20,8 @@ _TENSOR_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int6
 def typename(obj) -> str:
     """``torch.typename``'s wording: ``autodiff.FloatTensor`` for a tensor, ``module.Class`` otherwise."""
     if isinstance(obj, ad.Tensor):
-        return "autodiff." + _TENSOR_TYPE_NAMES.get(str(np.dtype(obj._data.dtype)), "Tensor")
+        dtype = obj.numpy(force=True).dtype
+        return "autodiff." + _TENSOR_TYPE_NAMES.get(str(dtype), "Tensor")
     cls = type(obj)
     module = cls.__module__
     if module in ("builtins", "__builtin__", None):
@@ -53,8 +54,8 @@ def foreach_addcdiv_type_error(group, third: str = "list") -> TypeError:
     (device, dtype) group that fails first: taken here as the first parameter's dtype (torch's
     order of several dtype groups in one parameter group is that of its C++ map)."""
     with_grad = [p for p in group["params"] if p.grad is not None]
-    dtype = with_grad[0]._data.dtype if with_grad else None
-    count = sum(1 for p in with_grad if p._data.dtype == dtype)
+    dtype = with_grad[0].numpy(force=True).dtype if with_grad else None
+    count = sum(1 for p in with_grad if p.numpy(force=True).dtype == dtype)
     tensors = ", ".join(["Tensor"] * count)
     listed = f"list of [{tensors}]"
     third_listed = listed if third == "list" else f"tuple of ({tensors}{',' if count == 1 else ''})"

@@ -15,7 +15,7 @@ __all__ = ["hyperparameter", "hyperparameter_reader", "hyperparameters", "is_ten
 def to_scalar(x):
     """A hyperparameter as a Python number (a 1-element tensor is accepted, as in torch)."""
     if isinstance(x, ad.Tensor):
-        return x._data.item()
+        return x.numpy(force=True).item()
     return x
 
 
@@ -32,7 +32,7 @@ def hyperparameter(value, name: str, squeeze: bool = False, number: bool = False
     """
     if not isinstance(value, ad.Tensor):
         return value
-    array = value._data
+    array = value.numpy(force=True)
     if array.ndim and not (squeeze and array.size == 1):
         raise TypeError(f"{name} must be a number or a 0-dim tensor, but got a tensor of shape "
                         f"{tuple(array.shape)}")

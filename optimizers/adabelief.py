@@ -47,8 +47,9 @@ class AdaBelief(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize = hyper
-        adabelief_(param._data, grad._data, state["exp_avg"]._data, state["exp_avg_var"]._data,
-                   state["max_exp_avg_var"]._data if amsgrad else None, step=step, lr=lr,
+        adabelief_(param.numpy(force=True), grad.numpy(force=True),
+                   state["exp_avg"].numpy(force=True), state["exp_avg_var"].numpy(force=True),
+                   state["max_exp_avg_var"].numpy(force=True) if amsgrad else None, step=step, lr=lr,
                    beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                    decoupled_weight_decay=decoupled_weight_decay, amsgrad=amsgrad,
                    maximize=maximize)

@@ -47,5 +47,6 @@ class Adadelta(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, rho, eps, weight_decay, maximize = hyper
-        adadelta_(param._data, grad._data, state["square_avg"]._data, state["acc_delta"]._data,
+        adadelta_(param.numpy(force=True), grad.numpy(force=True),
+                  state["square_avg"].numpy(force=True), state["acc_delta"].numpy(force=True),
                   lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)

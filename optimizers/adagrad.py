@@ -45,7 +45,7 @@ class Adagrad(Optimizer):
 
     def _init_state(self, state, param, group):
         initial = hyperparameter(group["initial_accumulator_value"], "initial_accumulator_value")
-        state["sum"] = new_state_tensor(np.full_like(param._data, float(initial)))
+        state["sum"] = new_state_tensor(np.full_like(param.numpy(force=True), float(initial)))
 
     def _read_group(self, group):
         lr, lr_decay, weight_decay, eps = _read_hyperparameters(group)
@@ -56,5 +56,6 @@ class Adagrad(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, lr_decay, weight_decay, eps, maximize = hyper
-        adagrad_(param._data, grad._data, state["sum"]._data, step=step, lr=lr,
+        adagrad_(param.numpy(force=True), grad.numpy(force=True), state["sum"].numpy(force=True),
+                 step=step, lr=lr,
                  lr_decay=lr_decay, weight_decay=weight_decay, eps=eps, maximize=maximize)

@@ -102,7 +102,8 @@ class Adam(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         kernel, amsgrad, lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay = hyper
-        kernel(param._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-               state["max_exp_avg_sq"]._data if amsgrad else None, step=step, lr=lr,
+        kernel(param.numpy(force=True), grad.numpy(force=True),
+               state["exp_avg"].numpy(force=True), state["exp_avg_sq"].numpy(force=True),
+               state["max_exp_avg_sq"].numpy(force=True) if amsgrad else None, step=step, lr=lr,
                beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)

@@ -51,6 +51,7 @@ class Adamax(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, eps, weight_decay, maximize = hyper
-        adamax_(param._data, grad._data, state["exp_avg"]._data, state["exp_inf"]._data,
+        adamax_(param.numpy(force=True), grad.numpy(force=True),
+                state["exp_avg"].numpy(force=True), state["exp_inf"].numpy(force=True),
                 step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                 maximize=maximize)

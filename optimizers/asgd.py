@@ -57,7 +57,8 @@ class ASGD(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, lambd, alpha, t0, weight_decay, maximize, foreach = hyper
-        asgd_(param._data, grad._data, state["ax"]._data, state["eta"]._data,
-              state["mu"]._data, step=step, lr=lr, lambd=lambd, alpha=alpha, t0=t0,
+        asgd_(param.numpy(force=True), grad.numpy(force=True), state["ax"].numpy(force=True),
+              state["eta"].numpy(force=True),
+              state["mu"].numpy(force=True), step=step, lr=lr, lambd=lambd, alpha=alpha, t0=t0,
               weight_decay=weight_decay, maximize=maximize,
-              foreach_step=state["step"]._data if foreach else None)
+              foreach_step=state["step"].numpy(force=True) if foreach else None)

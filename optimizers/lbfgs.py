@@ -12,7 +12,7 @@ from .optimizer import Optimizer, hyperparameter_reader, new_state_tensor, to_sc
 
 
 def _array(value):
-    return value._data if hasattr(value, "_data") else value
+    return value.numpy(force=True) if isinstance(value, ad.Tensor) else value
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -55,7 +55,7 @@ class LBFGS(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:
             if isinstance(max_iter, ad.Tensor):  # a tensor, as torch's max_iter * 5 // 4 gives
-                max_eval = new_state_tensor(np.asarray(max_iter._data * 5 // 4))
+                max_eval = new_state_tensor(np.asarray(max_iter.numpy(force=True) * 5 // 4))
             else:
                 max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
@@ -69,7 +69,8 @@ class LBFGS(Optimizer):
     # The parameters seen as one flat vector.
     def _gather_flat_grad(self) -> np.ndarray:
         return np.concatenate([
-            np.zeros(p._data.size, p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
+            np.zeros(p.numel(), p.numpy(force=True).dtype) if p.grad is None
+            else p.grad.numpy(force=True).reshape(-1)
             for p in self._params
         ])
 
@@ -77,8 +78,9 @@ class LBFGS(Optimizer):
         offset = 0
         step_size = float(step_size)
         for p in self._params:
-            n = p._data.size
-            p._data += (step_size * update[offset:offset + n]).reshape(p._data.shape)
+            values = p.numpy(force=True)  # the parameter's own memory, updated in place
+            n = values.size
+            values += (step_size * update[offset:offset + n]).reshape(values.shape)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -86,7 +88,7 @@ class LBFGS(Optimizer):
         loss = float(closure())
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
-            np.copyto(p._data, saved)
+            np.copyto(p.numpy(force=True), saved)
         return loss, flat_grad
 
     def step(self, closure):
@@ -99,7 +101,7 @@ class LBFGS(Optimizer):
         # that only shows against a float32 lr tensor, which makes the steps float32 where they
         # meet Python floats, so only then are they kept as TensorScalars.
         if isinstance(lr, TensorScalar):
-            dtype = self._params[0]._data.dtype
+            dtype = self._params[0].numpy(force=True).dtype
             def scalar(x):
                 return tensor_scalar(np.asarray(x, dtype))
         else:
@@ -168,7 +170,7 @@ class LBFGS(Optimizer):
             if line_search_fn is not None:
                 if line_search_fn != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = [p._data.copy() for p in self._params]
+                x_init = [p.numpy(force=True).copy() for p in self._params]
 
                 def obj_func(x, step, direction):
                     return self._directional_evaluate(evaluate, x, step, direction)

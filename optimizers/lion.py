@@ -44,5 +44,6 @@ class Lion(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, weight_decay, maximize = hyper
-        lion_(param._data, grad._data, state["exp_avg"]._data, lr=lr, beta1=beta1, beta2=beta2,
+        lion_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
+              lr=lr, beta1=beta1, beta2=beta2,
               weight_decay=weight_decay, maximize=maximize)

@@ -76,7 +76,8 @@ class Muon(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, weight_decay, momentum, nesterov, ns_coefficients, ns_steps, eps, adjust_lr_fn = hyper
-        muon_(param._data, grad._data, state["momentum_buffer"]._data, lr=lr,
+        muon_(param.numpy(force=True), grad.numpy(force=True),
+              state["momentum_buffer"].numpy(force=True), lr=lr,
               weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
               ns_coefficients=ns_coefficients, ns_steps=ns_steps, eps=eps,
               adjust_lr_fn=adjust_lr_fn)

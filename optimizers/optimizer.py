@@ -210,7 +210,7 @@ class Optimizer:
                         if grad.grad_fn is not None:
                             # torch detaches the gradient in place; a detached alias is the same here
                             grad = p.grad = grad.detach()
-                        grad._data.fill(0)
+                        grad.numpy(force=True).fill(0)
 
     @with_step_hooks
     def step(self, closure=None):
@@ -364,9 +364,10 @@ class Optimizer:
 
         def cast(param, value, key=None):
             if isinstance(value, ad.Tensor):
-                array = value._data
-                if key not in keep_dtype and np.issubdtype(param._data.dtype, np.floating):
-                    array = array.astype(param._data.dtype, copy=True)
+                array = value.numpy(force=True)
+                if key not in keep_dtype and np.issubdtype(param.numpy(force=True).dtype,
+                                                           np.floating):
+                    array = array.astype(param.numpy(force=True).dtype, copy=True)
                 else:
                     array = array.copy()
                 return new_state_tensor(array)

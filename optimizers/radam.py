@@ -54,7 +54,8 @@ class RAdam(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize, foreach = hyper
-        radam_(param._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+        radam_(param.numpy(force=True), grad.numpy(force=True),
+               state["exp_avg"].numpy(force=True), state["exp_avg_sq"].numpy(force=True),
                step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                foreach=foreach)

@@ -55,8 +55,9 @@ class RMSprop(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         centered, momentum, lr, alpha, eps, weight_decay, maximize = hyper
-        rmsprop_(param._data, grad._data, state["square_avg"]._data,
-                 state["grad_avg"]._data if centered else None,
-                 state["momentum_buffer"]._data if momentum > 0 else None,
+        rmsprop_(param.numpy(force=True), grad.numpy(force=True),
+                 state["square_avg"].numpy(force=True),
+                 state["grad_avg"].numpy(force=True) if centered else None,
+                 state["momentum_buffer"].numpy(force=True) if momentum > 0 else None,
                  lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered, maximize=maximize)

@@ -43,7 +43,7 @@ class Rprop(Optimizer):
     def _init_state(self, state, param, group):
         lr = hyperparameter(group["lr"], "lr", squeeze=True, number=True)
         state["prev"] = zeros_state(param)
-        state["step_size"] = new_state_tensor(np.full_like(param.grad._data, float(lr)))
+        state["step_size"] = new_state_tensor(np.full_like(param.grad.numpy(force=True), float(lr)))
 
     def _read_group(self, group):
         lr, (etaminus, etaplus), (step_size_min, step_size_max) = _read_hyperparameters(group)
@@ -52,6 +52,7 @@ class Rprop(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         etaminus, etaplus, step_size_min, step_size_max, maximize = hyper
-        rprop_(param._data, grad._data, state["prev"]._data, state["step_size"]._data,
+        rprop_(param.numpy(force=True), grad.numpy(force=True), state["prev"].numpy(force=True),
+               state["step_size"].numpy(force=True),
                etaminus=etaminus, etaplus=etaplus, step_size_min=step_size_min,
                step_size_max=step_size_max, maximize=maximize)

@@ -87,9 +87,10 @@ class SGD(Optimizer):
             state = self.state[param]
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = new_state_tensor(grad._data.copy())
+                buffer = state["momentum_buffer"] = new_state_tensor(grad.numpy(force=True).copy())
                 first_step = True
-            buffer = buffer._data
-        kernel(param._data, grad._data, buffer, lr=lr, momentum=momentum, dampening=dampening,
+            buffer = buffer.numpy(force=True)
+        kernel(param.numpy(force=True), grad.numpy(force=True), buffer, lr=lr, momentum=momentum,
+               dampening=dampening,
                weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                first_step=first_step)
