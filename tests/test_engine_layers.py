@@ -15,17 +15,17 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "autodiff"
 
 LAYERS = [
     {"autodiff.dtypes", "autodiff.grad_mode", "autodiff._quiet", "autodiff._formatting", "autodiff.anomaly",
-     "autodiff.utils", "autodiff.utils.hooks"},
+     "autodiff.utils", "autodiff.utils.hooks", "autodiff._tensor_methods"},
     {"autodiff.tensor"},
     {"autodiff.node", "autodiff.creation"},
     {"autodiff.dispatch"},
     {"autodiff.views"},
-    {"autodiff.ops._helpers", "autodiff.ops.elementwise", "autodiff.ops.compound", "autodiff.ops.shape",
+    {"autodiff.ops._helpers", "autodiff.ops.declare", "autodiff.ops.elementwise", "autodiff.ops.compound", "autodiff.ops.shape",
      "autodiff.ops.reductions", "autodiff.ops.linalg", "autodiff.ops"},
     {"autodiff.engine"},
     {"autodiff.autograd.anomaly_mode", "autodiff.autograd.forward_ad", "autodiff.autograd.functional",
      "autodiff.autograd.gradcheck", "autodiff.autograd"},
-    {"autodiff.methods", "autodiff"},
+    {"autodiff.methods", "autodiff", "autodiff._declarations"},
 ]
 
 
@@ -42,7 +42,13 @@ MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 def _imports(name: str, path: pathlib.Path):
     """(imported module, node) for every import statement of a module, resolved to autodiff's modules."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for block in ast.walk(tree)     # `if TYPE_CHECKING:` imports are for type checkers only
+                   if isinstance(block, ast.If) and getattr(block.test, "id", None) == "TYPE_CHECKING"
+                   for n in ast.walk(block)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "autodiff":

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply
-from ..node import defop
 from ..tensor import Tensor
+from ..views import apply_inplace
 from ._helpers import broadcast_error, fix_dtype
+from .declare import declare, defop
 
-__all__ = ["addcmul", "addcdiv", "lerp"]
 
 
 ADDCMUL = defop("AddcmulBackward0",
@@ -62,13 +62,44 @@ COPY = defop("CopyBackwards", _copy_forward,
              (lambda t, ans, x, src: t * 0, lambda t, ans, x, src: t), saves=((), ()))
 
 
+def _addcmul_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(self, ADDCMUL, tensor1, tensor2, value=value)
+
+
+@declare("addcmul", inplace=_addcmul_)
 def addcmul(input, tensor1, tensor2, *, value=1):
     return apply(ADDCMUL, input, tensor1, tensor2, value=value)
 
 
+def _addcdiv_(self, tensor1, tensor2, *, value=1):
+    return apply_inplace(self, ADDCDIV, tensor1, tensor2, value=value)
+
+
+@declare("addcdiv", inplace=_addcdiv_)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     return apply(ADDCDIV, input, tensor1, tensor2, value=value)
 
 
+def _lerp_(self, end, weight):
+    return apply_inplace(self, LERP_TENSOR if isinstance(weight, Tensor) else LERP, end, weight)
+
+
+@declare("lerp", inplace=_lerp_)
 def lerp(input, end, weight):
     return apply(LERP_TENSOR if isinstance(weight, Tensor) else LERP, input, end, weight)
+
+
+# the in-place-only methods: the tensor's old value gets no gradient
+@declare("zero_", function=False)
+def zero_(self):
+    return apply_inplace(self, ZERO)
+
+
+@declare("fill_", function=False)
+def fill_(self, value):
+    return apply_inplace(self, FILL, getattr(value, "_data", value))
+
+
+@declare("copy_", function=False)
+def copy_(self, src, non_blocking=False):
+    return apply_inplace(self, COPY, src)

@@ -12,23 +12,11 @@ import numpy as np
 from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
-from ..node import defop
-from ._helpers import as_operand, broadcast_error, check_operand, check_tensor, fix_dtype, floating, quiet, times
+from ..views import apply_inplace
+from ._helpers import as_operand, broadcast_error, check_operand, fix_dtype, floating, quiet, times
+from .declare import declare, defop, floating_forward, unary
 
 _ndarray = np.ndarray
-
-__all__ = ["add", "sub", "rsub", "mul", "div", "true_divide", "pow", "neg", "negative", "abs", "exp", "log",
-           "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "maximum", "minimum", "clamp", "clip",
-           "where", "sign", "reciprocal", "square", "eq", "ne", "gt", "ge", "lt", "le", "logical_and",
-           "logical_or", "logical_not"]
-
-
-def _unary(name, forward, partial, saves):
-    """An op of one input whose VJP and JVP multiply by ``partial(ans, x)``."""
-    return defop(name, forward,
-                 (lambda g, ans, x: times(g, partial(ans, x)),),
-                 (lambda t, ans, x: t * partial(ans, x),),
-                 saves=(saves,))
 
 
 # -- arithmetic ------------------------------------------------------------------------------------------------
@@ -96,9 +84,11 @@ DIV = defop("DivBackward0", quiet(_div_forward),
             (lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * x / (y * y)),
             (lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * x / (y * y)),
             saves=((1,), (0, 1)))
-RECIPROCAL = _unary("ReciprocalBackward0", quiet(lambda x: np.reciprocal(
-    x if x.dtype.kind == "f" else x.astype(get_default_dtype().numpy_dtype))), lambda ans, x: -(ans * ans), (-1,))
-NEG = defop("NegBackward0", np.negative, (lambda g, ans, x: -g,), (lambda t, ans, x: -t,), saves=((),))
+reciprocal = declare("reciprocal", unary("ReciprocalBackward0", quiet(lambda x: np.reciprocal(
+    x if x.dtype.kind == "f" else x.astype(get_default_dtype().numpy_dtype))), lambda ans, x: -(ans * ans),
+    reads=(-1,)), inplace=True)
+neg = declare("neg", defop("NegBackward0", np.negative, (lambda g, ans, x: -g,), (lambda t, ans, x: -t,),
+                           saves=((),)), aliases=("negative",), inplace=True)
 
 
 def _pow_scalar_exponent(x, y):
@@ -169,24 +159,23 @@ POW_SCALAR_EXPONENT = defop("PowBackward0", _pow_forward, **_pow_rules, saves=((
 POW_TENSORS = defop("PowBackward1", _pow_forward, **_pow_rules, saves=((0, 1), (-1, 0, 1)))
 POW_SCALAR_BASE = defop("PowBackward2", _pow_forward, **_pow_rules, saves=((0, 1), (-1, 0, 1)))
 
-# -- unary functions ---------------------------------------------------------------------------------------------
+# -- unary functions: one entry each (name, grad_fn name, forward, partial derivative, what it reads) --------------
 
-def _floating(func):
-    """``func`` applied to the input as a floating array (ints and bools give the default float, as torch)."""
-    def forward(x):
-        return func(x) if x.dtype.kind == "f" else func(floating(x))
-    forward.__name__ = getattr(func, "__name__", "forward")
-    return forward
-
-
-ABS = _unary("AbsBackward0", np.abs, lambda ans, x: sign(x), (0,))
-EXP = _unary("ExpBackward0", _floating(quiet(np.exp)), lambda ans, x: ans, (-1,))
-LOG = _unary("LogBackward0", _floating(quiet(np.log)), lambda ans, x: 1 / x, (0,))
-SQRT = _unary("SqrtBackward0", _floating(quiet(np.sqrt)), quiet(lambda ans, x: 0.5 / ans), (-1,))  # inf at 0
-SIN = _unary("SinBackward0", _floating(np.sin), lambda ans, x: cos(x), (0,))
-COS = _unary("CosBackward0", _floating(np.cos), lambda ans, x: -sin(x), (0,))
-TAN = _unary("TanBackward0", _floating(np.tan), lambda ans, x: 1 + ans * ans, (-1,))
-TANH = _unary("TanhBackward0", _floating(np.tanh), lambda ans, x: 1 - ans * ans, (-1,))
+abs = declare("abs", unary("AbsBackward0", np.abs, lambda ans, x: sign(x), reads=(0,)), inplace=True)
+exp = declare("exp", unary("ExpBackward0", floating_forward(quiet(np.exp)), lambda ans, x: ans, reads=(-1,)),
+              inplace=True)
+log = declare("log", unary("LogBackward0", floating_forward(quiet(np.log)), lambda ans, x: 1 / x, reads=(0,)),
+              inplace=True)
+sqrt = declare("sqrt", unary("SqrtBackward0", floating_forward(quiet(np.sqrt)),
+                             quiet(lambda ans, x: 0.5 / ans), reads=(-1,)), inplace=True)      # inf at 0
+sin = declare("sin", unary("SinBackward0", floating_forward(np.sin), lambda ans, x: cos(x), reads=(0,)),
+              inplace=True)
+cos = declare("cos", unary("CosBackward0", floating_forward(np.cos), lambda ans, x: -sin(x), reads=(0,)),
+              inplace=True)
+tan = declare("tan", unary("TanBackward0", floating_forward(np.tan), lambda ans, x: 1 + ans * ans, reads=(-1,)),
+              inplace=True)
+tanh = declare("tanh", unary("TanhBackward0", floating_forward(np.tanh), lambda ans, x: 1 - ans * ans,
+                             reads=(-1,)), inplace=True)
 
 
 def _sigmoid_forward(x):
@@ -196,10 +185,12 @@ def _sigmoid_forward(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-SIGMOID = _unary("SigmoidBackward0", _sigmoid_forward, lambda ans, x: ans * (1 - ans), (-1,))
-RELU = _unary("ReluBackward0", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False),
-              lambda ans, x: ans > 0, (-1,))
-SIGN = _unary("SignBackward0", np.sign, lambda ans, x: ans * 0, ())
+sigmoid = declare("sigmoid", unary("SigmoidBackward0", _sigmoid_forward, lambda ans, x: ans * (1 - ans),
+                                   reads=(-1,)), inplace=True)
+relu = declare("relu", unary("ReluBackward0", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False),
+                             lambda ans, x: ans > 0, reads=(-1,)), inplace=True)
+sign = declare("sign", defop("SignBackward0", np.sign, (lambda g, ans, x: g * 0,), (lambda t, ans, x: t * 0,),
+                             saves=((),)), inplace=True)       # zero everywhere, reading no value
 
 
 def _clamp_forward(x, min=None, max=None):
@@ -256,14 +247,16 @@ def _max_min_rule(take_first):
     return rule
 
 
-MAXIMUM = defop("MaximumBackward0", lambda x, y: fix_dtype(np.maximum(x, y), x, y),
-                (_max_min_rule(True), lambda g, ans, x, y: _max_min_rule(True)(g, ans, y, x)),
-                (_max_min_rule(True), lambda t, ans, x, y: _max_min_rule(True)(t, ans, y, x)),
-                saves=((0, 1), (0, 1)))
-MINIMUM = defop("MinimumBackward0", lambda x, y: fix_dtype(np.minimum(x, y), x, y),
-                (_max_min_rule(False), lambda g, ans, x, y: _max_min_rule(False)(g, ans, y, x)),
-                (_max_min_rule(False), lambda t, ans, x, y: _max_min_rule(False)(t, ans, y, x)),
-                saves=((0, 1), (0, 1)))
+maximum = declare("maximum", defop(
+    "MaximumBackward0", lambda x, y: fix_dtype(np.maximum(x, y), x, y),
+    (_max_min_rule(True), lambda g, ans, x, y: _max_min_rule(True)(g, ans, y, x)),
+    (_max_min_rule(True), lambda t, ans, x, y: _max_min_rule(True)(t, ans, y, x)),
+    saves=((0, 1), (0, 1))), inplace=True)
+minimum = declare("minimum", defop(
+    "MinimumBackward0", lambda x, y: fix_dtype(np.minimum(x, y), x, y),
+    (_max_min_rule(False), lambda g, ans, x, y: _max_min_rule(False)(g, ans, y, x)),
+    (_max_min_rule(False), lambda t, ans, x, y: _max_min_rule(False)(t, ans, y, x)),
+    saves=((0, 1), (0, 1))))
 
 
 def _where_forward(condition, x, y):
@@ -279,18 +272,29 @@ WHERE = defop("WhereBackward0", _where_forward,
               saves=((), (0,), (0,)))
 
 
-# -- public functions ----------------------------------------------------------------------------------------------
+# -- the functions that choose among overloads, and their in-place variants ------------------------------------------
 
+def _add_(self, other, *, alpha=1):
+    return apply_inplace(self, ADD, other, alpha=alpha) if alpha != 1 else apply_inplace(self, ADD, other)
+
+
+@declare("add", inplace=_add_)
 def add(input, other, *, alpha=1):
     check_operand(other, "+")
     return apply(ADD, input, other, alpha=alpha) if alpha != 1 else apply(ADD, input, other)
 
 
+def _sub_(self, other, *, alpha=1):
+    return apply_inplace(self, SUB, other, alpha=alpha) if alpha != 1 else apply_inplace(self, SUB, other)
+
+
+@declare("sub", aliases=("subtract",), inplace=_sub_)
 def sub(input, other, *, alpha=1):
     check_operand(other, "-")
     return apply(SUB, input, other, alpha=alpha) if alpha != 1 else apply(SUB, input, other)
 
 
+@declare("rsub", method=False)
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input``."""
     if alpha != 1:
@@ -301,11 +305,13 @@ def rsub(input, other, *, alpha=1):
     return apply(RSUB, input, other)
 
 
+@declare("mul", aliases=("multiply",), inplace=MUL)
 def mul(input, other):
     check_operand(other, "*")
     return apply(MUL, input, other)
 
 
+@declare("div", aliases=("divide", "true_divide"), inplace=DIV)
 def div(input, other, *, rounding_mode=None):
     check_operand(other, "/")
     if rounding_mode is None:
@@ -321,14 +327,11 @@ def div(input, other, *, rounding_mode=None):
     return Tensor._from_array(rounded)
 
 
-true_divide = div
+def _pow_(self, exponent):
+    return apply_inplace(self, POW_TENSORS if isinstance(exponent, Tensor) else POW_SCALAR_EXPONENT, exponent)
 
 
-def reciprocal(input):
-    check_tensor(input, "reciprocal")
-    return apply(RECIPROCAL, input)
-
-
+@declare("pow", inplace=_pow_)
 def pow(input, exponent):
     if isinstance(input, Tensor) and isinstance(exponent, Tensor):
         return apply(POW_TENSORS, input, exponent)
@@ -339,73 +342,18 @@ def pow(input, exponent):
     return apply(POW_SCALAR_EXPONENT, input, exponent)
 
 
+@declare("square")
 def square(input):
     return apply(POW_SCALAR_EXPONENT, input, 2)
 
 
-def neg(input):
-    check_tensor(input, "neg")
-    return apply(NEG, input)
+def _clamp_(self, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return apply_inplace(self, CLAMP, min=getattr(min, "_data", min), max=getattr(max, "_data", max))
 
 
-negative = neg
-
-
-def abs(input):
-    check_tensor(input, "abs")
-    return apply(ABS, input)
-
-
-def exp(input):
-    check_tensor(input, "exp")
-    return apply(EXP, input)
-
-
-def log(input):
-    check_tensor(input, "log")
-    return apply(LOG, input)
-
-
-def sqrt(input):
-    check_tensor(input, "sqrt")
-    return apply(SQRT, input)
-
-
-def sin(input):
-    check_tensor(input, "sin")
-    return apply(SIN, input)
-
-
-def cos(input):
-    check_tensor(input, "cos")
-    return apply(COS, input)
-
-
-def tan(input):
-    check_tensor(input, "tan")
-    return apply(TAN, input)
-
-
-def tanh(input):
-    check_tensor(input, "tanh")
-    return apply(TANH, input)
-
-
-def sigmoid(input):
-    check_tensor(input, "sigmoid")
-    return apply(SIGMOID, input)
-
-
-def relu(input):
-    check_tensor(input, "relu")
-    return apply(RELU, input)
-
-
-def sign(input):
-    check_tensor(input, "sign")
-    return apply(SIGN, input)
-
-
+@declare("clamp", aliases=("clip",), inplace=_clamp_)
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -414,17 +362,7 @@ def clamp(input, min=None, max=None):
     return apply(CLAMP, input, min=min, max=max)
 
 
-clip = clamp
-
-
-def maximum(input, other):
-    return apply(MAXIMUM, input, other)
-
-
-def minimum(input, other):
-    return apply(MINIMUM, input, other)
-
-
+@declare("where", method=False)      # Tensor.where(condition, other) is bound in autodiff.methods
 def where(condition, input, other):
     return apply(WHERE, condition, as_operand(input), as_operand(other))
 
@@ -432,6 +370,8 @@ def where(condition, input, other):
 def _data(value):
     return value._data if isinstance(value, Tensor) else value
 
+
+# -- comparisons and logical functions: not differentiable, bool results --------------------------------------------
 
 def _compare(ufunc):
     def compare(input, other):
@@ -446,16 +386,17 @@ def _compare(ufunc):
     return compare
 
 
-eq = _compare(np.equal)
-logical_and = _compare(np.logical_and)
-logical_or = _compare(np.logical_or)
-ne = _compare(np.not_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
+eq = declare("eq", _compare(np.equal))
+ne = declare("ne", _compare(np.not_equal))
+gt = declare("gt", _compare(np.greater))
+ge = declare("ge", _compare(np.greater_equal))
+lt = declare("lt", _compare(np.less))
+le = declare("le", _compare(np.less_equal))
+logical_and = declare("logical_and", _compare(np.logical_and))
+logical_or = declare("logical_or", _compare(np.logical_or))
 
 
+@declare("logical_not")
 def logical_not(input):
     out = np.logical_not(_data(input))
     return Tensor._from_array(np.asarray(out)) if isinstance(input, Tensor) else out

@@ -5,11 +5,10 @@ import numpy as np
 
 from ..dispatch import apply
 from ..dtypes import type_name
-from ..node import defop
 from ._helpers import fix_dtype
+from .declare import declare, defop
 from .shape import transpose, unsqueeze
 
-__all__ = ["dot", "matmul", "mm", "mv", "outer"]
 
 
 def _matmul_grad_x(g, ans, x, y):
@@ -64,6 +63,7 @@ def _check(x, y):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
 
 
+@declare("matmul")
 def matmul(input, other):
     _check(input, other)
     nx, ny = input.ndim, other.ndim
@@ -83,6 +83,7 @@ def matmul(input, other):
     return out
 
 
+@declare("dot")
 def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -92,12 +93,14 @@ def dot(input, other):
     return matmul(input, other)
 
 
+@declare("mm")
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError("self must be a matrix" if input.ndim != 2 else "mat2 must be a matrix")
     return matmul(input, mat2)
 
 
+@declare("mv")
 def mv(input, vec):
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
@@ -107,6 +110,7 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
+@declare("outer")
 def outer(input, vec2):
     return unsqueeze(input, -1) * vec2
 

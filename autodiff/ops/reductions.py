@@ -13,14 +13,11 @@ import numpy as np
 
 from ..dispatch import apply
 from ..dtypes import type_name
-from ..node import defop
 from ..tensor import Tensor
 from ._helpers import normalize_dims, quiet
+from .declare import declare, defop
 from .elementwise import abs, exp, maximum, minimum, sign, where
 from .shape import expand, permute, reshape, to
-
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "norm", "logsumexp", "softmax", "log_softmax",
-           "var", "std"]
 
 _ValuesIndices = namedtuple("_ValuesIndices", ["values", "indices"])
 
@@ -284,6 +281,7 @@ STD = defop("StdBackward0", quiet(lambda x, dims, correction, keepdim: np.sqrt(_
 
 # -- public functions --------------------------------------------------------------------------------------------
 
+@declare("sum")
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     dims = normalize_dims(dim, input.ndim) if dim is not None and dim != () else None
     if dim == ():                           # torch reduces over everything, recorded as the dim overload
@@ -295,6 +293,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return out if dtype is None else out.to(dtype)
 
 
+@declare("mean")
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -308,6 +307,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return apply(MEAN_DIM if dims is not None else MEAN, input, dims, keepdim)
 
 
+@declare("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         out = apply(PROD, input)
@@ -337,24 +337,29 @@ def _extreme(input, dim, keepdim, other, full_op, dim_op, pairwise, argfn, name)
     return _ValuesIndices(values, Tensor._from_array(indices) if isinstance(input, Tensor) else indices)
 
 
+@declare("max")
 def max(input, dim=None, keepdim=False, *, other=None):
     return _extreme(input, dim, keepdim, other, MAX_ALL, MAX_DIM, maximum, np.argmax, "max")
 
 
+@declare("min")
 def min(input, dim=None, keepdim=False, *, other=None):
     return _extreme(input, dim, keepdim, other, MIN_ALL, MIN_DIM, minimum, np.argmin, "min")
 
 
+@declare("amax")
 def amax(input, dim=(), keepdim=False):
     dims = normalize_dims(dim, input.ndim) if dim not in (None, ()) else None
     return apply(AMAX, input, dims, keepdim)
 
 
+@declare("amin")
 def amin(input, dim=(), keepdim=False):
     dims = normalize_dims(dim, input.ndim) if dim not in (None, ()) else None
     return apply(AMIN, input, dims, keepdim)
 
 
+@declare("norm")
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     ord = 2 if p in ("fro", None) else p
     if input._data.dtype.kind != "f":
@@ -370,10 +375,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return apply(NORM, input, ord, dims, keepdim)
 
 
+@declare("logsumexp")
 def logsumexp(input, dim, keepdim=False):
     return apply(LOGSUMEXP, input, normalize_dims(dim, input.ndim), keepdim)
 
 
+@declare("softmax")
 def softmax(input, dim, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -381,6 +388,7 @@ def softmax(input, dim, dtype=None):
     return apply(SOFTMAX, input, d)
 
 
+@declare("log_softmax")
 def log_softmax(input, dim, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
@@ -400,11 +408,13 @@ def _var_args(input, dim, unbiased, keepdim, correction):
     return dims, correction, keepdim
 
 
+@declare("var")
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` (all by default): sum((x - mean)**2) / (N - correction)."""
     return apply(VAR, input, *_var_args(input, dim, unbiased, keepdim, correction))
 
 
+@declare("std")
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: sqrt(var(input, dim, correction=correction))."""
     return apply(STD, input, *_var_args(input, dim, unbiased, keepdim, correction))

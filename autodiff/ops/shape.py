@@ -11,15 +11,11 @@ import numpy as np
 
 from .. import dtypes
 from ..dispatch import apply
-from ..node import defop
 from ..tensor import Tensor
 from ..views import apply_inplace, apply_view
 from ._helpers import normalize_dims
 from .compound import COPY
-
-__all__ = ["reshape", "view", "transpose", "t", "permute", "squeeze", "unsqueeze", "flatten", "cat", "concat",
-           "stack", "expand", "clone", "to", "getitem", "setitem", "scatter_add_index"]
-
+from .declare import declare, defop
 
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -288,6 +284,7 @@ def scatter_add_index(src, shape, index):
 
 # -- public functions ---------------------------------------------------------------------------------------------
 
+@declare("reshape")
 def reshape(input, *shape):
     shape = _shape_arg(shape)
     if isinstance(input, Tensor):
@@ -295,20 +292,23 @@ def reshape(input, *shape):
     return np.reshape(input, shape)
 
 
-view = reshape
+view = declare("view", reshape, function=False)   # only Tensor.view, as torch
 
 
+@declare("transpose")
 def transpose(input, dim0, dim1):
     d0, d1 = normalize_dims((dim0, dim1), input.ndim)
     return apply_view(TRANSPOSE, input, d0, d1)
 
 
+@declare("t")
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return apply_view(T, input)
 
 
+@declare("permute")
 def permute(input, *dims):
     dims = normalize_dims(_shape_arg(dims), input.ndim)
     if sorted(dims) != list(range(input.ndim)):
@@ -318,6 +318,7 @@ def permute(input, *dims):
     return apply_view(PERMUTE, input, dims)
 
 
+@declare("squeeze")
 def squeeze(input, dim=None):
     if dim is None:
         return apply_view(SQUEEZE, input)
@@ -330,6 +331,7 @@ def _squeeze_dims(input, dims, op=None):
     return apply_view(op or SQUEEZE_DIM, input, dims)
 
 
+@declare("unsqueeze")
 def unsqueeze(input, dim):
     n = input.ndim + 1
     if not -n <= dim < n:
@@ -337,6 +339,7 @@ def unsqueeze(input, dim):
     return apply_view(UNSQUEEZE, input, dim % n)
 
 
+@declare("flatten")
 def flatten(input, start_dim=0, end_dim=-1):
     if input.ndim == 0:
         return reshape(input, (1,))
@@ -366,6 +369,7 @@ def _expanded_shape(shape, sizes, dtype=None):
     return full
 
 
+@declare("expand", function=False)
 def expand(input, *sizes):
     full = _expanded_shape(tuple(input.shape), _shape_arg(sizes), _data(input).dtype)
     if full == tuple(input.shape) and not isinstance(input, Tensor):
@@ -373,6 +377,7 @@ def expand(input, *sizes):
     return apply_view(EXPAND, input, full)
 
 
+@declare("cat", aliases=("concat",), method=False)
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -382,9 +387,9 @@ def cat(tensors, dim=0):
     return apply(CAT, *tensors, dim=d)
 
 
-concat = cat
 
 
+@declare("stack", method=False)
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
@@ -395,6 +400,7 @@ def stack(tensors, dim=0):
     return apply(STACK, *tensors, dim=dim % nd)
 
 
+@declare("clone")
 def clone(input):
     return apply(CLONE, input)
 
