@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 import autodiff as ad
+import plugin_registry
 from experiments import objectives
 from experiments.errors import ConfigError, ExpressionError
 
@@ -53,7 +54,7 @@ def test_available_lists_every_builtin():
 
 
 def test_builtins_are_entry_points_of_this_distribution():
-    registry = objectives._registry()
+    registry = plugin_registry.OBJECTIVES
     for name in BUILTINS:
         origin = registry.origin(name)
         assert origin.distribution == "optimizer-trajectories"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 
 import autodiff
 import pytest
@@ -153,3 +154,28 @@ def test_defaults_survive_a_round_trip_through_a_config(name):
     from_config = registry.create(name, [w], **config)
     assert repr(from_config) == repr(registry.create(name, [w]))
     assert from_config.defaults == registry.create(name, [w]).defaults
+
+
+def test_choosing_an_objective_imports_no_optimizer():
+    """The registry lives outside ``optimizers``: building an objective leaves the optimizers unimported."""
+    import subprocess
+
+    code = ("import sys\n"
+            "from experiments import objectives\n"
+            "objectives.build({'name': 'rosenbrock', 'dim': 2, 'init': None})\n"
+            "print(sorted(m for m in sys.modules if m == 'optimizers' or m.startswith('optimizers.')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_schedulers_are_found_by_name_through_their_entry_point_group():
+    import plugin_registry
+    from optimizers import lr_scheduler
+
+    names = plugin_registry.LR_SCHEDULERS.available()
+    exported = sorted(n.lower() for n in lr_scheduler.__all__ if n != "LRScheduler")
+    assert names == exported
+    assert plugin_registry.LR_SCHEDULERS.get("StepLR") is lr_scheduler.StepLR
+    assert plugin_registry.LR_SCHEDULERS.get(lr_scheduler.OneCycleLR) is lr_scheduler.OneCycleLR
+    with pytest.raises(plugin_registry.UnknownNameError, match="Did you mean 'steplr'"):
+        plugin_registry.LR_SCHEDULERS.get("StepLRR")

@@ -21,47 +21,39 @@ Example::
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Mapping
 from typing import Any
+
+from plugin_registry import OBJECTIVES, OBJECTIVES_GROUP, PluginLoadError, UnknownNameError
 
 from experiments.errors import ConfigError
 
 from .base import Objective
 
-ENTRY_POINT_GROUP = "autodiff.objectives"
+ENTRY_POINT_GROUP = OBJECTIVES_GROUP
 
 __all__ = ["ENTRY_POINT_GROUP", "Objective", "available", "build", "config_entry", "get", "refresh"]
 
 
-@functools.cache
-def _registry():
-    from optimizers.registry import EntryPointRegistry
-
-    return EntryPointRegistry(ENTRY_POINT_GROUP, "objective")
-
-
 def available() -> list[str]:
     """The registered objective names, sorted (reads installed metadata only; imports no objective)."""
-    return _registry().available()
+    return OBJECTIVES.available()
 
 
 def refresh() -> None:
     """Forget the cached discovery, so objectives installed since the first lookup are seen."""
-    _registry().refresh()
+    OBJECTIVES.refresh()
 
 
 def get(name: str | type) -> Any:
     """The class (or factory) registered as ``name``; ConfigError listing the choices when there is none."""
-    from optimizers.registry import PluginLoadError, UnknownNameError
-
     if not isinstance(name, (str, type)):
         raise ConfigError(
             f"objective.name = {name!r} is not allowed: it is not a name. Allowed: {', '.join(available())}."
         )
     try:
-        return _registry().get(name)
+        return OBJECTIVES.get(name)
     except UnknownNameError as exc:
         raise ConfigError(f"objective={name}: {exc}") from None
     except PluginLoadError as exc:
