@@ -7,45 +7,48 @@ from ..dispatch import apply
 from ..tensor import Tensor
 from ..views import apply_inplace
 from ._helpers import broadcast_error, fix_dtype
-from .declare import declare, defop
+from .declare import by_input, declare, defop
 
 
+def _addcmul_rule(i, g, ans, x, a, b, value=1):
+    if i == 0:
+        return g
+    return g * (value * (b if i == 1 else a))
 
-ADDCMUL = defop("AddcmulBackward0",
-                lambda x, a, b, value=1: fix_dtype(x + value * (a * b), x, a),
-                (lambda g, ans, x, a, b, value=1: g,
-                 lambda g, ans, x, a, b, value=1: g * (value * b),
-                 lambda g, ans, x, a, b, value=1: g * (value * a)),
-                (lambda t, ans, x, a, b, value=1: t,
-                 lambda t, ans, x, a, b, value=1: t * (value * b),
-                 lambda t, ans, x, a, b, value=1: t * (value * a)),
-                saves=((), (2,), (1,)))
-ADDCDIV = defop("AddcdivBackward0",
-                lambda x, a, b, value=1: fix_dtype(x + value * (a / b), x, a),
-                (lambda g, ans, x, a, b, value=1: g,
-                 lambda g, ans, x, a, b, value=1: g * value / b,
-                 lambda g, ans, x, a, b, value=1: -g * value * a / (b * b)),
-                (lambda t, ans, x, a, b, value=1: t,
-                 lambda t, ans, x, a, b, value=1: t * value / b,
-                 lambda t, ans, x, a, b, value=1: -t * value * a / (b * b)),
-                saves=((), (2,), (1, 2)))
-_lerp_rules = dict(
-    forward=lambda x, end, weight: fix_dtype(x + weight * (end - x), x, end),
-    vjps=(lambda g, ans, x, end, weight: g * (1 - weight),
-          lambda g, ans, x, end, weight: g * weight,
-          lambda g, ans, x, end, weight: g * (end - x)),
-    jvps=(lambda t, ans, x, end, weight: t * (1 - weight),
-          lambda t, ans, x, end, weight: t * weight,
-          lambda t, ans, x, end, weight: t * (end - x)),
-    saves=((2,), (2,), (0, 1)))
-LERP = defop("LerpBackward0", **_lerp_rules)           # a number as the weight
-LERP_TENSOR = defop("LerpBackward1", **_lerp_rules)    # a tensor as the weight
+
+def _addcdiv_rule(i, g, ans, x, a, b, value=1):
+    if i == 0:
+        return g
+    if i == 1:
+        return g * value / b
+    return -g * value * a / (b * b)
+
+
+def _lerp_rule(i, g, ans, x, end, weight):
+    if i == 0:
+        return g * (1 - weight)
+    return g * weight if i == 1 else g * (end - x)
+
+
+ADDCMUL = defop("AddcmulBackward0", lambda x, a, b, value=1: fix_dtype(x + value * (a * b), x, a),
+                **by_input(_addcmul_rule, 3), saves=((), (2,), (1,)))
+ADDCDIV = defop("AddcdivBackward0", lambda x, a, b, value=1: fix_dtype(x + value * (a / b), x, a),
+                **by_input(_addcdiv_rule, 3), saves=((), (2,), (1, 2)))
+
+
+def _lerp_forward(x, end, weight):
+    return fix_dtype(x + weight * (end - x), x, end)
+
+
+LERP = defop("LerpBackward0", _lerp_forward, **by_input(_lerp_rule, 3), saves=((2,), (2,), (0, 1)))  # number weight
+LERP_TENSOR = defop("LerpBackward1", _lerp_forward, **by_input(_lerp_rule, 3), saves=((2,), (2,), (0, 1)))
 # fill_ / zero_ / copy_: the old value of the tensor gets no gradient; copy_'s source gets all of it.
 FILL = defop("FillBackward2", lambda x, value: np.full_like(x, value),
-             (lambda g, ans, x, value: g * 0, None), (lambda t, ans, x, value: t * 0, None), saves=((), ()),
-             fills=True)
-ZERO = defop("ZeroBackward0", lambda x: np.zeros_like(x), (lambda g, ans, x: g * 0,), (lambda t, ans, x: t * 0,),
+             **by_input(lambda i, g, ans, x, value: g * 0 if i == 0 else None, 2), saves=((), ()), fills=True)
+ZERO = defop("ZeroBackward0", lambda x: np.zeros_like(x), **by_input(lambda i, g, ans, x: g * 0, 1),
              saves=((),), fills=True)
+
+
 def _copy_forward(x, src):
     src = np.asarray(src, dtype=x.dtype)
     try:
@@ -57,9 +60,8 @@ def _copy_forward(x, src):
     return np.broadcast_to(src, x.shape)
 
 
-COPY = defop("CopyBackwards", _copy_forward,
-             (lambda g, ans, x, src: g * 0, lambda g, ans, x, src: g),
-             (lambda t, ans, x, src: t * 0, lambda t, ans, x, src: t), saves=((), ()))
+COPY = defop("CopyBackwards", _copy_forward, **by_input(lambda i, g, ans, x, src: g * 0 if i == 0 else g, 2),
+             saves=((), ()))
 
 
 def _addcmul_(self, tensor1, tensor2, *, value=1):

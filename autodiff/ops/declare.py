@@ -14,6 +14,7 @@ it, and ``python -m autodiff.methods`` regenerates the declarations editors read
 """
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from ..node import Op, defop
 from ..views import apply_inplace
 from ._helpers import check_tensor, floating, times
 
-__all__ = ["defop", "declare", "unary", "floating_forward", "PUBLIC", "Binding"]
+__all__ = ["defop", "declare", "unary", "by_input", "floating_forward", "PUBLIC", "Binding"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,15 @@ def unary(name, forward, partial, reads):
                  (lambda g, ans, x: times(g, partial(ans, x)),),
                  (lambda t, ans, x: t * partial(ans, x),),
                  saves=(tuple(reads),))
+
+
+def by_input(rule, inputs) -> dict:
+    """The rules of an elementwise op of several inputs, written once: ``rule(i, g, ans, *args, **kw)`` is ``g``
+    times the partial derivative of the output w.r.t. input ``i`` (None where there is none). Being linear in
+    ``g``, the same function is the JVP with a tangent in place of ``g``. Returns ``vjps`` and ``jvps`` for defop.
+    """
+    rules = tuple(functools.partial(rule, i) for i in range(inputs))
+    return {"vjps": rules, "jvps": rules}
 
 
 def floating_forward(func):

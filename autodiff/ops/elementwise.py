@@ -14,7 +14,7 @@ from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
 from ..views import apply_inplace
 from ._helpers import as_operand, broadcast_error, check_operand, fix_dtype, floating, quiet, times
-from .declare import declare, defop, floating_forward, unary
+from .declare import by_input, declare, defop, floating_forward, unary
 
 _ndarray = np.ndarray
 
@@ -47,13 +47,9 @@ def _scaled(g, alpha):
 
 
 ADD = defop("AddBackward0", _add_forward,
-            (lambda g, ans, x, y, alpha=1: g, lambda g, ans, x, y, alpha=1: _scaled(g, alpha)),
-            (lambda t, ans, x, y, alpha=1: t, lambda t, ans, x, y, alpha=1: _scaled(t, alpha)),
-            saves=((), ()))
+            **by_input(lambda i, g, ans, x, y, alpha=1: g if i == 0 else _scaled(g, alpha), 2), saves=((), ()))
 SUB = defop("SubBackward0", _sub_forward,
-            (lambda g, ans, x, y, alpha=1: g, lambda g, ans, x, y, alpha=1: -_scaled(g, alpha)),
-            (lambda t, ans, x, y, alpha=1: t, lambda t, ans, x, y, alpha=1: -_scaled(t, alpha)),
-            saves=((), ()))
+            **by_input(lambda i, g, ans, x, y, alpha=1: g if i == 0 else -_scaled(g, alpha), 2), saves=((), ()))
 # `other - x` with a scalar `other`: torch records it as RsubBackward1.
 RSUB = defop("RsubBackward1", lambda x, other: fix_dtype(np.subtract(other, x), x, other),
              (lambda g, ans, x, other: -g, None),
@@ -229,14 +225,12 @@ def _above_max(x, min, max):
 
 
 # clamp with tensor bounds: the bounds get the gradient where they are the result
+def _clamp_tensor_rule(i, g, ans, x, min, max):
+    return g * (_clamp_mask, _below_min, _above_max)[i](x, min, max)
+
+
 CLAMP_TENSOR = defop("ClampBackward0", lambda x, min, max: _clamp_forward(x, min, max),
-                     (lambda g, ans, x, min, max: g * _clamp_mask(x, min, max),
-                      lambda g, ans, x, min, max: g * _below_min(x, min, max),
-                      lambda g, ans, x, min, max: g * _above_max(x, min, max)),
-                     (lambda t, ans, x, min, max: t * _clamp_mask(x, min, max),
-                      lambda t, ans, x, min, max: t * _below_min(x, min, max),
-                      lambda t, ans, x, min, max: t * _above_max(x, min, max)),
-                     saves=((0, 1, 2), (0, 1, 2), (0, 1, 2)))
+                     **by_input(_clamp_tensor_rule, 3), saves=((0, 1, 2), (0, 1, 2), (0, 1, 2)))
 
 
 def _max_min_rule(take_first):
@@ -266,10 +260,13 @@ def _where_forward(condition, x, y):
         raise broadcast_error(condition, x, y) from None
 
 
-WHERE = defop("WhereBackward0", _where_forward,
-              (None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)),
-              (None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)),
-              saves=((), (0,), (0,)))
+def _where_rule(i, g, ans, condition, x, y):
+    if i == 0:
+        return None                      # the condition is not differentiable
+    return where(condition, g, 0.0) if i == 1 else where(condition, 0.0, g)
+
+
+WHERE = defop("WhereBackward0", _where_forward, **by_input(_where_rule, 3), saves=((), (0,), (0,)))
 
 
 # -- the functions that choose among overloads, and their in-place variants ------------------------------------------
