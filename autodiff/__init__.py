@@ -19,9 +19,9 @@ from .ops.compound import (  # noqa: A004
     addcdiv, addcmul, lerp,
 )
 from .ops.elementwise import (  # noqa: A004
-    abs, add, clamp, clamp as clip, cos, div, div as divide, div as true_divide, eq, exp, ge, gt, le, log,
+    abs, add, clamp, clamp as clip, cos, cosh, div, div as divide, div as true_divide, eq, exp, ge, gt, le, log,
     logical_and, logical_not, logical_or, lt, maximum, minimum, mul, mul as multiply, ne, neg, neg as negative, pow,
-    reciprocal, relu, rsub, sigmoid, sign, sin, sqrt, square, sub, sub as subtract, tan, tanh, where,
+    reciprocal, relu, rsub, sigmoid, sign, sin, sinh, sqrt, square, sub, sub as subtract, tan, tanh, where,
 )
 from .ops.linalg import (  # noqa: A004
     dot, matmul, mm, mv, outer,

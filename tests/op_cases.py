@@ -97,6 +97,8 @@ CASES = [
     C("CosBackward0", lambda m, x: m.cos(x), M),
     C("TanBackward0", lambda m, x: m.tan(x), M, domain=(-1.2, 1.2)),
     C("TanhBackward0", lambda m, x: m.tanh(x), M),
+    C("SinhBackward0", lambda m, x: m.sinh(x), M),
+    C("CoshBackward0", lambda m, x: x.cosh(), M),
     C("SigmoidBackward0", lambda m, x: m.sigmoid(x), M, domain=(-4.0, 4.0)),
     C("ReluBackward0", lambda m, x: m.relu(x), M),
     C("SignBackward0", lambda m, x: m.sign(x), M),

@@ -170,6 +170,10 @@ cos = declare("cos", unary("CosBackward0", floating_forward(np.cos), lambda ans,
               inplace=True)
 tan = declare("tan", unary("TanBackward0", floating_forward(np.tan), lambda ans, x: 1 + ans * ans, reads=(-1,)),
               inplace=True)
+sinh = declare("sinh", unary("SinhBackward0", floating_forward(quiet(np.sinh)), lambda ans, x: cosh(x), reads=(0,)),
+               inplace=True)
+cosh = declare("cosh", unary("CoshBackward0", floating_forward(quiet(np.cosh)), lambda ans, x: sinh(x), reads=(0,)),
+               inplace=True)
 tanh = declare("tanh", unary("TanhBackward0", floating_forward(np.tanh), lambda ans, x: 1 - ans * ans,
                              reads=(-1,)), inplace=True)
 
