@@ -41,15 +41,14 @@ class AdaBelief(Optimizer):
 
     def _read_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        decoupled_weight_decay = group["decoupled_weight_decay"]
-        return amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize
+        return (lr, beta1, beta2, eps, weight_decay, group["amsgrad"], group["maximize"],
+                group["decoupled_weight_decay"])
 
     def _update(self, param, grad, state, step, hyper):
-        amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize = hyper
+        lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = hyper
+        max_exp_avg_var = state["max_exp_avg_var"].numpy(force=True) if amsgrad else None
         adabelief_(param.numpy(force=True), grad.numpy(force=True),
                    state["exp_avg"].numpy(force=True), state["exp_avg_var"].numpy(force=True),
-                   state["max_exp_avg_var"].numpy(force=True) if amsgrad else None, step=step, lr=lr,
-                   beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                   decoupled_weight_decay=decoupled_weight_decay, amsgrad=amsgrad,
+                   max_exp_avg_var, step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                   weight_decay=weight_decay, decoupled_weight_decay=decoupled, amsgrad=amsgrad,
                    maximize=maximize)

@@ -42,8 +42,7 @@ class Adadelta(Optimizer):
 
     def _read_group(self, group):
         lr, rho, eps, weight_decay = _read_hyperparameters(group)
-        maximize = group["maximize"]
-        return lr, rho, eps, weight_decay, maximize
+        return lr, rho, eps, weight_decay, group["maximize"]
 
     def _update(self, param, grad, state, step, hyper):
         lr, rho, eps, weight_decay, maximize = hyper

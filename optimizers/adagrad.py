@@ -51,11 +51,10 @@ class Adagrad(Optimizer):
         lr, lr_decay, weight_decay, eps = _read_hyperparameters(group)
         if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
             lr, lr_decay, weight_decay, eps = map(float, (lr, lr_decay, weight_decay, eps))
-        maximize = group["maximize"]
-        return lr, lr_decay, weight_decay, eps, maximize
+        return lr, lr_decay, weight_decay, eps, group["maximize"]
 
     def _update(self, param, grad, state, step, hyper):
         lr, lr_decay, weight_decay, eps, maximize = hyper
         adagrad_(param.numpy(force=True), grad.numpy(force=True), state["sum"].numpy(force=True),
-                 step=step, lr=lr,
-                 lr_decay=lr_decay, weight_decay=weight_decay, eps=eps, maximize=maximize)
+                 step=step, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                 maximize=maximize)

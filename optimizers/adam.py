@@ -96,14 +96,13 @@ class Adam(Optimizer):
         if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
             kernel = adam_fused
             lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        decoupled_weight_decay = group["decoupled_weight_decay"]
-        return kernel, amsgrad, lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay
+        return (kernel, lr, beta1, beta2, eps, weight_decay, group["amsgrad"], group["maximize"],
+                group["decoupled_weight_decay"])
 
     def _update(self, param, grad, state, step, hyper):
-        kernel, amsgrad, lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay = hyper
-        kernel(param.numpy(force=True), grad.numpy(force=True),
-               state["exp_avg"].numpy(force=True), state["exp_avg_sq"].numpy(force=True),
-               state["max_exp_avg_sq"].numpy(force=True) if amsgrad else None, step=step, lr=lr,
+        kernel, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = hyper
+        max_exp_avg_sq = state["max_exp_avg_sq"].numpy(force=True) if amsgrad else None
+        kernel(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
+               state["exp_avg_sq"].numpy(force=True), max_exp_avg_sq, step=step, lr=lr,
                beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-               maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+               maximize=maximize, decoupled_weight_decay=decoupled)

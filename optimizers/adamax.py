@@ -46,12 +46,10 @@ class Adamax(Optimizer):
             if is_tensor_value(beta1):
                 raise foreach_addcdiv_type_error(group)
             lr = float(lr)
-        maximize = group["maximize"]
-        return lr, beta1, beta2, eps, weight_decay, maximize
+        return lr, beta1, beta2, eps, weight_decay, group["maximize"]
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, eps, weight_decay, maximize = hyper
-        adamax_(param.numpy(force=True), grad.numpy(force=True),
-                state["exp_avg"].numpy(force=True), state["exp_inf"].numpy(force=True),
-                step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                maximize=maximize)
+        adamax_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
+                state["exp_inf"].numpy(force=True), step=step, lr=lr, beta1=beta1, beta2=beta2,
+                eps=eps, weight_decay=weight_decay, maximize=maximize)

@@ -51,14 +51,11 @@ class ASGD(Optimizer):
 
     def _read_group(self, group):
         lr, lambd, alpha, t0, weight_decay = _read_hyperparameters(group)
-        foreach = takes_foreach_path(group)
-        maximize = group["maximize"]
-        return lr, lambd, alpha, t0, weight_decay, maximize, foreach
+        return lr, lambd, alpha, t0, weight_decay, group["maximize"], takes_foreach_path(group)
 
     def _update(self, param, grad, state, step, hyper):
         lr, lambd, alpha, t0, weight_decay, maximize, foreach = hyper
         asgd_(param.numpy(force=True), grad.numpy(force=True), state["ax"].numpy(force=True),
-              state["eta"].numpy(force=True),
-              state["mu"].numpy(force=True), step=step, lr=lr, lambd=lambd, alpha=alpha, t0=t0,
-              weight_decay=weight_decay, maximize=maximize,
+              state["eta"].numpy(force=True), state["mu"].numpy(force=True), step=step, lr=lr,
+              lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize,
               foreach_step=state["step"].numpy(force=True) if foreach else None)

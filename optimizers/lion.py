@@ -27,6 +27,7 @@ class Lion(Optimizer):
     """
 
     _zero_buffers = ("exp_avg",)
+    _counts_steps = False  # the rule has no bias correction: no step count to keep
 
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
         check_lr(lr)
@@ -35,15 +36,11 @@ class Lion(Optimizer):
         defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
-    _counts_steps = False
-
     def _read_group(self, group):
         lr, (beta1, beta2), weight_decay = _read_hyperparameters(group)
-        maximize = group["maximize"]
-        return lr, beta1, beta2, weight_decay, maximize
+        return lr, beta1, beta2, weight_decay, group["maximize"]
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, weight_decay, maximize = hyper
         lion_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
-              lr=lr, beta1=beta1, beta2=beta2,
-              weight_decay=weight_decay, maximize=maximize)
+              lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, maximize=maximize)

@@ -39,6 +39,8 @@ class Muon(Optimizer):
     Example: ``Muon([w_matrix], lr=0.02)``. State: ``momentum_buffer``.
     """
 
+    _counts_steps = False  # torch's Muon keeps no step count
+
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS,
                  ns_steps=DEFAULT_NS_STEPS, adjust_lr_fn=None):
@@ -64,20 +66,17 @@ class Muon(Optimizer):
                         f"{p.size()}"
                     )
 
-    _counts_steps = False
-
     def _init_state(self, state, param, group):
         state["momentum_buffer"] = zeros_state(param.grad)
 
     def _read_group(self, group):
         lr, weight_decay, momentum, ns_coefficients, eps, ns_steps = _read_hyperparameters(group)
-        nesterov, adjust_lr_fn = group["nesterov"], group["adjust_lr_fn"]
-        return lr, weight_decay, momentum, nesterov, ns_coefficients, ns_steps, eps, adjust_lr_fn
+        return (lr, weight_decay, momentum, ns_coefficients, eps, ns_steps, group["nesterov"],
+                group["adjust_lr_fn"])
 
     def _update(self, param, grad, state, step, hyper):
-        lr, weight_decay, momentum, nesterov, ns_coefficients, ns_steps, eps, adjust_lr_fn = hyper
+        lr, weight_decay, momentum, ns_coefficients, eps, ns_steps, nesterov, adjust_lr_fn = hyper
         muon_(param.numpy(force=True), grad.numpy(force=True),
-              state["momentum_buffer"].numpy(force=True), lr=lr,
-              weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
-              ns_coefficients=ns_coefficients, ns_steps=ns_steps, eps=eps,
-              adjust_lr_fn=adjust_lr_fn)
+              state["momentum_buffer"].numpy(force=True), lr=lr, weight_decay=weight_decay,
+              momentum=momentum, nesterov=nesterov, ns_coefficients=ns_coefficients,
+              ns_steps=ns_steps, eps=eps, adjust_lr_fn=adjust_lr_fn)

@@ -67,14 +67,13 @@ class NAdam(Optimizer):
                 raise foreach_scalar_tensor_error()
             if is_tensor_value(beta1) or is_tensor_value(momentum_decay):
                 raise foreach_addcdiv_type_error(group, third="tuple")
-        decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
-        return lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize, foreach
+        return (lr, beta1, beta2, eps, weight_decay, momentum_decay, group["maximize"],
+                group["decoupled_weight_decay"], foreach)
 
     def _update(self, param, grad, state, step, hyper):
-        lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize, foreach = hyper
-        nadam_(param.numpy(force=True), grad.numpy(force=True),
-               state["exp_avg"].numpy(force=True), state["exp_avg_sq"].numpy(force=True),
-               state["mu_product"].numpy(force=True), step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-               weight_decay=weight_decay, momentum_decay=momentum_decay,
-               decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+        lr, beta1, beta2, eps, weight_decay, momentum_decay, maximize, decoupled, foreach = hyper
+        nadam_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
+               state["exp_avg_sq"].numpy(force=True), state["mu_product"].numpy(force=True),
+               step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+               momentum_decay=momentum_decay, decoupled_weight_decay=decoupled, maximize=maximize,
                foreach=foreach)

@@ -21,8 +21,9 @@ import numpy as np
 
 import autodiff as ad
 
-from ._checks import (check_betas, check_kernel_flags, check_lr, check_nonnegative, check_step_flags, foreach_addcdiv_type_error,
-                      foreach_scalar_tensor_error, takes_foreach_path, typename)
+from ._checks import (check_betas, check_kernel_flags, check_lr, check_nonnegative, check_step_flags,
+                      foreach_addcdiv_type_error, foreach_scalar_tensor_error, takes_foreach_path,
+                      typename)
 from ._hooks import (RemovableHandle, register_optimizer_step_post_hook,
                      register_optimizer_step_pre_hook, with_step_hooks)
 from ._hyperparameters import (hyperparameter, hyperparameter_reader, hyperparameters,
@@ -36,8 +37,8 @@ __all__ = [
     "register_optimizer_step_post_hook",
     "required",
     # the subclasses' helpers, kept importable from here
-    "advance_step", "check_betas", "check_kernel_flags", "check_lr", "check_nonnegative", "check_step_flags", "foreach_addcdiv_type_error",
-    "foreach_scalar_tensor_error", "hyperparameter", "hyperparameter_reader", "hyperparameters",
+    "advance_step", "check_betas", "check_kernel_flags", "check_lr", "check_nonnegative",
+    "check_step_flags", "foreach_addcdiv_type_error", "foreach_scalar_tensor_error", "hyperparameter", "hyperparameter_reader", "hyperparameters",
     "is_tensor_value", "new_state_tensor", "scalar_dtype", "step_state", "takes_foreach_path",
     "to_scalar", "typename", "zeros_state",
 ]

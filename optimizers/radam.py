@@ -49,13 +49,12 @@ class RAdam(Optimizer):
             # torch's multi-tensor RAdam adds 1 - beta2 with a positional scalar, which a
             # tensor fails
             raise foreach_scalar_tensor_error()
-        decoupled_weight_decay, maximize = group["decoupled_weight_decay"], group["maximize"]
-        return lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize, foreach
+        return (lr, beta1, beta2, eps, weight_decay, group["maximize"],
+                group["decoupled_weight_decay"], foreach)
 
     def _update(self, param, grad, state, step, hyper):
-        lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize, foreach = hyper
-        radam_(param.numpy(force=True), grad.numpy(force=True),
-               state["exp_avg"].numpy(force=True), state["exp_avg_sq"].numpy(force=True),
-               step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-               decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
-               foreach=foreach)
+        lr, beta1, beta2, eps, weight_decay, maximize, decoupled, foreach = hyper
+        radam_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
+               state["exp_avg_sq"].numpy(force=True), step=step, lr=lr, beta1=beta1, beta2=beta2,
+               eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled,
+               maximize=maximize, foreach=foreach)

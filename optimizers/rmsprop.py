@@ -50,14 +50,13 @@ class RMSprop(Optimizer):
 
     def _read_group(self, group):
         lr, alpha, eps, weight_decay, momentum = _read_hyperparameters(group)
-        centered, maximize = group["centered"], group["maximize"]
-        return centered, momentum, lr, alpha, eps, weight_decay, maximize
+        return lr, alpha, eps, weight_decay, momentum, group["centered"], group["maximize"]
 
     def _update(self, param, grad, state, step, hyper):
-        centered, momentum, lr, alpha, eps, weight_decay, maximize = hyper
+        lr, alpha, eps, weight_decay, momentum, centered, maximize = hyper
+        grad_avg = state["grad_avg"].numpy(force=True) if centered else None
+        momentum_buffer = state["momentum_buffer"].numpy(force=True) if momentum > 0 else None
         rmsprop_(param.numpy(force=True), grad.numpy(force=True),
-                 state["square_avg"].numpy(force=True),
-                 state["grad_avg"].numpy(force=True) if centered else None,
-                 state["momentum_buffer"].numpy(force=True) if momentum > 0 else None,
-                 lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                 state["square_avg"].numpy(force=True), grad_avg, momentum_buffer, lr=lr,
+                 alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered, maximize=maximize)

@@ -46,13 +46,11 @@ class Rprop(Optimizer):
         state["step_size"] = new_state_tensor(np.full_like(param.grad.numpy(force=True), float(lr)))
 
     def _read_group(self, group):
-        lr, (etaminus, etaplus), (step_size_min, step_size_max) = _read_hyperparameters(group)
-        maximize = group["maximize"]
-        return etaminus, etaplus, step_size_min, step_size_max, maximize
+        _, (etaminus, etaplus), (step_size_min, step_size_max) = _read_hyperparameters(group)
+        return etaminus, etaplus, step_size_min, step_size_max, group["maximize"]
 
     def _update(self, param, grad, state, step, hyper):
         etaminus, etaplus, step_size_min, step_size_max, maximize = hyper
         rprop_(param.numpy(force=True), grad.numpy(force=True), state["prev"].numpy(force=True),
-               state["step_size"].numpy(force=True),
-               etaminus=etaminus, etaplus=etaplus, step_size_min=step_size_min,
-               step_size_max=step_size_max, maximize=maximize)
+               state["step_size"].numpy(force=True), etaminus=etaminus, etaplus=etaplus,
+               step_size_min=step_size_min, step_size_max=step_size_max, maximize=maximize)

@@ -91,6 +91,5 @@ class SGD(Optimizer):
                 first_step = True
             buffer = buffer.numpy(force=True)
         kernel(param.numpy(force=True), grad.numpy(force=True), buffer, lr=lr, momentum=momentum,
-               dampening=dampening,
-               weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
-               first_step=first_step)
+               dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+               maximize=maximize, first_step=first_step)
