@@ -11,7 +11,7 @@ import sys
 import hydra
 
 from experiments import plugin_configs
-from experiments.errors import UserError
+from experiments.errors import UserError, exit_with
 
 plugin_configs.register()
 
@@ -29,15 +29,31 @@ def main(cfg) -> float:
 
 def fail(error: UserError):
     """A bad config, an unreachable store, ...: the message alone, no traceback, the error's exit code."""
-    print(f"Error: {error}", file=sys.stderr)
-    sys.exit(error.exit_code)
+    exit_with(error)
 
 
-if __name__ == "__main__":
-    from experiments.preflight import check_choices
+def cli() -> None:
+    """``python run.py ...``: the command line checked, then Hydra; a mistake Hydra finds in the command line or the
+    config (an unknown key, a bad override, a missing interpolation, ...) is one paragraph and exit 2 as well."""
+    import os
+
+    from experiments import hydra_errors
+    from experiments.preflight import check_choices, normalise
 
     try:
+        sys.argv[1:] = normalise(sys.argv[1:])
         check_choices(sys.argv[1:])
     except UserError as error:
         fail(error)
-    main()
+    show_tracebacks = os.environ.get("HYDRA_FULL_ERROR") == "1"  # the user asked for Hydra's full traces
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing its own report and exiting 1
+    try:
+        main()
+    except Exception as error:
+        if show_tracebacks or not hydra_errors.is_config_error(error):
+            raise
+        fail(hydra_errors.translate(error))
+
+
+if __name__ == "__main__":
+    cli()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
-from .errors import TrackingUnavailable
+from .errors import TrackingUnavailable, UserError, exit_with
 from .tracking.parent import ParentRun
 
 
@@ -79,9 +79,17 @@ class MlflowSweepCallback(Callback):
         self.parent: ParentRun | None = None
 
     def on_multirun_start(self, config, **kwargs) -> None:
+        from omegaconf import OmegaConf
+
+        from .preflight import check_sweep_jobs
+
+        try:
+            check_sweep_jobs(config)  # every job's config is valid before the parent run is created
+        except UserError as error:
+            exit_with(error)  # Hydra turns a callback's exception into a warning and would sweep on
         sweep_dir = str(config.hydra.sweep.dir)
         launch_dir = Path(config.hydra.runtime.cwd)
-        overrides = [o for o in config.hydra.overrides.task]
+        overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # lr=${...} as typed
         name = "sweep " + (" ".join(overrides) or Path(sweep_dir).name)
         try:
             self.parent = open_parent(config, launch_dir, name, sweep_dir)

@@ -8,6 +8,7 @@ from typing import Any
 from .errors import ConfigError
 
 DTYPES = ("float32", "float64")
+MAX_SEED = 2**64 - 1  # torch.manual_seed's range (autodiff.manual_seed: "Overflow when unpacking long long" above)
 
 
 def plain(cfg) -> Any:
@@ -20,7 +21,9 @@ def plain(cfg) -> Any:
     try:
         out = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as error:
-        raise ConfigError(f"The config does not resolve: {error}".strip()) from None
+        from .hydra_errors import INTERPOLATION_HINT, paragraph
+
+        raise ConfigError(f"The config does not resolve: {paragraph(error)} {INTERPOLATION_HINT}") from None
     if isinstance(out, dict):
         out.pop("hydra", None)
     return out
@@ -50,6 +53,10 @@ def validate(cfg) -> None:
     _integer(cfg, "steps", 0, "the number of optimizer steps")
     _integer(cfg, "seed", 0, "the seed")
     _integer(cfg, "repeats", 1, "the number of seeds per configuration")
+    last = cfg.get("seed") + cfg.get("repeats") - 1
+    if last > MAX_SEED:
+        raise ConfigError(f"seed={cfg.get('seed')} is not allowed: seeds run from 0 to 2**64-1 = {MAX_SEED} (torch's "
+                          f"range), and this run would use {'up to ' if last != cfg.get('seed') else ''}{last}.")
     if cfg.get("dtype") not in DTYPES:
         raise ConfigError(f"dtype={cfg.get('dtype')!r} is not allowed. Allowed: {', '.join(DTYPES)}.")
     logging = cfg.logging

@@ -8,6 +8,14 @@ class UserError(Exception):
     exit_code = 2
 
 
+def exit_with(error: UserError):
+    """Print ``error`` as the command's one paragraph (no traceback) and exit with its code."""
+    import sys
+
+    print(f"Error: {error}", file=sys.stderr, flush=True)
+    sys.exit(error.exit_code)
+
+
 class ConfigError(UserError, ValueError):
     """A user's configuration is wrong: the message says what was wrong, where, and what is allowed.
 

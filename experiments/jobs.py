@@ -14,9 +14,10 @@ def hydra_context() -> tuple[list[str], Path, str | None]:
     """(task overrides, the directory the command ran in, the sweep directory when in a multirun)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
+    from omegaconf import OmegaConf
 
     hydra_cfg = HydraConfig.get()
-    overrides = list(hydra_cfg.overrides.task)
+    overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)  # the text typed: lr=${...} too
     sweep_dir = str(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
     return overrides, Path(hydra_cfg.runtime.cwd), sweep_dir
 

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 
 from .errors import ConfigError
 
+REQUIRED_GROUPS = ("optimizer", "objective", "tracking", "logging", "checkpoint")
+OPTIONAL_GROUPS = ("scheduler", "experiment", "hparams_search")  # null in configs/config.yaml's defaults
+
 
 def _optimizer(name: str) -> None:
     from optimizers import registry
@@ -32,6 +35,33 @@ def _objective(name: str) -> None:
 CHECKS = {"optimizer": _optimizer, "objective": _objective}
 
 
+def _available(group: str) -> str:
+    if group == "optimizer":
+        from optimizers import registry
+
+        return ", ".join(registry.available())
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "configs" / group
+    return ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+
+
+def normalise(argv: Iterable[str]) -> list[str]:
+    """``argv`` with ``scheduler=null`` (an optional group turned off) written as Hydra's ``~scheduler``; a
+    ConfigError for ``optimizer=null`` and the like (a run needs one)."""
+    out = []
+    for argument in argv:
+        key, sep, value = argument.partition("=")
+        group = key.lstrip("+")
+        if sep and value.strip().lower() in ("null", "none", "~") and group in OPTIONAL_GROUPS + REQUIRED_GROUPS:
+            if group in REQUIRED_GROUPS:
+                raise ConfigError(f"{argument} is not allowed: a run needs a choice of {group}. Available: "
+                                  f"{_available(group)}.")
+            argument = f"~{group}"
+        out.append(argument)
+    return out
+
+
 def check_choices(argv: Iterable[str]) -> None:
     """Raise ConfigError for the first ``optimizer=``/``objective=`` value of ``argv`` that is not usable."""
     for argument in argv:
@@ -43,3 +73,71 @@ def check_choices(argv: Iterable[str]) -> None:
             name = name.strip()
             if name and name != "null":
                 check(name)
+
+
+def check_spool_dir(root, key: str = "tracking.spool_dir") -> None:
+    """A ConfigError, before any run exists, when the spool folder (where a run keeps what the store has not taken
+    yet) could not hold anything: a file, a folder that cannot be written (``/proc``, a read-only mount). The
+    folders made for the check are removed again when they are empty."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    root = Path(root)
+    made = []
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        made.append(existing)
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise ConfigError(f"{key}={root} is not allowed: {existing} is a file, not a folder. Allowed: a folder "
+                              "that can be created and written to (null: mlflow-spool/ in the directory the command "
+                              "is run from).")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=root):
+                pass
+        except OSError as error:
+            reason = f"{error.strerror or error}: {error.filename or root}"
+            raise ConfigError(f"{key}={root} is not allowed: a run could not keep its records there ({reason}). "
+                              "Allowed: a folder that can be created and written to (null: mlflow-spool/ in the "
+                              "directory the command is run from).") from None
+    finally:
+        for folder in made:  # deepest first
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+
+
+def check_sweep_jobs(config) -> None:
+    """Compose and check every job of a sweep of Hydra's basic sweeper (``-m lr=0.1,0.01 ...``) before its parent
+    run exists: a value that only one job has (``scheduler=step,unknown``, ``optimizer.betas=[0.9,0.99],[0.9]``) is
+    then the same one-paragraph error as in a single run, and nothing is created. Other sweepers (Optuna) choose
+    their values as they go: their jobs are checked when they start."""
+    from hydra import compose
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .config import validate
+    from .hydra_errors import translate
+    from .runner import build_problem
+
+    sweeper = config.hydra.sweeper
+    if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
+        return
+    params = sweeper.get("params")
+    overrides = [f"{k}={v}" for k, v in OmegaConf.to_container(params, resolve=False).items()] if params else []
+    overrides += OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    try:
+        [jobs] = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(overrides), None)
+        for job in jobs:
+            job_cfg = compose(config_name=config.hydra.job.config_name, overrides=job)
+            validate(job_cfg)
+            build_problem(job_cfg)
+    except (HydraException, OmegaConfBaseException) as error:
+        raise translate(error) from None

@@ -90,7 +90,10 @@ def prepare(client, cfg, overrides=(), tracking_uri: str = "", spool_root: Path 
 
     run_id = str(cfg.resume)
     if spool_root is not None and (Path(spool_root) / run_id / spool.JOURNAL).is_file():
-        left = spool.Spool.open(Path(spool_root) / run_id)
+        try:
+            left = spool.Spool.open(Path(spool_root) / run_id)
+        except spool.JournalError as error:
+            raise ConfigError(f"resume={run_id}: its spool {error}") from None
         report = spool.replay(left, client)
         print(f"resume={run_id}: first sent the {report.operations} operations its spool kept.", flush=True)
     try:
@@ -110,12 +113,29 @@ def prepare(client, cfg, overrides=(), tracking_uri: str = "", spool_root: Path 
         except Exception as error:  # noqa: BLE001
             raise ConfigError(f"resume={run_id}: the run has no config.yaml artifact to continue from "
                               f"({str(error).splitlines()[0][:200]}); it was not made by this runner.") from None
-        stored = OmegaConf.to_container(OmegaConf.load(local), resolve=True)
+        stored = _stored_config(run_id, local)
         merged = merged_config(cfg, stored, overrides)
         last_steps = last_logged_steps(client, run)
         names = checkpoint_files(client, run_id)
         state = newest_usable(client, run_id, names, last_steps, int(merged.logging.every), Path(scratch))
     return Resumption(run_id, run.info.experiment_id, merged, state, last_steps, [n.rsplit("/", 1)[-1] for n in names])
+
+
+def _stored_config(run_id: str, path: str) -> dict:
+    """The run's ``config.yaml`` as a dict; a ConfigError when it is not the YAML mapping this runner wrote."""
+    from omegaconf import OmegaConf
+
+    try:
+        stored = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    except Exception as error:  # noqa: BLE001 - yaml's and OmegaConf's errors alike: the file is not usable
+        reason = " ".join(str(error).split())[:300]
+        raise ConfigError(f"resume={run_id}: the run's config.yaml artifact cannot be read ({type(error).__name__}: "
+                          f"{reason}), so the configuration to continue with is unknown. Only a run this runner "
+                          "made, with its config.yaml intact, can be resumed.") from None
+    if not isinstance(stored, dict) or "optimizer" not in stored or "objective" not in stored:
+        raise ConfigError(f"resume={run_id}: the run's config.yaml artifact is not a configuration of this runner "
+                          "(no optimizer and objective in it), so it cannot be resumed.")
+    return stored
 
 
 def checkpoint_files(client, run_id: str) -> list[str]:

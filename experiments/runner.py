@@ -22,6 +22,7 @@ import numpy as np
 from . import recording
 from .config import flatten, plain, validate
 from .errors import ConfigError
+from .preflight import check_spool_dir
 from .trajectory import ARTIFACT, TrajectoryBuffer
 
 
@@ -48,25 +49,40 @@ class Problem:
 
 
 def build_problem(cfg) -> Problem:
-    """Objective, parameter tensors, optimizer and scheduler from ``cfg``; a ConfigError for any user mistake."""
+    """Objective, parameter tensors, optimizer and scheduler from ``cfg``; a ConfigError for any user mistake,
+    including one that only its first step shows (:mod:`experiments.first_step`)."""
     import autodiff as ad
-    from optimizers import registry
 
-    from . import objectives
+    from . import first_step, objectives
 
     ad.manual_seed(int(cfg.seed))
     objective = objectives.build(cfg.objective)
+    problem = _problem_for(cfg, objective)
+    first_step.check(cfg, lambda: _problem_for(cfg, objective))
+    return problem
+
+
+def _problem_for(cfg, objective) -> Problem:
+    import autodiff as ad
+    from optimizers import registry
+
+    from .signatures import check_arguments
+
     dtype = {"float32": ad.float32, "float64": ad.float64}[cfg.dtype]
-    params = {name: ad.tensor(np.asarray(value), dtype=dtype, requires_grad=True)
-              for name, value in objective.initial_params().items()}
+    with np.errstate(over="ignore"):  # a start beyond the dtype's range is reported by first_step, with numbers
+        params = {name: ad.tensor(np.asarray(value), dtype=dtype, requires_grad=True)
+                  for name, value in objective.initial_params().items()}
     optimizer_cfg = plain(cfg.optimizer)
     name = optimizer_cfg.pop("name", None)
     optimizer_cfg.pop("default_lr", None)
     try:
+        check_arguments(registry.get(name), optimizer_cfg, "optimizer")
         optimizer = registry.create(name, list(params.values()), **optimizer_cfg)
+    except ConfigError:
+        raise
     except (registry.UnknownNameError, registry.PluginLoadError) as error:
         raise ConfigError(f"optimizer={name}: {error}") from None
-    except (ValueError, TypeError, RuntimeError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever the constructor refuses is the user's hyperparameter
         raise ConfigError(f"optimizer={name} (lr={optimizer_cfg.get('lr')!r}): {type(error).__name__}: {error}. "
                           f"Its hyperparameters are set as lr=... and optimizer.<name>=...") from None
     scheduler = build_scheduler(cfg.get("scheduler"), optimizer)
@@ -78,6 +94,8 @@ def build_scheduler(scheduler_cfg, optimizer):
         return None
     from optimizers import lr_scheduler
 
+    from .signatures import check_arguments
+
     options = plain(scheduler_cfg)
     name = options.pop("name", None)
     cls = getattr(lr_scheduler, str(name), None)
@@ -86,9 +104,10 @@ def build_scheduler(scheduler_cfg, optimizer):
                          if isinstance(c, type) and issubclass(c, lr_scheduler.LRScheduler) and c is not lr_scheduler.LRScheduler)
         raise ConfigError(f"scheduler.name={name!r} is not a scheduler of optimizers.lr_scheduler. "
                           f"Available: {', '.join(choices)}.")
+    check_arguments(cls, options, "scheduler")
     try:
         return cls(optimizer, **options)
-    except (ValueError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever the constructor refuses is the user's option
         raise ConfigError(f"scheduler={name} with {_describe(options)}: {type(error).__name__}: {error}") from None
 
 
@@ -192,6 +211,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     validate(cfg)
     launch_dir = Path(launch_dir or Path.cwd())
     spooling = spooling_for(cfg, launch_dir)
+    check_spool_dir(spooling.root)
     http_timeout = float(cfg.tracking.get("http_timeout", 30))
     uri = parent.tracking_uri if parent is not None else tracking.resolve_uri(cfg.tracking.get("uri"), launch_dir)
     resumption = None

@@ -18,7 +18,7 @@ import sys
 from .errors import UserError
 from .tracking import open_client
 from .tracking.outbox import describe
-from .tracking.spool import Spool, find, replay
+from .tracking.spool import JournalError, Spool, find, replay
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,12 +30,21 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         print(f"Error: no run spool (a folder with journal.jsonl) at {', '.join(args.spools)}.", file=sys.stderr)
         return 2
-    failures = 0
+    failures, unreadable = 0, 0
     for folder in folders:
-        spool = Spool.open(folder)
+        try:
+            spool = Spool.open(folder)
+        except JournalError as error:
+            print(f"Error: {error}", file=sys.stderr)
+            unreadable += 1
+            continue
         uri = args.tracking_uri or spool.tracking_uri
         try:
             report = replay(spool, open_client(uri))
+        except JournalError as error:
+            print(f"Error: {error}", file=sys.stderr)
+            unreadable += 1
+            continue
         except UserError as error:
             print(f"Error: {folder}: {error}", file=sys.stderr)
             failures += 1
@@ -50,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         status = f", final status {report.status}" if report.status else ""
         print(f"run {report.run_id}: {report.operations} operations sent to {uri} ({report.points} metric points, "
               f"{report.artifacts} artifacts{status}); {folder} removed.")
-    return 1 if failures else 0
+    return 2 if unreadable else 1 if failures else 0
 
 
 if __name__ == "__main__":

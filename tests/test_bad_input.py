@@ -92,6 +92,48 @@ ROWS = [
     ("bad dtype", ["dtype=float16"], "dtype='float16' is not allowed. Allowed: float32, float64."),
     ("bad logging option", ["logging.every=0"], "logging.every=0 is not allowed: it must be an integer >= 1."),
     ("bad checkpoint option", ["checkpoint.every=-1"], "checkpoint.every=-1 is not allowed"),
+    ("betas of one value", ["optimizer=adam", "optimizer.betas=[0.9]"],
+     "optimizer.betas=[0.9] is not allowed: Adam's betas takes a list of 2 numbers."),
+    ("betas of three values", ["optimizer=adam", "optimizer.betas=[0.9,0.99,0.5]"],
+     "optimizer.betas=[0.9, 0.99, 0.5] is not allowed: Adam's betas takes a list of 2 numbers."),
+    ("betas of three values in a sweep job", ["-m", "optimizer=adam", "optimizer.betas=[0.9,0.99],[0.9,0.99,0.5]"],
+     "optimizer.betas=[0.9, 0.99, 0.5] is not allowed"),
+    ("seed as an expression", ["seed=2**64"], "seed='2**64' is not allowed: the seed must be an integer >= 0."),
+    ("seed beyond torch's range", ["seed=18446744073709551616"],
+     "seed=18446744073709551616 is not allowed: seeds run from 0 to 2**64-1 = 18446744073709551615"),
+    ("seeds of the repeats beyond the range", ["seed=18446744073709551615", "repeats=2"],
+     "this run would use up to 18446744073709551616"),
+    ("scheduler that divides by zero", ["scheduler=step", "scheduler.step_size=0"],
+     "scheduler=StepLR: its first step fails with ZeroDivisionError"),
+    ("scheduler option of the wrong type", ["scheduler=step", "scheduler.gamma=abc"],
+     "scheduler.gamma='abc' is not allowed: StepLR's gamma takes a number."),
+    ("no optimizer", ["optimizer=null"], "optimizer=null is not allowed: a run needs a choice of optimizer. Available: "),
+    ("no objective", ["objective=null"], "objective=null is not allowed: a run needs a choice of objective."),
+    ("unknown interpolation", ["lr=${nope}"],
+     "The config does not resolve: optimizer.lr: Interpolation key 'nope' not found."),
+    ("unknown interpolation in a sweep job", ["-m", "lr=0.1,${nope}"], "Interpolation key 'nope' not found"),
+    ("unknown key", ["foo=1"], "Could not override 'foo'. To append to your config use +foo=1."),
+    ("unknown Hydra key", ["hydra.foo=1"], "Could not override 'hydra.foo'."),
+    ("unknown scheduler", ["scheduler=unknown"],
+     "scheduler=unknown: there is no 'unknown' in the config group 'scheduler' (configs/scheduler/). Available: "
+     "cosine, exponential, step."),
+    ("misspelt scheduler in a sweep", ["-m", "scheduler=step,stpe"], "Did you mean 'step'?"),
+    ("unquoted non-ASCII value", ["tracking.run_name=héllo"],
+     "the character(s) é must be inside quotes. Write it as tracking.run_name='héllo'"),
+    ("override grammar", ["optimizer.betas=[0.9"], "optimizer.betas=[0.9: Hydra cannot read this override"),
+    ("spool folder in /proc", ["tracking.spool_dir=/proc"],
+     "tracking.spool_dir=/proc is not allowed: a run could not keep its records there"),
+    ("spool folder that is a file", [f"tracking.spool_dir={FILE}"],
+     f"tracking.spool_dir={FILE} is not allowed: {FILE} is a file, not a folder."),
+    ("start beyond float32", ["objective=rosenbrock", "objective.init=1e300"],
+     "objective.init: the start of x does not fit in float32 (its largest finite value is 3.402823e+38; the start "
+     "has 1e+300)"),
+    ("loss beyond float32", ["objective=expression", "objective.expr='exp(a)'", "~objective.init",
+                             "+objective.init={a:100}"],
+     "The loss at the start (objective.init) is inf in float32 (in float64 it is 2.688117e+43"),
+    ("power beyond float32", ["objective=expression", "objective.expr='a**a'", "~objective.init",
+                              "+objective.init={a:140}"],
+     "is inf in float32 (in float64 it is 2.870285e+300"),
     ("optimizer plugin that fails to import", ["optimizer=brokenopt"],
      "Optimizer 'brokenopt' could not be loaded (distribution 'autodiff-broken-plugins' 0.2.0, entry point "
      "'brokenopt = broken_plugins:Optimizer' in group 'autodiff.optimizers'): ImportError: broken_plugins needs "
@@ -123,3 +165,36 @@ def test_an_unreachable_server_is_one_clean_paragraph_too(store):
     assert out.returncode == 3 and "Traceback" not in out.stderr
     [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
     assert error.startswith(f"Error: The MLflow tracking server {uri} cannot be reached")
+
+
+def _one_paragraph(out, message: str, code: int = 2) -> None:
+    assert out.returncode == code, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+    [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
+    assert message in error, out.stderr
+
+
+def test_resume_of_a_run_whose_config_is_not_yaml(store, tmp_path):
+    client = client_for(store)
+    experiment = client.get_experiment_by_name("not-yaml") or client.create_experiment(
+        "not-yaml", artifact_location=(store / "mlruns" / "not-yaml").as_uri())
+    experiment_id = experiment if isinstance(experiment, str) else experiment.experiment_id
+    run_id = client.create_run(experiment_id).info.run_id
+    bad = tmp_path / "config.yaml"
+    bad.write_text("optimizer: [unclosed\n  : : :\n")
+    client.log_artifact(run_id, str(bad))
+    client.set_terminated(run_id, "KILLED")
+    before = len(all_runs(client))
+    out = run_cli([f"resume={run_id}"], store, check=False)
+    _one_paragraph(out, f"resume={run_id}: the run's config.yaml artifact cannot be read")
+    assert len(all_runs(client)) == before and client.get_run(run_id).info.status == "KILLED"
+
+
+def test_sync_of_a_journal_with_a_garbage_line(tmp_path):
+    spool = tmp_path / "mlflow-spool" / ("0" * 32)
+    spool.mkdir(parents=True)
+    header = '{"spool":1,"tracking_uri":"sqlite:///%s","run_id":"%s"}' % (tmp_path / "mlflow.db", "0" * 32)
+    (spool / "journal.jsonl").write_text(header + "\n" + "this is not json\n")
+    out = run_cli([str(spool)], tmp_path, module="experiments.sync", check=False)
+    _one_paragraph(out, "journal.jsonl cannot be read: line 2 ('this is not json') is not a record this runner writes")
+    assert (spool / "journal.jsonl").is_file() and not (tmp_path / "mlflow.db").exists()

@@ -29,6 +29,10 @@ FILES = "files"
 VERSION = 1
 
 
+class JournalError(ValueError):
+    """A journal that cannot be read (a line that is not one of the records above): nothing is sent from it."""
+
+
 def offline_key() -> str:
     """The spool name of a run that has no MLflow id yet (the store was unreachable when it started)."""
     return f"offline-{uuid.uuid4().hex}"
@@ -59,9 +63,9 @@ class Spool:
         path = directory / JOURNAL
         if not path.is_file():
             raise ValueError(f"{directory} is not a run spool: it has no {JOURNAL}")
-        header, *lines = _lines(path)
-        if header.get("spool") != VERSION:
-            raise ValueError(f"{path} is not a spool journal of version {VERSION}")
+        header, *lines = list(_lines(path)) or [{}]
+        if header.get("spool") != VERSION or "tracking_uri" not in header:
+            raise JournalError(f"{path} is not a spool journal of version {VERSION} (its header is {header!r}).")
         created = [line["run_id"] for line in lines if "run_id" in line]
         return cls(directory, header["tracking_uri"], created[-1] if created else header.get("run_id"))
 
@@ -117,11 +121,21 @@ class Spool:
 
 
 def _lines(path: Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as journal:
-        for text in journal:
+    with open(path, encoding="utf-8", errors="replace") as journal:
+        for number, text in enumerate(journal, 1):
             if not text.endswith("\n"):  # a line cut short by a kill: it was never acknowledged as written
                 return
-            yield json.loads(text)
+            try:
+                line = json.loads(text)
+            except ValueError:
+                line = None
+            if not isinstance(line, dict) or (number == 1) != ("spool" in line):
+                raise JournalError(
+                    f"{path} cannot be read: line {number} ({text.strip()[:80]!r}) is not a record this runner "
+                    f"writes, so nothing was sent from it. A journal holds one JSON object per line, the first the "
+                    f"header {{\"spool\": {VERSION}, ...}}; restore the file, or delete that line if you know "
+                    "what it held.")
+            yield line
 
 
 def apply(client, run_id: str | None, record: dict, directory: Path | None = None) -> str:
