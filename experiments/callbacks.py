@@ -26,7 +26,7 @@ def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None) -> Pare
     from .tracking.store import default_artifact_location
 
     uri = resolve_uri(cfg.tracking.get("uri"), launch_dir)
-    client = open_client(uri)
+    client = open_client(uri, lock_timeout=float(cfg.tracking.get("lock_timeout", 60)))
     experiment = str(cfg.tracking.experiment)
     experiment_id = get_or_create_experiment(client, experiment, default_artifact_location(uri, experiment))
     tags = run_tags(cfg, [], {"sweep": "parent"})

@@ -69,7 +69,7 @@ def validate(cfg) -> None:
     tracking = cfg.tracking
     if not isinstance(tracking.get("spool", False), bool):
         raise ConfigError(f"tracking.spool={tracking.get('spool')!r} is not allowed. Allowed: true, false.")
-    for key, minimum in (("retry_timeout", 0), ("http_timeout", 1)):
+    for key, minimum in (("retry_timeout", 0), ("http_timeout", 1), ("lock_timeout", 0)):
         value = tracking.get(key, minimum)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
             raise ConfigError(f"tracking.{key}={value!r} is not allowed: it must be a number of seconds >= {minimum}.")

@@ -38,6 +38,14 @@ class RunNotStored(UserError):
     exit_code = 3
 
 
+class StoreError(UserError):
+    """The tracking store is there but cannot be used now: locked by another process for longer than
+    ``tracking.lock_timeout``, left half-migrated with runs in it, or failing in a way that is not the user's
+    input. Nothing was run."""
+
+    exit_code = 3
+
+
 class ExpressionError(ConfigError):
     """An objective expression was refused: malformed, too long or deep, or outside the whitelisted grammar.
 

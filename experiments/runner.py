@@ -213,16 +213,19 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     spooling = spooling_for(cfg, launch_dir)
     check_spool_dir(spooling.root)
     http_timeout = float(cfg.tracking.get("http_timeout", 30))
+    lock_timeout = float(cfg.tracking.get("lock_timeout", 60))
     uri = parent.tracking_uri if parent is not None else tracking.resolve_uri(cfg.tracking.get("uri"), launch_dir)
     resumption = None
     if cfg.get("resume"):
-        client = client or tracking.open_client(uri, http_timeout=http_timeout)  # a resume reads the store first
+        # a resume reads the store first
+        client = client or tracking.open_client(uri, http_timeout=http_timeout, lock_timeout=lock_timeout)
         resumption = resume.prepare(client, cfg, overrides, uri, spooling.root)
         cfg = resumption.cfg
         validate(cfg)
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
     resolved = plain(cfg)
-    client = client or tracking.open_client(uri, allow_unreachable=spooling.at_start, http_timeout=http_timeout)
+    client = client or tracking.open_client(uri, allow_unreachable=spooling.at_start, http_timeout=http_timeout,
+                                             lock_timeout=lock_timeout)
     experiment = str(cfg.tracking.experiment)
     location = artifact_location_for(cfg, uri, experiment, launch_dir)
     if resumption is not None:

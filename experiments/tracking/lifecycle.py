@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .outbox import Outbox, describe, is_unreachable
-from .store import retrying
+from .store import retrying, start_failure
 from .writer import BatchWriter
 
 PARENT_TAG = "mlflow.parentRunId"
@@ -74,10 +74,14 @@ class TrackedRun:
         run_id = None
         if experiment_id is not None:
             try:
-                run_id = retrying(client.create_run, experiment_id, run_name=run_name, tags=tags).info.run_id
+                run_id = retrying(client.create_run, experiment_id, run_name=run_name, tags=tags,
+                                  patient=True).info.run_id
             except Exception as error:
                 if not (spooling.at_start and is_unreachable(error)):
-                    raise
+                    failure = start_failure(tracking_uri or client.tracking_uri, error)
+                    if failure is error:
+                        raise
+                    raise failure from None
         outbox = Outbox(client, tracking_uri, spooling.root, run_id=run_id)
         run = cls(outbox, experiment_id, batch_size, spooling.retry_timeout)
         if run_id is None:

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..errors import ConfigError, TrackingUnavailable
+from ..errors import ConfigError, StoreError, TrackingUnavailable
+from .sqlite import DEFAULT_LOCK_TIMEOUT, IN_MEMORY_HINT, database_path, is_in_memory, prepare, store_error
 
 DEFAULT_DB_NAME = "mlflow.db"
 KNOWN_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "mysql", "mssql", "databricks", "")
@@ -34,8 +35,12 @@ def resolve_uri(configured: str | None, launch_dir: str | os.PathLike) -> str:
             "`mlflow server`, or a database URI (postgresql://, mysql://, mssql://)."
         )
     if scheme == "sqlite":
+        if is_in_memory(uri):
+            raise ConfigError(f"tracking.uri={uri!r} is an in-memory SQLite database. {IN_MEMORY_HINT}, so it is "
+                              "refused. Use a file (sqlite:////absolute/path.db, or leave tracking.uri unset for "
+                              "./mlflow.db) or a tracking server.")
         path = uri[len("sqlite:///"):]
-        if path and path != ":memory:" and not os.path.isabs(path):
+        if not os.path.isabs(path):
             return sqlite_uri(Path(launch_dir) / path)
         return uri
     if scheme == "":
@@ -58,27 +63,45 @@ def is_transient(error: BaseException) -> bool:
     """A store error worth retrying: SQLite's lock contention or a store that is briefly unavailable."""
     text = str(error).lower()
     code = getattr(error, "error_code", "")
-    return ("database is locked" in text or "temporarily_unavailable" in str(code).lower()
-            or "already exists" in text and "_alembic_tmp" in text)
+    return "database is locked" in text or "temporarily_unavailable" in str(code).lower()
 
 
-def retrying(call, *args, attempts: int = 12, first_delay: float = 0.05, **kwargs):
-    """``call(*args, **kwargs)``, retried with exponential backoff (capped at 2 s) while the store says it is busy."""
+# How long the start of a run waits its turn on a locked SQLite store (``tracking.lock_timeout``, set by
+# open_client): process-wide, like MLflow's own HTTP settings, so every start-up call honours it.
+_start_patience = [DEFAULT_LOCK_TIMEOUT]
+
+
+def retrying(call, *args, attempts: int = 12, first_delay: float = 0.05, patient: bool = False, **kwargs):
+    """``call(*args, **kwargs)``, retried with exponential backoff (capped at 2 s) while the store says it is busy:
+    ``attempts`` times (~13 s), or, ``patient`` (the calls that start a run), for ``tracking.lock_timeout`` s."""
     delay = first_delay
-    for attempt in range(attempts):
+    deadline = time.monotonic() + _start_patience[0] if patient else None
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return call(*args, **kwargs)
         except Exception as error:
-            if attempt == attempts - 1 or not is_transient(error):
+            out_of_time = time.monotonic() + delay > deadline if patient else attempt >= attempts
+            if out_of_time or not is_transient(error):
                 raise
             time.sleep(delay)
             delay = min(2 * delay, 2.0)
 
 
+def start_failure(uri: str, error: BaseException) -> BaseException:
+    """What to raise when a call that starts a run failed on the store ``uri``: for an SQLite store still locked
+    after ``tracking.lock_timeout``, a StoreError naming the holder; else ``error`` itself."""
+    path = database_path(uri)
+    if path is not None and is_transient(error):
+        return store_error(path, error, _start_patience[0])
+    return error
+
+
 def default_artifact_location(uri: str, name: str) -> str | None:
     """For an SQLite store, artifacts go beside the database file (``mlruns/<experiment>``) wherever the command runs;
     other stores keep their own default (a server's artifact root)."""
-    if not uri.startswith("sqlite:///") or uri.endswith(":memory:"):
+    if database_path(uri) is None:
         return None
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "experiment"
     return (Path(uri[len("sqlite:///"):]).parent / "mlruns" / safe).as_uri()
@@ -87,7 +110,7 @@ def default_artifact_location(uri: str, name: str) -> str | None:
 def get_or_create_experiment(client, name: str, artifact_location: str | None = None) -> str:
     """The id of experiment ``name``, created if missing; safe when several processes race to create it."""
     for _ in range(5):
-        experiment = retrying(client.get_experiment_by_name, name)
+        experiment = retrying(client.get_experiment_by_name, name, patient=True)
         if experiment is not None:
             if experiment.lifecycle_stage == "deleted":
                 raise ConfigError(
@@ -97,7 +120,7 @@ def get_or_create_experiment(client, name: str, artifact_location: str | None = 
                 )
             return experiment.experiment_id
         try:
-            return retrying(client.create_experiment, name, artifact_location=artifact_location)
+            return retrying(client.create_experiment, name, artifact_location=artifact_location, patient=True)
         except Exception as error:  # another process created it first: read it back
             if "already exists" not in str(error).lower() and "unique constraint" not in str(error).lower():
                 raise
@@ -113,27 +136,45 @@ def configure_http(timeout_seconds: float | None = None) -> None:
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(timeout_seconds)))
 
 
-def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float | None = None):
-    """An ``MlflowClient`` on ``uri`` with the store's schema in place (SQLite: created or migrated now, once).
+def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float | None = None,
+                lock_timeout: float = DEFAULT_LOCK_TIMEOUT):
+    """An ``MlflowClient`` on ``uri`` with the store's schema in place (SQLite: created or migrated now, by one
+    process at a time, or repaired: :mod:`.sqlite`).
 
     The store is asked once, so that an unreachable server stops the command at once with
     :class:`TrackingUnavailable` (naming the URI), before any work, unless ``allow_unreachable`` (``tracking.spool``):
-    the client is then returned and the run spools until the server answers. A store that cannot be opened at all
-    (an SQLite file in a missing or unwritable folder, ...) is a :class:`ConfigError`.
+    the client is then returned and the run spools until the server answers. An SQLite path that cannot hold a
+    store (a folder, an unwritable folder) is a :class:`ConfigError`, found before MLflow's minutes of retries; an
+    SQLite store locked past ``lock_timeout`` s, half-migrated with runs in it or otherwise failing is a
+    :class:`StoreError`.
     """
     from mlflow.tracking import MlflowClient
 
     from .outbox import describe, is_unreachable
 
     configure_http(http_timeout)
+    _start_patience[0] = lock_timeout
     client = None
-    try:
+
+    def open_store():
+        nonlocal client
         client = MlflowClient(tracking_uri=uri)  # an SQLite store is opened (and its folder made) here
-        retrying(client.search_experiments, max_results=1)  # forces the schema creation/migration
+        retrying(client.search_experiments, max_results=1, patient=True)  # forces the schema creation/migration
+
+    path = database_path(uri)
+    try:
+        if path is not None:
+            prepare(uri, lock_timeout, open_store)
+        if client is None:
+            open_store()
+    except (ConfigError, StoreError):
+        raise
     except Exception as error:  # noqa: BLE001 - every failure is reported as what the user can do about it
+        if is_unreachable(error) and client is not None and allow_unreachable:
+            return client
+        if path is not None:
+            raise store_error(path, error, lock_timeout) from None
         if is_unreachable(error) and client is not None:
-            if allow_unreachable:
-                return client
             raise TrackingUnavailable(
                 f"The MLflow tracking server {uri} cannot be reached ({describe(error)}), so nothing was run. "
                 "Start it (e.g. `mlflow server --host 127.0.0.1 --port <port>`), point tracking.uri= or "
@@ -141,8 +182,7 @@ def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float |
                 "records on disk until the server answers (`python -m experiments.sync <spool folder>` uploads "
                 "them later).") from None
         raise ConfigError(f"The tracking store {uri} cannot be opened: {describe(error)}. Check tracking.uri= "
-                          "(or MLFLOW_TRACKING_URI): an SQLite file must be in a folder that can be created and "
-                          "written to.") from None
+                          "(or MLFLOW_TRACKING_URI).") from None
     return client
 
 
