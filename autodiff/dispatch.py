@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._quiet import restore, silence
+from .anomaly import forward_trace
 from .grad_mode import state
 from .node import Node
 from .tensor import Tensor
@@ -22,17 +23,27 @@ _new = object.__new__
 
 def apply(op, *args, **kw):
     arrays = []
-    any_tensor = requires = False
+    versions = []   # each input's version now: a backward reading it checks it is unchanged (torch's saved_version)
+    edges = None
+    any_tensor = False
+    i = 0
     for a in args:
         if type(a) is Tensor:
             any_tensor = True
-            arrays.append(a._data)
             if a._base is not None and a._view_version != a._vc[0]:
                 a._view.refresh(a)     # a view whose storage changed in place (autodiff.views)
+            arrays.append(a._data)
+            versions.append(a._vc[0])
             if a._requires_grad:
-                requires = True
+                # where the input's cotangent goes, bound now as torch binds edges: its node, or the leaf itself
+                if edges is None:
+                    edges = [(i, a._grad_fn or a)]
+                else:
+                    edges.append((i, a._grad_fn or a))
         else:
             arrays.append(a)
+            versions.append(0)
+        i += 1
     if not any_tensor:
         return op.forward(*args, **kw)
     out = op.forward(*arrays, **kw)
@@ -46,8 +57,22 @@ def apply(op, *args, **kw):
     result._backward_hooks = None
     result._base = None
     version = result._vc = [0, 0]
-    if requires and state.grad_enabled and op.differentiable:
-        result._grad_fn = Node(op, args, kw, out, state.epoch, version)
+    if edges is not None and state.grad_enabled and op.differentiable:
+        # Node(op, args, kw, out, state.epoch, version), inline with what this loop already has
+        node = result._grad_fn = _new(Node)
+        node.op = op
+        node.args = args
+        node.arrays = arrays
+        node.edges = edges
+        node.versions = versions if op.reads_inputs else None
+        node.kw = kw
+        node.ans = out
+        node.epoch = state.epoch
+        node.out_version = version
+        node.out_saved = 0
+        node.freed = False
+        node.retained = node.hooks = node.name_override = node.ans_tangent = None
+        node.trace = forward_trace() if state.anomaly else None
         result._requires_grad = True
     else:
         result._grad_fn = None

@@ -19,6 +19,7 @@ from .views import check_versions, unbroadcast
 __all__ = ["backward", "grad", "tensor_backward", "run_backward"]
 
 _ndarray = np.ndarray
+_IN_PLACE = 4096     # arrays above this many elements are summed in place where the pass owns them
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
           "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
@@ -27,7 +28,8 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 
 
 def _key(t: Tensor):
-    return t.grad_fn if t.grad_fn is not None else t
+    node = t.grad_fn
+    return t if node is None else node
 
 
 def _topological_counts(roots):
@@ -91,12 +93,12 @@ class _Pass:
         for r, g in zip(roots, root_grads):
             key = _key(r)
             grads[key] = grads[key] + g if key in grads else g
-        self.counts = _topological_counts(list(grads))
-        self.ready = [k for k in grads if type(k) is Node and self.counts.get(k, 0) == 0]
+        counts = self.counts = _topological_counts(list(grads))
+        self.ready = [k for k in grads if type(k) is Node and k not in counts]
         self.leaves = [k for k in grads if type(k) is Tensor]
         self.captured = {}
         self.capture_ids = None if capture is None else {id(_key(t)): t for t in capture}
-        self.handed_out = set(id(g) for g in root_grads)   # arrays the caller holds: never stored as .grad
+        self.handed_out = {id(g) for g in root_grads}      # arrays the caller holds: never stored as .grad
         self.owned = set()                                 # ids of arrays this pass made: summed into in place
         self.retain_graph = retain_graph
         self.create_graph = create_graph
@@ -104,12 +106,18 @@ class _Pass:
         self.check_nan = state.anomaly and state.anomaly_check_nan
 
     def run_nodes(self):
-        ready = self.ready
+        ready, grads, owned, epoch = self.ready, self.grads, self.owned, self.epoch
+        plain = self.capture_ids is None
         node = None
         try:
             while ready:
                 node = ready.pop()
-                self.propagate(node, self.arrive(node))
+                g = grads.pop(node)
+                if owned:
+                    owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
+                if not plain or node.hooks or node.retained or node.freed or node.epoch != epoch:
+                    g = self.arrive(node, g)
+                self.propagate(node, g)
                 if not self.retain_graph and node.op.saves:
                     node.freed = True
         except Exception:
@@ -117,10 +125,9 @@ class _Pass:
                 warn_failed(node)
             raise
 
-    def arrive(self, node):
-        """The node's total cotangent, through its tensors' hooks, given to whoever asked for it."""
-        g = self.grads.pop(node)
-        self.owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
+    def arrive(self, node, g):
+        """The node's total cotangent ``g``, through its tensors' hooks, given to whoever asked for it, once the
+        node is checked to be runnable."""
         if node.hooks:
             for hooks in node.hooks:
                 g = _run_hooks(hooks, g)
@@ -138,30 +145,37 @@ class _Pass:
     def propagate(self, node, g):
         """Run the node's VJPs and send each input's cotangent on, summed back to the input's shape and dtype."""
         op, args, kw = node.op, node.args, node.kw
+        # the arrays recorded with the node, unless the clock says an input may have changed since
+        inputs = node.arrays if node.epoch == self.epoch else [a._data if type(a) is Tensor else a for a in args]
         if self.create_graph:
             g, ans = _recorded(node, g)
             rule_args = args
         else:
             ans = node.ans
-            rule_args = [a._data if type(a) is Tensor else a for a in args]
-        rules, variadic = op.vjps, op.variadic
+            rule_args = inputs
+        rules, variadic, check_nan = op.vjps, op.variadic, self.check_nan
         grads, counts, owned = self.grads, self.counts, self.owned
         for i, key in node.edges:
-            gi = rules(i, g, ans, *rule_args, **kw) if variadic else rules[i](g, ans, *rule_args, **kw)
+            if variadic:
+                gi = rules(i, g, ans, *rule_args, **kw)
+            elif kw:
+                gi = rules[i](g, ans, *rule_args, **kw)
+            else:
+                gi = rules[i](g, ans, *rule_args)
             if gi is None:
                 continue
-            if self.check_nan and _has_nan(gi):
+            if check_nan and _has_nan(gi):
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
-            data = args[i]._data
+            data = inputs[i]
             if gi.shape != data.shape:
                 gi = unbroadcast(gi, data.shape)
-            if gi.dtype != data.dtype:
+            if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                 gi = gi.to(args[i].dtype) if type(gi) is Tensor else np.asarray(gi).astype(data.dtype)
             if key in grads:
                 grads[key] = _accumulate(grads[key], gi, owned, gi is not g)
             else:
                 grads[key] = gi
-                if gi is not g and type(gi) is _ndarray and gi.base is None:
+                if type(gi) is _ndarray and gi.size > _IN_PLACE and gi is not g and gi.base is None:
                     owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
                 if type(key) is not Node:
                     self.leaves.append(key)
@@ -206,8 +220,9 @@ def _has_nan(g) -> bool:
 
 def _accumulate(total, g, owned, new):
     """total + g, in place when ``total`` is an array this pass created (no one else holds it), or else when
-    ``g`` is (``new``: a rule's result, not the cotangent passed on; a fresh array, not a view)."""
-    if type(g) is _ndarray and g.shape == total.shape and g.dtype == total.dtype:
+    ``g`` is (``new``: a rule's result, not the cotangent passed on; a fresh array, not a view). Small arrays
+    are simply added: in place saves nothing there but the bookkeeping."""
+    if type(g) is _ndarray and g.size > _IN_PLACE and g.shape == total.shape and g.dtype == total.dtype:
         if id(total) in owned:
             np.add(total, g, out=total)
             return total
@@ -216,12 +231,18 @@ def _accumulate(total, g, owned, new):
             owned.add(id(g))
             return g
     out = total + g
-    if type(out) is _ndarray:
+    if type(out) is _ndarray and out.size > _IN_PLACE:
         owned.add(id(out))
     return out
 
 
 def _store_grad(t: Tensor, g, create_graph, handed_out, accumulate):
+    if not create_graph and type(g) is _ndarray and accumulate and t._grad is not None \
+            and not t._grad._requires_grad:
+        existing = t._grad          # the common case (an optimizer's loop): add into the existing .grad
+        existing._data += g
+        existing._bump_version()
+        return
     if isinstance(g, Tensor):
         if not create_graph:
             g = g._data
@@ -270,7 +291,8 @@ def _prepare_roots(outputs, grad_outputs, create_graph):
             if out._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                    f"{out.dtype}")
-            g = np.ones(out._data.shape, dtype=out._data.dtype)
+            g = np.empty(out._data.shape, dtype=out._data.dtype)   # np.ones, without its Python wrapper
+            g.fill(1)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._from_array(np.asarray(g, dtype=out._data.dtype))

@@ -35,9 +35,9 @@ def _bitwise_error():
 
 
 OPERATORS = {
-    "__add__": E.add, "__radd__": lambda self, other: E.add(self, other),
+    "__add__": E.add, "__radd__": E.add,          # reflected: other + self is add(self, other), as torch records it
     "__sub__": E.sub, "__rsub__": lambda self, other: E.rsub(self, other),
-    "__mul__": E.mul, "__rmul__": lambda self, other: E.mul(self, other),
+    "__mul__": E.mul, "__rmul__": E.mul,
     "__truediv__": E.div, "__rtruediv__": _rtruediv,
     "__pow__": E.pow, "__rpow__": _rpow,
     "__matmul__": L.matmul, "__rmatmul__": _reflected(L.matmul),

@@ -66,12 +66,17 @@ class Op:
 class Node:
     """One recorded application of an op: what ``tensor.grad_fn`` is."""
 
-    __slots__ = ("op", "args", "edges", "versions", "kw", "ans", "epoch", "out_version", "out_saved", "freed",
-                 "retained", "hooks", "name_override", "ans_tangent", "trace", "__weakref__")
+    __slots__ = ("op", "args", "arrays", "edges", "versions", "kw", "ans", "epoch", "out_version", "out_saved",
+                 "freed", "retained", "hooks", "name_override", "ans_tangent", "trace", "__weakref__")
 
+    # ``autodiff.dispatch.apply`` records its nodes without calling this (the same fields, set inline: it is the
+    # hot path); keep the two in step.
     def __init__(self, op, args, kw, ans, epoch, out_version):
         self.op = op
         self.args = args
+        # the inputs' arrays as recorded, what the VJPs read in a backward that records no graph (valid while
+        # state.epoch is still self.epoch: an in-place change or a .data assignment ticks the clock)
+        self.arrays = [a._data if type(a) is Tensor else a for a in args]
         # Where each grad-requiring input's cotangent goes, bound now (as torch binds edges): the input's node,
         # or the input itself for a leaf. A later in-place op that rebases the input does not re-route them.
         self.edges = [(i, a._grad_fn or a) for i, a in enumerate(args) if type(a) is Tensor and a._requires_grad]

@@ -199,6 +199,7 @@ class Tensor(TensorMethods):
     @data.setter
     def data(self, value: "Tensor") -> None:
         self._data = value._data
+        state.epoch += 1      # nodes recorded before read their inputs' arrays afresh (autodiff.node.Node.arrays)
 
     @property
     def _version(self) -> int:
@@ -276,8 +277,7 @@ class Tensor(TensorMethods):
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__     # by identity, as torch's (and in C: tensors key the backward's dicts)
 
     def __repr__(self) -> str:
         suffixes = []

@@ -38,13 +38,13 @@ def as_operand(value):
     raise TypeError(f"unsupported operand type: '{type(value).__name__}'")
 
 
-_FAST_OPERANDS = frozenset({Tensor, np.ndarray, float, int})
+FAST_OPERANDS = frozenset({Tensor, np.ndarray, float, int})   # pass check_operand with no further test
 _OPERANDS = (Tensor, np.ndarray, numbers.Number, np.generic)
 
 
 def check_operand(value, symbol, reflected=False):
     """torch's TypeError for an operator whose other operand is not a tensor or a number (lists, strings, None)."""
-    if type(value) in _FAST_OPERANDS or isinstance(value, _OPERANDS):
+    if type(value) in FAST_OPERANDS or isinstance(value, _OPERANDS):
         return
     names = (type(value).__name__, "Tensor") if reflected else ("Tensor", type(value).__name__)
     raise TypeError(f"unsupported operand type(s) for {symbol}: '{names[0]}' and '{names[1]}'")

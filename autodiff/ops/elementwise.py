@@ -13,7 +13,7 @@ from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
 from ..views import apply_inplace
-from ._helpers import as_operand, broadcast_error, check_operand, fix_dtype, floating, quiet, times
+from ._helpers import FAST_OPERANDS, as_operand, broadcast_error, check_operand, fix_dtype, floating, quiet, times
 from .declare import by_input, declare, defop, floating_forward, unary
 
 _ndarray = np.ndarray
@@ -281,7 +281,8 @@ def _add_(self, other, *, alpha=1):
 
 @declare("add", inplace=_add_)
 def add(input, other, *, alpha=1):
-    check_operand(other, "+")
+    if type(other) not in FAST_OPERANDS:     # tensors and floats skip the call
+        check_operand(other, "+")
     return apply(ADD, input, other, alpha=alpha) if alpha != 1 else apply(ADD, input, other)
 
 
@@ -291,7 +292,8 @@ def _sub_(self, other, *, alpha=1):
 
 @declare("sub", aliases=("subtract",), inplace=_sub_)
 def sub(input, other, *, alpha=1):
-    check_operand(other, "-")
+    if type(other) not in FAST_OPERANDS:     # tensors and floats skip the call
+        check_operand(other, "-")
     return apply(SUB, input, other, alpha=alpha) if alpha != 1 else apply(SUB, input, other)
 
 
@@ -308,13 +310,15 @@ def rsub(input, other, *, alpha=1):
 
 @declare("mul", aliases=("multiply",), inplace=MUL)
 def mul(input, other):
-    check_operand(other, "*")
+    if type(other) not in FAST_OPERANDS:     # tensors and floats skip the call
+        check_operand(other, "*")
     return apply(MUL, input, other)
 
 
 @declare("div", aliases=("divide", "true_divide"), inplace=DIV)
 def div(input, other, *, rounding_mode=None):
-    check_operand(other, "/")
+    if type(other) not in FAST_OPERANDS:     # tensors and floats skip the call
+        check_operand(other, "/")
     if rounding_mode is None:
         return apply(DIV, input, other)
     if rounding_mode not in ("trunc", "floor"):
