@@ -1,7 +1,8 @@
 """Engine benchmark: autodiff against torch (CPU eager), HIPS autograd, mygrad and a hand-written numpy floor.
 
 Everything runs in one process, interleaved round by round (the machines are shared and noisy), and the report
-gives medians of per-round figures and of per-round ratios to torch. Cases (those of issue 2):
+gives medians of per-round figures and of per-round ratios to torch. Cases (the engine's
+performance targets are stated for these):
 
   chain   a 100-op elementwise chain on shape-(2,) tensors, forward + backward   (us per op)
   seed    the seed objective sum(3a^3 - b^2), forward + backward                  (us per call)

@@ -1,6 +1,6 @@
 """What a run records at each step: metric names and values, and the trajectory rows.
 
-Metric names (fixed, documented in the README):
+Metric names (fixed, documented in docs/runner.md, "What a run records"):
 ``loss``, ``grad_norm`` (Euclidean norm of all gradients together), ``lr`` (the first parameter group's rate used by
 this update), ``distance_to_optimum`` and ``loss_gap`` where the objective knows its minimum, and per tensor
 ``param/<name>/<i>``, ``grad/<name>/<i>``, ``<state key>/<name>/<i>`` (``i`` the flat, row-major index) for tensors

@@ -32,7 +32,7 @@ class Muon(Optimizer):
         \text{ ("match_rms_adamw")}
 
     The Newton-Schulz iteration runs in the parameter's dtype; torch runs it in bfloat16, so the
-    two agree only to bfloat16 precision per step (about 1% of the update; see the README).
+    two agree only to bfloat16 precision per step (about 1% of the update; see docs/optimizers.md, "Muon's tolerance").
 
     Args: lr (1e-3), weight_decay (0.1), momentum (0.95), nesterov (True), ns_coefficients
     ((3.4445, -4.775, 2.0315)), eps (1e-7), ns_steps (5), adjust_lr_fn (None = "original").

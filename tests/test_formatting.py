@@ -76,7 +76,7 @@ SEED_REPRS = [
     ([0.0, 1.0, 4.0, 9.0], F32, ("grad_fn=<MulBackward0>",), "tensor([0., 1., 4., 9.], grad_fn=<MulBackward0>)"),
     ([True] * 4, np.bool_, (), "tensor([True, True, True, True])"),
     (True, np.bool_, (), "tensor(True)"),
-    # the other examples of issue 2
+    # scientific notation chosen for a wide range, and empty tensors with and without a size suffix
     ([1e-5, 1e3], F32, (), "tensor([1.0000e-05, 1.0000e+03])"),
     ([], F32, (), "tensor([])"),
     (np.zeros((0, 3)), F32, (), "tensor([], size=(0, 3))"),

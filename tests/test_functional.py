@@ -261,13 +261,13 @@ def test_empty_inputs_and_outputs():
         assert j.shape == (0, 2)
 
 
-def test_readme_example_prints_what_it_says():
-    """Each line of the README's functional example ending in ``# <repr>`` evaluates to that repr."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme.split("### Higher-order and functional API")[1].split("<!-- END engine -->")[0]
-    block = section.split("```python\n")[1].split("```")[0]
+def test_the_documented_functional_example_prints_what_it_says():
+    """Each line of docs/engine.md's functional example ending in ``# <repr>`` evaluates to that repr."""
+    from docs_text import code_blocks, section
+
+    [block] = code_blocks(section("docs/engine.md", "Higher-order and functional API"), "python")
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(block, "docs/engine.md", "exec"), namespace)
     checked = 0
     for line in block.splitlines():
         code, _, comment = line.partition("  # ")

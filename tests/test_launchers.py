@@ -65,16 +65,16 @@ def test_a_job_that_cannot_see_the_sweep_folder_finds_its_parent_in_the_store(st
         close_parent(parent)
 
 
-def test_the_readme_slurm_sweep_composes_with_submitit(tmp_path):
-    """The README's SLURM command, composed by Hydra (``--cfg hydra``: printed, not submitted: no SLURM here)."""
-    import re
+def test_the_documented_slurm_sweep_composes_with_submitit(tmp_path):
+    """The SLURM command of docs/tracking.md, composed by Hydra (``--cfg hydra``: printed, not submitted: no SLURM
+    here)."""
     import shlex
 
-    from runner_support import ROOT, run_cli
+    from docs_text import code_blocks, section
+    from runner_support import run_cli
 
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
-    readme = (ROOT / "README.md").read_text().split("<!-- BEGIN scaling -->", 1)[1].split("<!-- END scaling -->")[0]
-    [command] = [c for c in re.findall(r"```bash\n(.*?)```", readme, flags=re.S) if "submitit_slurm" in c]
+    [command] = [c for c in code_blocks(section("docs/tracking.md", "Launchers"), "bash") if "submitit_slurm" in c]
     argv = shlex.split(command.strip())
     assert argv[:3] == ["python", "run.py", "-m"]
     out = run_cli([a for a in argv[3:] if "," not in a] + ["--cfg", "hydra", "-p", "hydra.launcher"], tmp_path)

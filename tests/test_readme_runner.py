@@ -1,26 +1,20 @@
-"""Every command of the README's quick start, and of the runner section's command block, runs as shown (in a
-temporary directory, against the default SQLite store there) and leaves FINISHED runs."""
+"""Every command of the README's quick start, and of the runner page's command block (docs/runner.md, "Commands"),
+runs as shown (in a temporary directory, against the default SQLite store there) and leaves FINISHED runs."""
 
 from __future__ import annotations
 
-import re
 import shlex
-import sys
 
 import pytest
 
-from runner_support import ROOT, all_runs, client_for, run_cli
+from docs_text import code_blocks, section
+from runner_support import all_runs, client_for, run_cli
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
-README = (ROOT / "README.md").read_text()
 # Setting up the environment is what this test process already stands on: cloning, making a venv, installing.
 SETUP = ("git clone", "python3 -m venv", "source ", "pip install", "cd ")
-
-
-def bash_blocks(text: str) -> list[str]:
-    return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
 
 
 def commands(block: str) -> list[str]:
@@ -34,13 +28,11 @@ def commands(block: str) -> list[str]:
 
 
 def quick_start() -> list[str]:
-    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return [c for block in bash_blocks(section) for c in commands(block)]
+    return [c for block in code_blocks(section("README.md", "Quick start"), "bash") for c in commands(block)]
 
 
 def runner_section() -> list[str]:
-    section = README.split("<!-- BEGIN runner -->", 1)[1].split("<!-- END runner -->", 1)[0]
-    return [c for block in bash_blocks(section) for c in commands(block)]
+    return [c for block in code_blocks(section("docs/runner.md", "Commands"), "bash") for c in commands(block)]
 
 
 def run_python_command(command: str, cwd):
@@ -57,11 +49,19 @@ def test_the_quick_start_and_runner_sections_have_commands():
     assert len(runner_section()) >= 5
 
 
+def test_the_readme_runs_no_command_the_runner_page_does_not():
+    """The README's runner example repeats commands of the runner page, so that the tests below run them too."""
+    readme = section("README.md", "The three packages")
+    shown = [c for block in code_blocks(readme, "bash") for c in commands(block) if c.startswith("python")]
+    assert shown and set(shown) <= set(runner_section())
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("readme")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", quick_start())
 def test_quick_start_command_runs(command, workdir):
     out = run_python_command(command, workdir)
@@ -70,6 +70,7 @@ def test_quick_start_command_runs(command, workdir):
         assert all(r.info.status == "FINISHED" for r in all_runs(client_for(workdir)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", runner_section())
 def test_runner_section_command_runs(command, workdir):
     out = run_python_command(command, workdir)

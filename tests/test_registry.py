@@ -125,22 +125,20 @@ def test_refresh_rediscovers():
     assert registry.available() == before
 
 
-def test_the_readme_registry_section_examples_run():
-    """The section's Python blocks (other than the plugin package's files) run as written."""
-    import re
+def test_the_documented_registry_and_scheduler_examples_run():
+    """The Python blocks of docs/optimizers.md's registry and LR scheduler sections run as written."""
     import warnings
-    from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme.split("<!-- BEGIN registry -->")[1].split("<!-- END registry -->")[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    blocks = [block for block in blocks if not block.startswith("# file:")]
+    from docs_text import code_blocks, section
+
+    blocks = [block for title in ("Choosing an optimizer by name: the registry", "LR schedulers")
+              for block in code_blocks(section("docs/optimizers.md", title), "python")]
     assert len(blocks) == 2
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. the scheduler-before-optimizer warning would fail the example
         for block in blocks:
             namespace = {}
-            exec(compile(block, "README.md", "exec"), namespace)
+            exec(compile(block, "docs/optimizers.md", "exec"), namespace)
     assert namespace["scheduler"].get_last_lr() == [0.0]
     assert namespace["scheduler"].last_epoch == 100
 

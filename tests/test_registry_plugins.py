@@ -16,17 +16,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from docs_text import section
 from support import distributions
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN = ROOT / "examples" / "plugin"
-README = ROOT / "README.md"
 
 
-def readme_plugin_files() -> dict[str, str]:
-    """The files of the README's example plugin: code blocks of the registry section starting ``# file: <path>``."""
-    section = README.read_text().split("<!-- BEGIN registry -->")[1].split("<!-- END registry -->")[0]
-    blocks = re.findall(r"```(?:toml|python)\n# file: (\S+)\n(.*?)```", section, flags=re.S)
+def documented_plugin_files() -> dict[str, str]:
+    """The files of the documented example plugin: code blocks of docs/optimizers.md's "Writing a plugin" section
+    starting ``# file: <path>``."""
+    text = section("docs/optimizers.md", "Writing a plugin")
+    blocks = re.findall(r"```(?:toml|python)\n# file: (\S+)\n(.*?)```", text, flags=re.S)
     return {path: body for path, body in blocks}
 
 
@@ -111,7 +112,7 @@ SIGNSGD_B = {
 def installed(tmp_path_factory):
     """name -> a directory holding that distribution installed by pip (``--target``)."""
     base = tmp_path_factory.mktemp("plugins")
-    files = {"broken": BROKEN, "signsgd_a": SIGNSGD_A, "signsgd_b": SIGNSGD_B, "signum": readme_plugin_files()}
+    files = {"broken": BROKEN, "signsgd_a": SIGNSGD_A, "signsgd_b": SIGNSGD_B, "signum": documented_plugin_files()}
     sources = {"adan": (distributions.copy_sources(EXAMPLE_PLUGIN, base / "src" / "adan"), "autodiff_optimizer_adan")}
     prefixes = {"broken": "autodiff_optimizer_broken", "signsgd_a": "autodiff_optimizer_signsgd",
                 "signsgd_b": "fast_signsgd", "signum": "autodiff_optimizer_signum"}
@@ -325,8 +326,8 @@ def test_a_distribution_installed_after_discovery_appears_after_refresh(installe
     assert out["after"] == sorted(out["before"] + ["adan"])
 
 
-def test_the_readme_example_plugin_installs_and_trains(installed):
-    assert sorted(readme_plugin_files()) == ["autodiff_optimizer_signum/__init__.py", "pyproject.toml"]
+def test_the_documented_example_plugin_installs_and_trains(installed):
+    assert sorted(documented_plugin_files()) == ["autodiff_optimizer_signum/__init__.py", "pyproject.toml"]
     out = in_fresh_python(
         """
         import autodiff

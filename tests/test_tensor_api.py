@@ -1,4 +1,5 @@
-"""The Tensor API and backward semantics of issue 2, each test run on autodiff and (when importable) on torch.
+"""The Tensor API and backward semantics (requires_grad, backward, grad modes, in-place ops and views, indexing,
+creation), each test run on autodiff and (when importable) on torch.
 
 Every test takes the library as ``m`` and asserts the same behaviour and messages on both (``{lib}`` in a message
 reads ``torch`` or ``autodiff``), so a test that passes on torch and fails on autodiff is a parity bug.

@@ -14,7 +14,7 @@ def zeropower_via_newtonschulz(matrix, ns_coefficients, ns_steps, eps):
 
     Quintic iteration :math:`X \leftarrow aX + (bA + cA^2)X` with :math:`A = XX^T`, started from
     :math:`X = G/\max(\|G\|_F, \epsilon)` (on the transpose when the matrix is tall). Computed in the
-    input's precision; torch does the same iteration in bfloat16 (see the README's tolerance note).
+    input's precision; torch does the same iteration in bfloat16 (see docs/optimizers.md, "Muon's tolerance").
     """
     if ns_steps >= 100:
         raise ValueError("Number of steps must be less than 100 for computational efficiency")
