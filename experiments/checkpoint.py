@@ -30,6 +30,11 @@ def artifact_name(step: int) -> str:
     return f"step-{step:09d}.npz"
 
 
+def is_checkpoint_artifact(artifact_path: str) -> bool:
+    """Whether ``artifact_path`` is the checkpoint folder or one checkpoint in it: the only artifacts a run deletes."""
+    return artifact_path == ARTIFACT_DIR or re.fullmatch(rf"{ARTIFACT_DIR}/step-\d+\.npz", artifact_path) is not None
+
+
 def step_of(filename: str) -> int | None:
     match = _NAME.search(filename)
     return int(match.group(1)) if match else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,7 @@ from .errors import ConfigError
 
 DTYPES = ("float32", "float64")
 MAX_SEED = 2**64 - 1  # torch.manual_seed's range (autodiff.manual_seed: "Overflow when unpacking long long" above)
+RUN_ID = re.compile(r"[0-9a-f]{32}")  # an MLflow run id; nothing else may name a run's folders
 
 
 def plain(cfg) -> Any:
@@ -79,10 +81,10 @@ def validate(cfg) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ConfigError(f"checkpoint.{key}={value!r} is not allowed: it must be an integer >= {minimum}.")
     resume = cfg.get("resume")
-    if resume is not None and not (isinstance(resume, str) and resume.strip()):
-        raise ConfigError(f"resume={resume!r} is not allowed: give the id of the run to continue, as the summary "
-                          "line and the MLflow UI show it, in quotes if it reads as a number "
-                          "(resume=\"'0123...'\"), or null.")
+    if resume is not None and not (isinstance(resume, str) and RUN_ID.fullmatch(resume)):
+        raise ConfigError(f"resume={resume!r} is not allowed: give the id of the run to continue, 32 hexadecimal "
+                          "characters as the summary line and the MLflow UI show it (in quotes if it reads as a "
+                          "number: resume=\"'0123...'\"), or null. Nothing was read or changed.")
     if resume is not None and cfg.get("repeats", 1) != 1:
         raise ConfigError(f"resume={resume} with repeats={cfg.get('repeats')} is not allowed: a resume continues one "
                           "run; give repeats=1 (or resume each run of the repeats by its own id).")

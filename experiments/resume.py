@@ -89,7 +89,9 @@ def prepare(client, cfg, overrides=(), tracking_uri: str = "", spool_root: Path 
     from .tracking import spool
 
     run_id = str(cfg.resume)
-    if spool_root is not None and (Path(spool_root) / run_id / spool.JOURNAL).is_file():
+    # Only the spool this runner made for this run, by its id (32 hex digits, checked): never a folder given in
+    # ``resume=`` itself, and never one without the spool's marker.
+    if spool_root is not None and spool.is_spool(Path(spool_root) / run_id):
         try:
             left = spool.Spool.open(Path(spool_root) / run_id)
         except spool.JournalError as error:

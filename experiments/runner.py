@@ -460,7 +460,7 @@ class Loop:
         self.tracked.writer.flush()  # every point before the checkpoint is stored (or spooled) before it
         name = checkpoint.artifact_name(step)
         path = checkpoint.save(self.state_tree(step), self.scratch / name)
-        self.tracked.log_artifact(path, checkpoint.ARTIFACT_DIR, temporary=True)
+        self.tracked.log_artifact(path, checkpoint.ARTIFACT_DIR, scratch=self.scratch)
         self.tracked.set_tag("checkpoint_step", step)
         if name in self.checkpoints:
             self.checkpoints.remove(name)

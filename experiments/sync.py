@@ -5,7 +5,9 @@
     python -m experiments.sync SPOOL --tracking-uri URI   # to another store than the one the run used
 
 Each spool's operations (metric points, params, tags, artifacts, the final status) are sent in the order the run
-made them; a spool is removed once all of it is in the store. Sending is idempotent, so an interrupted upload is
+made them; a spool is removed once all of it is in the store. Only folders the runner made as spools are read or
+removed (they carry its marker, ``spool.marker``): any other folder, even one holding a ``journal.jsonl``, is refused
+and left as it is, and removing a spool deletes only the files the spool wrote. Sending is idempotent, so an interrupted upload is
 simply run again. A run that could not even be created (``tracking.spool=true`` with the store away) is created
 now, with its original start time, in its experiment.
 """
@@ -18,7 +20,7 @@ import sys
 from .errors import UserError
 from .tracking import open_client
 from .tracking.outbox import describe
-from .tracking.spool import JournalError, Spool, find, replay
+from .tracking.spool import JOURNAL, MARKER, JournalError, Spool, find, replay
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folders = [folder for path in args.spools for folder in find(path)]
     if not folders:
-        print(f"Error: no run spool (a folder with journal.jsonl) at {', '.join(args.spools)}.", file=sys.stderr)
+        print(f"Error: no run spool at {', '.join(args.spools)}: a run spool is a folder the runner made under "
+              f"tracking.spool_dir (mlflow-spool/ by default), with a {JOURNAL} and the marker {MARKER} naming it. "
+              "Give such a folder or the folder holding them. Nothing was sent and nothing was deleted.",
+              file=sys.stderr)
         return 2
     failures, unreadable = 0, 0
     for folder in folders:
@@ -57,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             spool.close()
         status = f", final status {report.status}" if report.status else ""
+        kept = (f"{folder} removed" if not report.left else
+                f"the spool's own files removed; {len(report.left)} other files left in {folder}")
         print(f"run {report.run_id}: {report.operations} operations sent to {uri} ({report.points} metric points, "
-              f"{report.artifacts} artifacts{status}); {folder} removed.")
+              f"{report.artifacts} artifacts{status}); {kept}.")
     return 2 if unreadable else 1 if failures else 0
 
 

@@ -197,10 +197,13 @@ def test_resume_of_a_run_whose_config_is_not_yaml(store, tmp_path):
 
 
 def test_sync_of_a_journal_with_a_garbage_line(tmp_path):
-    spool = tmp_path / "mlflow-spool" / ("0" * 32)
-    spool.mkdir(parents=True)
-    header = '{"spool":1,"tracking_uri":"sqlite:///%s","run_id":"%s"}' % (tmp_path / "mlflow.db", "0" * 32)
-    (spool / "journal.jsonl").write_text(header + "\n" + "this is not json\n")
+    from experiments.tracking.spool import Spool
+
+    made = Spool.create(tmp_path / "mlflow-spool", "0" * 32, f"sqlite:///{tmp_path / 'mlflow.db'}", "0" * 32)
+    made.close()
+    spool = made.directory
+    with open(spool / "journal.jsonl", "a") as journal:
+        journal.write("this is not json\n")
     out = run_cli([str(spool)], tmp_path, module="experiments.sync", check=False)
     _one_paragraph(out, "journal.jsonl cannot be read: line 2 ('this is not json') is not a record this runner writes")
     assert (spool / "journal.jsonl").is_file() and not (tmp_path / "mlflow.db").exists()

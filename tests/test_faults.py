@@ -1,9 +1,14 @@
 """Faults that must neither lose nor delete data, nor leave a run RUNNING: each drives ``python run.py`` as a real
-subprocess and reads the store back."""
+subprocess and reads the store back. The SQLite store under concurrency; what ``resume=`` and ``python -m
+experiments.sync`` may delete; a second process resuming a run that is still alive; runs too large for this
+machine."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +18,7 @@ from support import stores
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
+from experiments.tracking import spool as spooling  # noqa: E402
 from experiments.tracking import sqlite as sqlite_store  # noqa: E402
 
 
@@ -105,3 +111,99 @@ def test_a_store_in_a_read_only_folder_fails_at_once_with_the_reason(tmp_path):
         [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
         assert f"The SQLite store {read_only}/mlflow.db cannot be written: Read-only file system" in error
         assert "Traceback" not in out.stderr and not list(read_only.iterdir())
+
+
+
+# -- deletions: only inside the folders the runner made for a run ----------------------------------------------------
+
+def foreign_folder(folder: Path) -> dict[Path, bytes]:
+    """A user's folder that holds a ``journal.jsonl`` shaped like a spool's, and other files; returns its files and
+    their bytes."""
+    folder.mkdir(parents=True)
+    journal = [{"spool": 1, "tracking_uri": "sqlite:///nowhere.db", "run_id": "0123456789abcdef0123456789abcdef"},
+               {"seq": 0, "op": "tag", "key": "k", "value": "v"}]
+    (folder / "journal.jsonl").write_text("".join(json.dumps(line) + "\n" for line in journal))
+    (folder / "thesis.tex").write_text("months of work\n")
+    (folder / "files").mkdir()
+    (folder / "files" / "data.bin").write_bytes(os.urandom(64))
+    return snapshot(folder)
+
+
+def snapshot(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_resume_takes_only_a_run_id_and_touches_no_folder_it_names(tmp_path):
+    launch = tmp_path / "a" / "b"
+    launch.mkdir(parents=True)
+    outside = tmp_path / "a" / "x"  # resume=../../x from mlflow-spool/
+    elsewhere = tmp_path / "elsewhere"
+    files = {folder: foreign_folder(folder) for folder in (outside, elsewhere)}
+    for value in (str(elsewhere), "../../x"):
+        out = run_cli([f"resume={value}"], launch, check=False)
+        assert out.returncode == 2, out.stderr
+        assert "32 hexadecimal characters" in out.stderr and "Traceback" not in out.stderr
+        assert {folder: snapshot(folder) for folder in files} == files  # every file there, byte for byte
+    assert not (launch / "mlflow.db").exists()  # nothing read or created either
+
+
+@pytest.mark.slow
+def test_sync_refuses_a_folder_it_did_not_make_and_deletes_nothing(tmp_path):
+    files = foreign_folder(tmp_path / "mine")
+    for target in (tmp_path / "mine", tmp_path):  # the folder itself, and the folder holding it
+        out = run_cli([str(target)], tmp_path, module="experiments.sync", check=False)
+        assert out.returncode == 2 and "no run spool" in out.stderr and "spool.marker" in out.stderr, out.stderr
+        assert snapshot(tmp_path / "mine") == files
+
+
+def test_a_spool_removes_only_what_it_wrote(tmp_path):
+    made = spooling.Spool.create(tmp_path, "0123456789abcdef0123456789abcdef", "sqlite:///x.db", None)
+    artifact = tmp_path / "plot.png"
+    artifact.write_bytes(b"png")
+    kept = made.keep_file(artifact, 0)
+    made.append({"seq": 0, "op": "artifact", "file": kept, "artifact_path": None})
+    (made.directory / "notes.txt").write_text("a user's note put there")
+    (made.directory / "files" / "mine.txt").write_text("a user's file")
+    left = made.remove()
+    assert sorted(p.name for p in left if p.is_file()) == ["mine.txt", "notes.txt"]
+    assert not (made.directory / spooling.JOURNAL).exists() and not (made.directory / kept).exists()
+    assert artifact.read_bytes() == b"png"
+
+    clean = spooling.Spool.create(tmp_path, "offline-1", "sqlite:///x.db", None)
+    assert clean.remove() == [] and not clean.directory.exists()
+
+
+def test_a_spool_moved_or_forged_is_not_a_spool_and_is_never_removed(tmp_path):
+    made = spooling.Spool.create(tmp_path / "root", "fedcba9876543210fedcba9876543210", "sqlite:///x.db", None)
+    made.close()
+    moved = tmp_path / "copied-elsewhere"
+    made.directory.rename(moved)
+    files = snapshot(moved)
+    assert not spooling.is_spool(moved) and spooling.find(tmp_path) == []
+    with pytest.raises(spooling.NotASpool, match="does not match"):
+        spooling.Spool.open(moved)
+    assert spooling.Spool(moved, "sqlite:///x.db", None).remove() and snapshot(moved) == files
+
+
+def test_a_spool_is_never_created_inside_a_folder_it_did_not_make(tmp_path):
+    files = foreign_folder(tmp_path / "0123456789abcdef0123456789abcdef")
+    made = spooling.Spool.create(tmp_path, "0123456789abcdef0123456789abcdef", "sqlite:///x.db", None)
+    assert made.directory.name.startswith("0123456789abcdef0123456789abcdef-") and spooling.is_spool(made.directory)
+    assert snapshot(tmp_path / "0123456789abcdef0123456789abcdef") == files
+
+
+@pytest.mark.parametrize("artifact_path", ["..", "../../etc", "config.yaml", "checkpoint/../x", "checkpoint/"])
+def test_a_journal_can_only_delete_checkpoints(artifact_path):
+    record = {"seq": 3, "op": "delete_artifact", "artifact_path": artifact_path}
+    with pytest.raises(ValueError, match="only its checkpoints are ever deleted"):
+        spooling.apply(None, "0123456789abcdef0123456789abcdef", record)
+
+
+def test_the_artifact_folder_check_deletes_no_file_already_there(tmp_path):
+    from experiments.tracking import check_artifact_location
+
+    existing = tmp_path / f".write-test-{os.getpid()}"
+    existing.write_text("someone's file")
+    check_artifact_location(tmp_path.as_uri(), "experiment")
+    assert existing.read_text() == "someone's file" and sorted(tmp_path.iterdir()) == [existing]

@@ -118,12 +118,13 @@ class TrackedRun:
     def set_tag(self, key: str, value: object) -> None:
         self.outbox.submit({"op": "tag", "key": key, "value": str(value)}, retry=False)
 
-    def log_artifact(self, path: str | Path, artifact_path: str | None = None, temporary: bool = False) -> None:
-        """Upload ``path`` (now, or from the spool later: a copy is kept if the store is away). ``temporary``:
-        delete the file once it is uploaded or copied into the spool."""
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None, scratch: Path | None = None) -> None:
+        """Upload ``path`` (now, or from the spool later: a copy is kept if the store is away). ``scratch``: the
+        run's own scratch folder holding ``path``, which is deleted once uploaded or copied into the spool (a file
+        outside that folder never is)."""
         record = {"op": "artifact", "file": str(Path(path).resolve()), "artifact_path": artifact_path}
-        if temporary:
-            record["_temporary"] = True
+        if scratch is not None:
+            record["_temporary"] = str(Path(scratch).resolve())
         self.outbox.submit(record, retry=False)
 
     def delete_artifact(self, artifact_path: str) -> None:

@@ -187,14 +187,17 @@ class Outbox:
         if record["op"] == "artifact" and Path(record["file"]).is_absolute():
             original = record["file"]
             record["file"] = self.spool.keep_file(original, record["seq"])
-            if record.get("_temporary"):
-                Path(original).unlink(missing_ok=True)
+            _drop_temporary({**record, "file": original})
         self.spool.append({k: v for k, v in record.items() if not k.startswith("_")})
         record["_spooled"] = True
 
 
 def _drop_temporary(record: dict) -> None:
-    """Delete the local file of a ``temporary`` artifact once it is uploaded (not a spool copy: those go with the
-    spool)."""
-    if record.get("_temporary") and not record.get("_spooled"):
-        Path(record["file"]).unlink(missing_ok=True)
+    """Delete the local file of a temporary artifact once it is uploaded or copied into the spool (not a spool
+    copy: those go with the spool). ``_temporary`` is the run's scratch folder: only a file inside it is deleted."""
+    scratch = record.get("_temporary")
+    if not scratch or record.get("_spooled"):
+        return
+    path = Path(record["file"])
+    if path.resolve().is_relative_to(Path(scratch).resolve()):
+        path.unlink(missing_ok=True)

@@ -1,10 +1,10 @@
 """A run's tracking operations kept on local disk while the store cannot take them, and their replay.
 
-A spool is one directory per run (``<tracking.spool_dir>/<run id or offline-...>/``) holding ``journal.jsonl`` and
-copies of the files to upload (``files/``). The journal is append-only JSON lines:
+A spool is one directory per run (``<tracking.spool_dir>/<run id or offline-...>/``) holding ``journal.jsonl``,
+copies of the files to upload (``files/``) and the marker ``spool.marker``. The journal is append-only JSON lines:
 
-- the header ``{"spool": 1, "tracking_uri": ..., "run_id": ...}`` (``run_id`` null when the run could not even be
-  created: its first record is then ``create_run``);
+- the header ``{"spool": 1, "tracking_uri": ..., "run_id": ..., "marker": <token>}`` (``run_id`` null when the run
+  could not even be created: its first record is then ``create_run``);
 - records ``{"seq": n, "op": ..., ...}``, one tracking operation each, in the order the run made them;
 - ``{"ack": n}`` once record n is in the store, and ``{"run_id": ...}`` once a spooled ``create_run`` went through.
 
@@ -12,6 +12,12 @@ Every operation is safe to send twice (MLflow ignores a metric point identical t
 the same value, a re-uploaded artifact, the same final status), except ``create_run``, which is acknowledged as
 soon as it succeeds. So an interrupted upload simply starts again: :func:`replay` (``python -m experiments.sync``)
 sends what is not acknowledged yet, in order, into the same run, and removes the spool once it is all there.
+
+Only folders this runner made are read or removed: the marker, written when the spool is created, holds the
+folder's name and a random token that the journal's header repeats. A folder whose marker is missing or names
+another folder (a user's folder that happens to hold a ``journal.jsonl``, a spool copied or renamed elsewhere) is
+not a spool (:class:`NotASpool`). Removing a spool deletes only the files the spool itself wrote (the journal, the
+marker, the copies its records name), then the folders left empty: anything else put there stays.
 """
 
 from __future__ import annotations
@@ -26,11 +32,16 @@ from pathlib import Path
 
 JOURNAL = "journal.jsonl"
 FILES = "files"
+MARKER = "spool.marker"
 VERSION = 1
 
 
 class JournalError(ValueError):
     """A journal that cannot be read (a line that is not one of the records above): nothing is sent from it."""
+
+
+class NotASpool(ValueError):
+    """A folder that is not a run spool made by this runner (no journal, or no marker matching it)."""
 
 
 def offline_key() -> str:
@@ -49,23 +60,29 @@ class Spool:
 
     @classmethod
     def create(cls, root: str | os.PathLike, key: str, tracking_uri: str, run_id: str | None) -> "Spool":
+        """The spool ``<root>/<key>``: this run's own if it left one there, else a new folder. An existing folder
+        that is not this runner's spool is never written into: the new spool is then ``<key>-<random>``."""
         directory = Path(root) / key
-        directory.mkdir(parents=True, exist_ok=True)
+        if directory.exists():
+            try:
+                return cls.open(directory)
+            except NotASpool:
+                directory = Path(root) / f"{key}-{uuid.uuid4().hex[:8]}"
+        directory.mkdir(parents=True, exist_ok=False)
+        token = uuid.uuid4().hex
+        with open(directory / MARKER, "x", encoding="utf-8") as marker:  # "x": never over a file already there
+            json.dump({"spool": VERSION, "folder": directory.name, "token": token}, marker)
         spool = cls(directory, tracking_uri, run_id)
-        if not (directory / JOURNAL).exists():
-            spool._write({"spool": VERSION, "tracking_uri": tracking_uri, "run_id": run_id})
+        spool._write({"spool": VERSION, "tracking_uri": tracking_uri, "run_id": run_id, "marker": token}, sync=True)
         return spool
 
     @classmethod
     def open(cls, directory: str | os.PathLike) -> "Spool":
-        """An existing spool; ValueError if ``directory`` holds none."""
+        """An existing spool; :class:`NotASpool` if ``directory`` is not one this runner made, :class:`JournalError`
+        if its journal holds a line this runner does not write."""
         directory = Path(directory)
-        path = directory / JOURNAL
-        if not path.is_file():
-            raise ValueError(f"{directory} is not a run spool: it has no {JOURNAL}")
-        header, *lines = list(_lines(path)) or [{}]
-        if header.get("spool") != VERSION or "tracking_uri" not in header:
-            raise JournalError(f"{path} is not a spool journal of version {VERSION} (its header is {header!r}).")
+        header = _header(directory)
+        lines = list(_lines(directory / JOURNAL))[1:]
         created = [line["run_id"] for line in lines if "run_id" in line]
         return cls(directory, header["tracking_uri"], created[-1] if created else header.get("run_id"))
 
@@ -107,9 +124,23 @@ class Spool:
             self._journal.close()
             self._journal = None
 
-    def remove(self) -> None:
+    def remove(self) -> list[Path]:
+        """Delete what this spool wrote, and its folders once empty; returns what was left (files it did not
+        write). Nothing is deleted unless the folder's marker still matches the journal (:func:`is_spool`)."""
         self.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if not is_spool(self.directory):
+            return sorted(self.directory.rglob("*")) if self.directory.exists() else []
+        files = {self.directory / record["file"] for record in _records(self.directory / JOURNAL)
+                 if record.get("op") == "artifact" and not Path(record["file"]).is_absolute()}
+        for path in sorted(files):
+            if path.resolve().is_relative_to((self.directory / FILES).resolve()) and path.is_file():
+                path.unlink()
+                _remove_if_empty(path.parent)
+        _remove_if_empty(self.directory / FILES)
+        (self.directory / JOURNAL).unlink(missing_ok=True)
+        (self.directory / MARKER).unlink(missing_ok=True)
+        _remove_if_empty(self.directory)
+        return sorted(self.directory.rglob("*")) if self.directory.exists() else []
 
     def _write(self, line: dict, sync: bool = False) -> None:
         if self._journal is None:
@@ -118,6 +149,50 @@ class Spool:
         self._journal.flush()
         if sync:
             os.fsync(self._journal.fileno())
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()  # fails, and so keeps the folder, when anything is left in it
+    except OSError:
+        pass
+
+
+def _header(directory: Path) -> dict:
+    """The journal's header, once the marker is checked against it; NotASpool otherwise."""
+    path = directory / JOURNAL
+    if not path.is_file():
+        raise NotASpool(f"{directory} is not a run spool: it has no {JOURNAL}")
+    try:
+        marker = json.loads((directory / MARKER).read_text(encoding="utf-8"))
+        header = next(_lines(path))
+    except (OSError, ValueError, StopIteration) as error:
+        raise NotASpool(f"{directory} is not a run spool made by this runner: its {MARKER} or the first line of "
+                        f"{JOURNAL} cannot be read ({type(error).__name__})") from None
+    if not (isinstance(marker, dict) and isinstance(header, dict) and header.get("spool") == VERSION
+            and "tracking_uri" in header
+            and marker.get("folder") == directory.name and marker.get("token") == header.get("marker")):
+        raise NotASpool(f"{directory} is not a run spool made by this runner: its {MARKER} does not match the "
+                        f"folder and its {JOURNAL} (a spool is used only in the folder it was created as)")
+    return header
+
+
+def is_spool(directory: str | os.PathLike) -> bool:
+    """Whether ``directory`` is a spool this runner made (its marker names it and matches its journal)."""
+    try:
+        _header(Path(directory))
+    except NotASpool:
+        return False
+    return True
+
+
+def _records(path: Path) -> Iterator[dict]:
+    """The journal's lines that are records (a garbled line is skipped here: only removal reads this)."""
+    try:
+        lines = list(_lines(path))
+    except (OSError, ValueError):
+        return iter(())
+    return (line for line in lines if isinstance(line, dict) and "seq" in line)
 
 
 def _lines(path: Path) -> Iterator[dict]:
@@ -165,6 +240,11 @@ def apply(client, run_id: str | None, record: dict, directory: Path | None = Non
             path = directory / path
         client.log_artifact(run_id, str(path), record.get("artifact_path"))
     elif op == "delete_artifact":
+        from ..checkpoint import is_checkpoint_artifact
+
+        if not is_checkpoint_artifact(record["artifact_path"]):  # the only artifacts a run deletes are its own
+            raise ValueError(f"record {record.get('seq')}: deleting the artifact {record['artifact_path']!r} is "
+                             "not an operation of this runner (only its checkpoints are ever deleted)")
         delete_artifact(client, run_id, record["artifact_path"])
     elif op == "status":
         if record["status"] == "RUNNING":
@@ -194,6 +274,7 @@ class ReplayReport:
     points: int = 0
     artifacts: int = 0
     status: str | None = None
+    left: list[Path] = field(default_factory=list)  # files in the spool's folder it did not write (kept)
 
 
 def replay(spool: Spool, client) -> ReplayReport:
@@ -214,13 +295,14 @@ def replay(spool: Spool, client) -> ReplayReport:
         report.artifacts += record["op"] == "artifact"
         if record["op"] == "status":
             report.status = record["status"]
-    spool.remove()
+    report.left = spool.remove()
     return report
 
 
 def find(path: str | os.PathLike) -> list[Path]:
-    """The run spools at ``path``: the folder itself if it is one, else the spools directly inside it."""
+    """The run spools at ``path``: the folder itself if it is one, else the spools directly inside it (folders
+    without a matching marker are not spools, whatever they hold)."""
     path = Path(path)
-    if (path / JOURNAL).is_file():
+    if is_spool(path):
         return [path]
-    return sorted(p for p in path.iterdir() if (p / JOURNAL).is_file()) if path.is_dir() else []
+    return sorted(p for p in path.iterdir() if is_spool(p)) if path.is_dir() else []

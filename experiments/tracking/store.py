@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -196,9 +197,9 @@ def check_artifact_location(location: str | None, experiment: str) -> None:
     folder = Path(parsed.path if parsed.scheme == "file" else location)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # A new file of a name nobody has (created exclusively), so the file deleted is the one made here.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
     except OSError as error:
         reason = f"{error.strerror or error}: {error.filename or folder}"
         raise ConfigError(
