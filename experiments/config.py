@@ -71,7 +71,8 @@ def validate(cfg) -> None:
     tracking = cfg.tracking
     if not isinstance(tracking.get("spool", False), bool):
         raise ConfigError(f"tracking.spool={tracking.get('spool')!r} is not allowed. Allowed: true, false.")
-    for key, minimum in (("retry_timeout", 0), ("http_timeout", 1), ("lock_timeout", 0)):
+    for key, minimum in (("retry_timeout", 0), ("http_timeout", 1), ("lock_timeout", 0), ("lease_heartbeat", 1),
+                         ("lease_timeout", 2)):
         value = tracking.get(key, minimum)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
             raise ConfigError(f"tracking.{key}={value!r} is not allowed: it must be a number of seconds >= {minimum}.")
@@ -85,6 +86,13 @@ def validate(cfg) -> None:
         raise ConfigError(f"resume={resume!r} is not allowed: give the id of the run to continue, 32 hexadecimal "
                           "characters as the summary line and the MLflow UI show it (in quotes if it reads as a "
                           "number: resume=\"'0123...'\"), or null. Nothing was read or changed.")
+    if not isinstance(cfg.get("resume_force", False), bool):
+        raise ConfigError(f"resume_force={cfg.get('resume_force')!r} is not allowed. Allowed: true, false.")
+    heartbeat, timeout = tracking.get("lease_heartbeat", 30), tracking.get("lease_timeout", 90)
+    if timeout < 2 * heartbeat:
+        raise ConfigError(f"tracking.lease_timeout={timeout!r} with tracking.lease_heartbeat={heartbeat!r} is not "
+                          "allowed: the lease must outlast two heartbeats (lease_timeout >= 2 * lease_heartbeat), "
+                          "or a live run would look dead whenever one renewal is late.")
     if resume is not None and cfg.get("repeats", 1) != 1:
         raise ConfigError(f"resume={resume} with repeats={cfg.get('repeats')} is not allowed: a resume continues one "
                           "run; give repeats=1 (or resume each run of the repeats by its own id).")

@@ -21,7 +21,7 @@ from . import checkpoint
 from .config import flatten, plain
 from .errors import ConfigError
 
-MAY_DIFFER = ("resume", "logging.progress", "checkpoint", "tracking")  # and the keys below them
+MAY_DIFFER = ("resume", "resume_force", "logging.progress", "checkpoint", "tracking", "limits")  # and the keys below them
 RESUMABLE = ("RUNNING", "KILLED", "FAILED", "SCHEDULED")
 
 
@@ -83,12 +83,16 @@ def merged_config(cfg, stored: dict, overrides) -> object:
 def prepare(client, cfg, overrides=(), tracking_uri: str = "", spool_root: Path | None = None) -> Resumption:
     """Everything needed to continue run ``cfg.resume``, read from the store; a ConfigError if it cannot be.
 
-    If the run left a spool in ``spool_root`` (it was killed while the store was away), that is uploaded first."""
+    A run another process still writes is refused (its lease, :mod:`.tracking.lease`) before anything is read or
+    sent. If the run left a spool in ``spool_root`` (it was killed while the store was away), that is uploaded
+    first."""
     from omegaconf import OmegaConf
 
     from .tracking import spool
 
     run_id = str(cfg.resume)
+    run = _stored_run(client, run_id, tracking_uri)
+    refuse_if_alive(run, bool(cfg.get("resume_force", False)))
     # Only the spool this runner made for this run, by its id (32 hex digits, checked): never a folder given in
     # ``resume=`` itself, and never one without the spool's marker.
     if spool_root is not None and spool.is_spool(Path(spool_root) / run_id):
@@ -98,12 +102,7 @@ def prepare(client, cfg, overrides=(), tracking_uri: str = "", spool_root: Path 
             raise ConfigError(f"resume={run_id}: its spool {error}") from None
         report = spool.replay(left, client)
         print(f"resume={run_id}: first sent the {report.operations} operations its spool kept.", flush=True)
-    try:
-        run = client.get_run(run_id)
-    except Exception as error:  # noqa: BLE001 - MlflowException RESOURCE_DOES_NOT_EXIST, a malformed id, ...
-        raise ConfigError(f"resume={run_id}: there is no such run in the tracking store "
-                          f"{tracking_uri} ({str(error).splitlines()[0][:200]}). Give the id of the run to "
-                          "continue (the summary line and the MLflow UI show it).") from None
+        run = _stored_run(client, run_id, tracking_uri)
     status = run.info.status
     if run.info.lifecycle_stage == "deleted" or status not in RESUMABLE:
         state = "deleted" if run.info.lifecycle_stage == "deleted" else status
@@ -138,6 +137,34 @@ def _stored_config(run_id: str, path: str) -> dict:
         raise ConfigError(f"resume={run_id}: the run's config.yaml artifact is not a configuration of this runner "
                           "(no optimizer and objective in it), so it cannot be resumed.")
     return stored
+
+
+def _stored_run(client, run_id: str, tracking_uri: str):
+    try:
+        return client.get_run(run_id)
+    except Exception as error:  # noqa: BLE001 - MlflowException RESOURCE_DOES_NOT_EXIST, a malformed id, ...
+        raise ConfigError(f"resume={run_id}: there is no such run in the tracking store "
+                          f"{tracking_uri} ({str(error).splitlines()[0][:200]}). Give the id of the run to "
+                          "continue (the summary line and the MLflow UI show it).") from None
+
+
+def refuse_if_alive(run, force: bool = False) -> None:
+    """A ConfigError when the store has ``run`` RUNNING and its lease may still be held by a live process: two
+    processes writing one run would interleave their points."""
+    from .tracking.lease import TAG, Lease
+
+    lease = Lease.parse(run.data.tags.get(TAG))
+    if force or run.info.status != "RUNNING" or lease is None:
+        return
+    why = lease.live()
+    if why is None:
+        return
+    run_id = run.info.run_id
+    raise ConfigError(
+        f"resume={run_id}: the run is still being written by another process: {why}. Two processes writing one "
+        f"run would interleave their points, so nothing was changed. Let it finish, or stop it (Ctrl-C, or kill "
+        f"{lease.pid} on {lease.host}: it ends KILLED and can then be resumed). If that process is really gone "
+        f"(its machine lost) and you cannot wait for its lease to expire, add resume_force=true.")
 
 
 def checkpoint_files(client, run_id: str) -> list[str]:

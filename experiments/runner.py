@@ -206,6 +206,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     continued from its newest checkpoint instead (:mod:`experiments.resume`).
     """
     from . import resume, tracking
+    from .tracking.lease import Lease
 
     _sigterm_as_interrupt()
     validate(cfg)
@@ -237,15 +238,17 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
                                        spooling)
     name = run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides)
     batch_size = int(cfg.tracking.batch_size)
+    lease = Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
     with tempfile.TemporaryDirectory(prefix="run-artifacts-") as scratch:
         if resumption is not None:
-            tracked = tracking.TrackedRun.resume(client, resumption.run_id, experiment_id, uri, spooling, batch_size)
+            tracked = tracking.TrackedRun.resume(client, resumption.run_id, experiment_id, uri, spooling, batch_size,
+                                                 lease=lease)
             tracked.set_tag("resumed_from_step", resumption.step)
         else:
             tracked = tracking.TrackedRun.start(
                 client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags), params=flatten(resolved),
                 parent_run_id=parent.run_id if parent else None, batch_size=batch_size, tracking_uri=uri,
-                spooling=spooling, experiment_name=experiment, artifact_location=location)
+                spooling=spooling, experiment_name=experiment, artifact_location=location, lease=lease)
         with tracked:
             if resumption is None:
                 config_path = Path(scratch, "config.yaml")

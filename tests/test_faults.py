@@ -207,3 +207,68 @@ def test_the_artifact_folder_check_deletes_no_file_already_there(tmp_path):
     existing.write_text("someone's file")
     check_artifact_location(tmp_path.as_uri(), "experiment")
     assert existing.read_text() == "someone's file" and sorted(tmp_path.iterdir()) == [existing]
+
+
+# -- a run still alive is not resumed by a second process ------------------------------------------------------------
+
+@pytest.mark.slow
+def test_resuming_a_run_that_is_still_alive_is_refused_and_the_live_run_ends_whole(tmp_path):
+    import signal
+
+    from runner_support import client_for, every_point_present, start_cli, wait_for_run
+
+    config = ["optimizer=adam", "steps=300", "logging.plots=false", "tracking.experiment=live"]
+    client = client_for(tmp_path)
+    client.search_experiments()  # the store is created here, not by two processes at once
+    live = start_cli(config, tmp_path)
+    try:
+        run_id = wait_for_run(client, "live", live).info.run_id
+        live.send_signal(signal.SIGSTOP)  # alive but still: it cannot finish while the second process tries
+        try:
+            out = run_cli([f"resume={run_id}"], tmp_path, check=False)
+        finally:
+            live.send_signal(signal.SIGCONT)
+        stdout, stderr = live.communicate(timeout=300)
+    finally:
+        live.kill()
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "still being written by another process" in out.stderr and "resume_force=true" in out.stderr
+    assert f"process {live.pid} on this machine" in out.stderr
+    assert live.returncode == 0, stderr
+    assert client.get_run(run_id).info.status == "FINISHED"
+    assert every_point_present(client, run_id, 300)["loss"] == 301  # one writer: every point exactly once
+
+
+def lease_tag(**fields) -> str:
+    import time
+
+    from experiments.tracking.lease import Lease
+
+    mine = Lease.mine(heartbeat=30, timeout=90)
+    return Lease(**{**mine.__dict__, "renewed": time.time(), **fields}).text()
+
+
+@pytest.mark.parametrize("lease, live", [
+    pytest.param({"host": "node-17"}, "process", id="another-machine-renewed-now"),
+    pytest.param({"host": "node-17", "renewed": 0.0}, None, id="another-machine-expired"),
+    pytest.param({}, "on this machine", id="this-process"),
+    pytest.param({"pid": 2 ** 22 + 1}, None, id="this-machine-process-gone"),
+    pytest.param({"process_start": "1"}, None, id="this-machine-pid-reused"),
+])
+def test_a_lease_is_live_until_its_holder_is_provably_gone_or_it_expires(tmp_path, lease, live):
+    from mlflow.tracking import MlflowClient
+
+    from experiments.errors import ConfigError
+    from experiments.resume import refuse_if_alive
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run = client.create_run(client.create_experiment("leases"), tags={"lease": lease_tag(**lease)})
+    stored = client.get_run(run.info.run_id)
+    if live is None:
+        refuse_if_alive(stored)
+    else:
+        with pytest.raises(ConfigError, match=live):
+            refuse_if_alive(stored)
+    refuse_if_alive(stored, force=True)  # resume_force=true
+    client.set_terminated(run.info.run_id, "KILLED")  # a run that ended itself holds no lease
+    refuse_if_alive(client.get_run(run.info.run_id))

@@ -4,6 +4,9 @@
 ``with`` block ends it: FINISHED, FAILED (an exception, or :meth:`fail` for a diverged run: the reason is tagged)
 or KILLED (Ctrl-C), always after flushing every metric logged so far. A run is never left RUNNING by this process.
 
+A run started or resumed with a :class:`~.lease.Lease` holds it (the tag ``lease``, renewed in the background) until
+it ends, so that ``resume=`` can tell a live run from a dead one.
+
 Every operation goes through the run's :class:`~.outbox.Outbox`: if the store goes away mid-run, the run goes on
 and its records wait in a spool on disk until the store is back (or until ``python -m experiments.sync``).
 """
@@ -15,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .lease import TAG as LEASE_TAG
+from .lease import Heartbeat, Lease
 from .outbox import Outbox, describe, is_unreachable
 from .store import retrying, start_failure
 from .writer import BatchWriter
@@ -49,6 +54,7 @@ class TrackedRun:
         self.status: str | None = None
         self.stored = True  # False when the store stayed away at the end: the spool holds the rest
         self._failure: str | None = None
+        self._heartbeat: Heartbeat | None = None
 
     @property
     def run_id(self) -> str:
@@ -63,10 +69,13 @@ class TrackedRun:
     def start(cls, client, experiment_id: str | None, run_name: str, tags: Mapping[str, str] = (),
               params: Mapping[str, object] = (), parent_run_id: str | None = None, batch_size: int = 1000,
               tracking_uri: str = "", spooling: Spooling | None = None, experiment_name: str | None = None,
-              artifact_location: str | None = None) -> "TrackedRun":
+              artifact_location: str | None = None, lease: Lease | None = None) -> "TrackedRun":
         """Create the run. With ``spooling.at_start`` and the store unreachable, the run is created later (its
-        ``create_run`` waits in the spool with the rest), in experiment ``experiment_name``."""
+        ``create_run`` waits in the spool with the rest), in experiment ``experiment_name``. ``lease``: held from
+        the run's creation (a tag of it) to its end."""
         tags = dict(tags)
+        if lease is not None:
+            tags[LEASE_TAG] = lease.text()
         if parent_run_id:
             # Explicit, never start_run(nested=True): a joblib worker has no active run to nest under.
             tags[PARENT_TAG] = parent_run_id
@@ -92,16 +101,26 @@ class TrackedRun:
         except BaseException:
             run.end("FAILED")
             raise
+        if lease is not None:
+            run._hold(lease)
         return run
 
     @classmethod
     def resume(cls, client, run_id: str, experiment_id: str, tracking_uri: str, spooling: Spooling,
-               batch_size: int = 1000) -> "TrackedRun":
-        """Continue the existing run ``run_id``: it is RUNNING again until it ends."""
+               batch_size: int = 1000, lease: Lease | None = None) -> "TrackedRun":
+        """Continue the existing run ``run_id``: it is RUNNING again (holding ``lease``, taken first) until it
+        ends."""
         run = cls(Outbox(client, tracking_uri, spooling.root, run_id=run_id), experiment_id, batch_size,
                   spooling.retry_timeout)
+        if lease is not None:
+            run.outbox.submit({"op": "tag", "key": LEASE_TAG, "value": lease.text()})
         run.outbox.submit({"op": "status", "status": "RUNNING"})
+        if lease is not None:
+            run._hold(lease)
         return run
+
+    def _hold(self, lease: Lease) -> None:
+        self._heartbeat = Heartbeat(lambda text: self.set_tag(LEASE_TAG, text), lease).start()
 
     def _send_points(self, points: list) -> None:
         self.outbox.submit({"op": "metrics", "points": points})
@@ -139,6 +158,8 @@ class TrackedRun:
         up to ``retry_timeout`` for a store that went away; ``stored`` says whether everything reached it."""
         if self.status is not None:
             return
+        if self._heartbeat is not None:
+            self._heartbeat.stop()  # the final status ends the lease: nothing renews it after
         try:
             self.writer.close()
         except BaseException as error:
