@@ -5,6 +5,7 @@ from __future__ import annotations
 import autodiff as ad
 
 from ._functional import adam_, fused
+from ._functional._moments import adam_moment_scalars
 from .optimizer import (Optimizer, check_betas, check_kernel_flags, check_nonnegative,
                         hyperparameter_reader, to_scalar)
 
@@ -23,10 +24,10 @@ def check_adam_hyperparameters(lr, eps, betas, weight_decay, foreach=None, captu
     check_nonnegative(weight_decay=weight_decay)
 
 
-def adam_fused(*args, **kwargs):
+def adam_fused(*args, moments=None, **kwargs):
     """The single-pass kernel when numba is installed (and the arrays contiguous), else numpy's."""
     if not (fused.available() and fused.adam_fused_(*args, **kwargs)):
-        adam_(*args, **kwargs)
+        adam_(*args, moments=moments, **kwargs)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -96,13 +97,15 @@ class Adam(Optimizer):
         if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
             kernel = adam_fused
             lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
-        return (kernel, lr, beta1, beta2, eps, weight_decay, group["amsgrad"], group["maximize"],
-                group["decoupled_weight_decay"])
+        maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
+        moments = adam_moment_scalars(lr, beta1, beta2, weight_decay, decoupled, maximize)
+        return (kernel, lr, beta1, beta2, eps, weight_decay, group["amsgrad"], maximize, decoupled,
+                moments)
 
     def _update(self, param, grad, state, step, hyper):
-        kernel, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = hyper
+        kernel, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, moments = hyper
         max_exp_avg_sq = state["max_exp_avg_sq"].numpy(force=True) if amsgrad else None
         kernel(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
                state["exp_avg_sq"].numpy(force=True), max_exp_avg_sq, step=step, lr=lr,
                beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-               maximize=maximize, decoupled_weight_decay=decoupled)
+               maximize=maximize, decoupled_weight_decay=decoupled, moments=moments)

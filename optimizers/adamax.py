@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._functional import adamax_
+from ._functional._moments import moment_scalars
 from .adam import check_adam_hyperparameters
 from .optimizer import (Optimizer, foreach_addcdiv_type_error, hyperparameter_reader,
                         is_tensor_value, takes_foreach_path)
@@ -46,10 +47,12 @@ class Adamax(Optimizer):
             if is_tensor_value(beta1):
                 raise foreach_addcdiv_type_error(group)
             lr = float(lr)
-        return lr, beta1, beta2, eps, weight_decay, group["maximize"]
+        maximize = group["maximize"]
+        moments = moment_scalars(lr, beta1, beta2, weight_decay, False, maximize)
+        return lr, beta1, beta2, eps, weight_decay, maximize, moments
 
     def _update(self, param, grad, state, step, hyper):
-        lr, beta1, beta2, eps, weight_decay, maximize = hyper
+        lr, beta1, beta2, eps, weight_decay, maximize, moments = hyper
         adamax_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
                 state["exp_inf"].numpy(force=True), step=step, lr=lr, beta1=beta1, beta2=beta2,
-                eps=eps, weight_decay=weight_decay, maximize=maximize)
+                eps=eps, weight_decay=weight_decay, maximize=maximize, moments=moments)

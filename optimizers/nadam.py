@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._functional import nadam_
+from ._functional._moments import moment_scalars
 from .adam import check_adam_hyperparameters
 from .optimizer import (Optimizer, check_nonnegative, foreach_addcdiv_type_error,
                         foreach_scalar_tensor_error, hyperparameter_reader, is_tensor_value,
@@ -67,13 +68,16 @@ class NAdam(Optimizer):
                 raise foreach_scalar_tensor_error()
             if is_tensor_value(beta1) or is_tensor_value(momentum_decay):
                 raise foreach_addcdiv_type_error(group, third="tuple")
-        return (lr, beta1, beta2, eps, weight_decay, momentum_decay, group["maximize"],
-                group["decoupled_weight_decay"], foreach)
+        maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
+        moments = moment_scalars(lr, beta1, beta2, weight_decay, decoupled, maximize)
+        return (lr, beta1, beta2, eps, weight_decay, momentum_decay, maximize, decoupled, foreach,
+                moments)
 
     def _update(self, param, grad, state, step, hyper):
-        lr, beta1, beta2, eps, weight_decay, momentum_decay, maximize, decoupled, foreach = hyper
+        (lr, beta1, beta2, eps, weight_decay, momentum_decay, maximize, decoupled, foreach,
+         moments) = hyper
         nadam_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
                state["exp_avg_sq"].numpy(force=True), state["mu_product"].numpy(force=True),
                step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                momentum_decay=momentum_decay, decoupled_weight_decay=decoupled, maximize=maximize,
-               foreach=foreach)
+               foreach=foreach, moments=moments)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._functional import radam_
+from ._functional._moments import moment_scalars
 from .adam import check_adam_hyperparameters
 from .optimizer import (Optimizer, foreach_scalar_tensor_error, hyperparameter_reader,
                         is_tensor_value, takes_foreach_path)
@@ -49,12 +50,13 @@ class RAdam(Optimizer):
             # torch's multi-tensor RAdam adds 1 - beta2 with a positional scalar, which a
             # tensor fails
             raise foreach_scalar_tensor_error()
-        return (lr, beta1, beta2, eps, weight_decay, group["maximize"],
-                group["decoupled_weight_decay"], foreach)
+        maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
+        moments = moment_scalars(lr, beta1, beta2, weight_decay, decoupled, maximize)
+        return lr, beta1, beta2, eps, weight_decay, maximize, decoupled, foreach, moments
 
     def _update(self, param, grad, state, step, hyper):
-        lr, beta1, beta2, eps, weight_decay, maximize, decoupled, foreach = hyper
+        lr, beta1, beta2, eps, weight_decay, maximize, decoupled, foreach, moments = hyper
         radam_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
                state["exp_avg_sq"].numpy(force=True), step=step, lr=lr, beta1=beta1, beta2=beta2,
                eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled,
-               maximize=maximize, foreach=foreach)
+               maximize=maximize, foreach=foreach, moments=moments)

@@ -39,28 +39,50 @@ class BiasCorrections(NamedTuple):
     bias_correction2_sqrt: float
 
 
-def moment_scalars(*, lr, one_minus_beta1, beta2, weight_decay, decoupled_weight_decay,
-                   maximize) -> MomentScalars:
-    """The :class:`MomentScalars` of a step. ``one_minus_beta1`` comes computed, because the
-    members compute it as torch's do, which differ: Adam in double from ``float(beta1)`` (torch
-    casts a tensor ``beta1`` to the parameter's dtype), the others in a tensor's dtype."""
+# NamedTuple's own constructor is a Python function; tuple.__new__ builds the same object at a
+# third of the cost, which a step of small tensors notices (these are made on every step).
+_new = tuple.__new__
+
+
+def _moment_scalars(lr, one_minus_beta1, beta2, weight_decay, decoupled_weight_decay, maximize):
     decay = float(1 - lr * weight_decay) if weight_decay != 0 and decoupled_weight_decay else None
-    return MomentScalars(decay, 0.0 if decoupled_weight_decay else float(weight_decay), maximize,
-                         one_minus_beta1, float(beta2), float(1 - beta2))
+    return _new(MomentScalars, (decay, 0.0 if decoupled_weight_decay else float(weight_decay),
+                                maximize, one_minus_beta1, float(beta2), float(1 - beta2)))
 
 
-def bias_corrections(*, step, lr, beta1, beta2) -> BiasCorrections:
+def moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                   maximize) -> MomentScalars:
+    """The :class:`MomentScalars` of NAdam, RAdam and Adamax: ``1 - beta1`` computed as torch's
+    do, in a 0-d tensor's dtype. They depend on no step: an optimizer computes them once per
+    parameter group and step, and passes them to each parameter's kernel (``moments=``)."""
+    return _moment_scalars(lr, float(1 - beta1), beta2, weight_decay, decoupled_weight_decay,
+                           maximize)
+
+
+def adam_moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                        maximize) -> MomentScalars:
+    """The :class:`MomentScalars` of Adam, AdamW and AdaBelief: ``1 - beta1`` in double from
+    ``float(beta1)``, as torch's Adam casts a tensor ``beta1`` to the parameter's dtype."""
+    return _moment_scalars(lr, 1 - float(beta1), beta2, weight_decay, decoupled_weight_decay,
+                           maximize)
+
+
+def bias_corrections(step, lr, beta1, beta2) -> BiasCorrections:
     """:class:`BiasCorrections` at step ``step`` (the count including this update)."""
-    return BiasCorrections(float(lr / (1 - beta1**step)), float((1 - beta2**step) ** 0.5))
+    return _new(BiasCorrections, (float(lr / (1 - beta1**step)), float((1 - beta2**step) ** 0.5)))
 
 
-def adam_block_scalars(*, step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay,
-                       maximize) -> tuple[MomentScalars, BiasCorrections, float]:
-    """What Adam's and AdaBelief's blocks take after their arrays: ``(moments, bias, eps)``."""
-    moments = moment_scalars(lr=lr, one_minus_beta1=1 - float(beta1), beta2=beta2,
-                             weight_decay=weight_decay,
-                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
-    return moments, bias_corrections(step=step, lr=lr, beta1=beta1, beta2=beta2), eps
+def adam_block_scalars(moments, step, lr, beta1, beta2, eps, weight_decay,
+                       decoupled_weight_decay, maximize) -> tuple:
+    """What Adam's and AdaBelief's blocks take after their arrays, ``(moments, bias, eps)``:
+    ``moments`` as given (computed once per group) or made here (:func:`adam_moment_scalars`),
+    and the step's :class:`BiasCorrections`."""
+    if moments is None:
+        moments = adam_moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                                      maximize)
+    # bias_corrections(step, lr, beta1, beta2), without the call: this runs for every parameter
+    bias = _new(BiasCorrections, (float(lr / (1 - beta1**step)), float((1 - beta2**step) ** 0.5)))
+    return moments, bias, eps
 
 
 def first_moment_(param, grad, exp_avg, moments: MomentScalars, scratch, grad_buffer):

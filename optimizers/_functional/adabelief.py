@@ -9,7 +9,7 @@ from ._moments import adam_block_scalars, first_moment_
 
 
 def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, beta1, beta2, eps,
-               weight_decay, decoupled_weight_decay, amsgrad, maximize):
+               weight_decay, decoupled_weight_decay, amsgrad, maximize, moments=None):
     r"""One AdaBelief update in place (Algorithm 2 of the paper).
 
     .. math::
@@ -18,11 +18,12 @@ def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, 
         \hat s = \max(\hat s, s) \text{ (amsgrad)},\\
         \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}\,
             \frac{m}{\sqrt{s}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    ``moments``: as for :func:`~optimizers._functional.adam_`.
     """
     run_blocked(_adabelief_block, (param, grad, exp_avg, exp_avg_var, max_exp_avg_var), 2,
-                adam_block_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                                   weight_decay=weight_decay, maximize=maximize,
-                                   decoupled_weight_decay=decoupled_weight_decay))
+                adam_block_scalars(moments, step, lr, beta1, beta2, eps, weight_decay,
+                                   decoupled_weight_decay, maximize))
 
 
 def _adabelief_block(p, g, m, s, smax, denom, delta, moments, bias, eps):

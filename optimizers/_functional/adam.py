@@ -9,7 +9,7 @@ from ._moments import adam_block_scalars, first_moment_, second_moment_
 
 
 def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
-          weight_decay, amsgrad, maximize, decoupled_weight_decay):
+          weight_decay, amsgrad, maximize, decoupled_weight_decay, moments=None):
     r"""One Adam update in place; ``step`` is the count including this update (1, 2, ...).
 
     .. math::
@@ -23,12 +23,13 @@ def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, 
     :class:`~optimizers._functional._scalars.TensorScalar` values (of 0-d tensors): the bias
     corrections, the step size and ``1 - lr * weight_decay`` are then computed in the tensor's
     dtype, as torch does (the first moment's ``1 - beta1`` in the parameter's, as torch casts
-    ``beta1`` to it).
+    ``beta1`` to it). ``moments``: the step's :class:`~optimizers._functional._moments.MomentScalars`
+    if already computed from these hyperparameters (:func:`adam_moment_scalars`), as the class
+    does once per group.
     """
     run_blocked(_adam_block, (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), 2,
-                adam_block_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                                   weight_decay=weight_decay, maximize=maximize,
-                                   decoupled_weight_decay=decoupled_weight_decay))
+                adam_block_scalars(moments, step, lr, beta1, beta2, eps, weight_decay,
+                                   decoupled_weight_decay, maximize))
 
 
 def _adam_block(p, g, m, v, vmax, denom, delta, moments, bias, eps):

@@ -8,7 +8,8 @@ from ._blocks import run_blocked
 from ._moments import first_moment_, moment_scalars
 
 
-def adamax_(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weight_decay, maximize):
+def adamax_(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weight_decay, maximize,
+            moments=None):
     r"""One Adamax update in place.
 
     .. math::
@@ -20,9 +21,8 @@ def adamax_(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weigh
     the tensor's dtype, as torch does.
     """
     clr = lr / (1 - beta1**step)
-    moments = moment_scalars(lr=lr, one_minus_beta1=float(1 - beta1), beta2=beta2,
-                             weight_decay=weight_decay, decoupled_weight_decay=False,
-                             maximize=maximize)
+    if moments is None:
+        moments = moment_scalars(lr, beta1, beta2, weight_decay, False, maximize)
     run_blocked(_adamax_block, (param, grad, exp_avg, exp_inf), 2, (moments, eps, float(clr)))
 
 

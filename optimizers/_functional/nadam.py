@@ -10,7 +10,8 @@ from ._scalars import TensorScalar, tensor_scalar
 
 
 def nadam_(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, beta2, eps,
-           weight_decay, momentum_decay, decoupled_weight_decay, maximize, foreach=False):
+           weight_decay, momentum_decay, decoupled_weight_decay, maximize, foreach=False,
+           moments=None):
     r"""One NAdam update in place; ``mu_product`` is the 0-d state array :math:`\prod_i \mu_i`.
 
     .. math::
@@ -37,9 +38,8 @@ def nadam_(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, bet
     step_lr = float(lr) if foreach else lr
     grad_coef = -step_lr * (1.0 - mu) / (1.0 - product)
     avg_coef = (-step_lr * mu_next) / (1.0 - product * mu_next)
-    moments = moment_scalars(lr=lr, one_minus_beta1=float(1 - beta1), beta2=beta2,
-                             weight_decay=weight_decay,
-                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+    if moments is None:
+        moments = moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay, maximize)
     run_blocked(_nadam_block, (param, grad, exp_avg, exp_avg_sq), 3,
                 (moments, eps, float(bias_correction2), float(grad_coef), float(avg_coef)))
 

@@ -9,7 +9,7 @@ from ._moments import first_moment_, moment_scalars, second_moment_
 
 
 def radam_(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
-           decoupled_weight_decay, maximize, foreach=False):
+           decoupled_weight_decay, maximize, foreach=False, moments=None):
     r"""One RAdam update in place.
 
     .. math::
@@ -44,9 +44,8 @@ def radam_(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, wei
         rect = None if rect is None else 1.0
     else:
         step_lr, bias_correction2_sqrt = lr, bias_correction2**0.5
-    moments = moment_scalars(lr=lr, one_minus_beta1=float(1 - beta1), beta2=beta2,
-                             weight_decay=weight_decay,
-                             decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+    if moments is None:
+        moments = moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay, maximize)
     run_blocked(_radam_block, (param, grad, exp_avg, exp_avg_sq), 2,
                 (moments, eps, float(step_lr), float(bias_correction1),
                  float(bias_correction2_sqrt), None if rect is None else float(rect)))

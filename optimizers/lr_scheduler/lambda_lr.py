@@ -18,8 +18,25 @@ def lambdas_per_group(optimizer, lr_lambda) -> list:
 
 
 class _LambdaScheduler(LRScheduler):
-    """Holds ``lr_lambdas``; :meth:`state_dict` saves the ``__dict__`` of callable objects, ``None`` for plain
-    functions and lambdas (which cannot be saved)."""
+    """Holds ``lr_lambdas``, one per group; :meth:`state_dict` saves the ``__dict__`` of callable objects,
+    ``None`` for plain functions and lambdas (which cannot be saved)."""
+
+    #: Whether the constructor refuses a ``lr_lambda`` that is not callable (torch: MultiplicativeLR does).
+    _checks_callable = False
+
+    def __init__(
+        self,
+        optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        self.optimizer = optimizer
+        self.lr_lambdas = lambdas_per_group(optimizer, lr_lambda)
+        if self._checks_callable:
+            for fn in self.lr_lambdas:
+                if not callable(fn):
+                    raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
@@ -47,16 +64,6 @@ class LambdaLR(_LambdaScheduler):
         >>> scheduler = LambdaLR(optimizer, lr_lambda=[lambda e: e // 30, lambda e: 0.95**e])
     """
 
-    def __init__(
-        self,
-        optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = lambdas_per_group(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self) -> list:
         self._warn_if_called_outside_step()
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
@@ -74,18 +81,7 @@ class MultiplicativeLR(_LambdaScheduler):
         >>> scheduler = MultiplicativeLR(optimizer, lr_lambda=lambda epoch: 0.95)
     """
 
-    def __init__(
-        self,
-        optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = lambdas_per_group(optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
+    _checks_callable = True
 
     def get_lr(self) -> list:
         self._warn_if_called_outside_step()
