@@ -24,6 +24,7 @@ LAYERS = [
      "autodiff.ops.reductions", "autodiff.ops.linalg", "autodiff.ops"},
     {"autodiff.engine"},
     {"autodiff.autograd.anomaly_mode", "autodiff.autograd.forward_ad", "autodiff.autograd.functional",
+     "autodiff.autograd._jacobians",
      "autodiff.autograd.gradcheck", "autodiff.autograd"},
     {"autodiff.methods", "autodiff", "autodiff._declarations"},
 ]
