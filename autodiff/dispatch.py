@@ -12,7 +12,7 @@ import numpy as np
 from ._quiet import restore, silence
 from .anomaly import forward_trace
 from .grad_mode import state
-from .node import Node
+from .node import Node, sequence
 from .tensor import Tensor
 
 __all__ = ["apply", "push_tangent"]
@@ -68,6 +68,7 @@ def apply(op, *args, **kw):
         node.kw = kw
         node.ans = out
         node.epoch = state.epoch
+        node.seq = next(sequence)
         node.out_version = version
         node.out_saved = 0
         node.freed = False

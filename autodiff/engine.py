@@ -1,10 +1,14 @@
 """Reverse mode: the backward pass over the recorded graph.
 
-Nodes are visited in topological order found without recursion (a graph tens of thousands of ops deep is fine),
-each node's incoming cotangents are summed before its rules run, broadcasting is undone here once for all ops,
+Nodes run in the reverse of the order they were recorded (each node has a sequence number, and every consumer of
+a node was recorded after it), taken from a heap of the nodes that have received a cotangent: so all of a node's
+cotangents are summed before its rules run, with no separate pass to count dependencies and no recursion (a
+graph tens of thousands of ops deep is fine), broadcasting is undone here once for all ops,
 and leaves accumulate into ``.grad`` as torch's AccumulateGrad does.
 """
 from __future__ import annotations
+
+import heapq
 
 import numpy as np
 
@@ -30,25 +34,6 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 def _key(t: Tensor):
     node = t.grad_fn
     return t if node is None else node
-
-
-def _topological_counts(roots):
-    """For every node reachable from ``roots``: how many edges point at it (iterative DFS)."""
-    counts = {}
-    stack = [r for r in roots if type(r) is Node]
-    seen = set(stack) if len(stack) > 1 else ()
-    while stack:
-        node = stack.pop()
-        for _, parent in node.edges:
-            if type(parent) is not Node:
-                continue
-            if parent in counts:
-                counts[parent] += 1
-            else:
-                counts[parent] = 1
-                if parent not in seen:
-                    stack.append(parent)
-    return counts
 
 
 def _run_hooks(hooks: dict, g):
@@ -85,16 +70,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
 
 
 class _Pass:
-    """One backward pass: the cotangents waiting at each node or leaf, and the nodes ready to run (all of whose
-    consumers have run), visited in that order without recursion."""
+    """One backward pass: the cotangents waiting at each node or leaf, and the heap of the nodes holding one,
+    latest recorded first (by then every consumer of a node has run)."""
 
     def __init__(self, roots, root_grads, retain_graph, create_graph, capture):
         grads = self.grads = {}
         for r, g in zip(roots, root_grads):
             key = _key(r)
             grads[key] = grads[key] + g if key in grads else g
-        counts = self.counts = _topological_counts(list(grads))
-        self.ready = [k for k in grads if type(k) is Node and k not in counts]
+        self.ready = [(-k.seq, k) for k in grads if type(k) is Node]
+        heapq.heapify(self.ready)
         self.leaves = [k for k in grads if type(k) is Tensor]
         self.captured = {}
         self.capture_ids = None if capture is None else {id(_key(t)): t for t in capture}
@@ -111,7 +96,7 @@ class _Pass:
         node = None
         try:
             while ready:
-                node = ready.pop()
+                node = heapq.heappop(ready)[1]
                 g = grads.pop(node)
                 if owned:
                     owned.discard(id(g))   # from here on g may be shared (a rule can pass it through)
@@ -154,7 +139,7 @@ class _Pass:
             ans = node.ans
             rule_args = inputs
         rules, variadic, check_nan = op.vjps, op.variadic, self.check_nan
-        grads, counts, owned = self.grads, self.counts, self.owned
+        grads, owned = self.grads, self.owned
         for i, key in node.edges:
             if variadic:
                 gi = rules(i, g, ans, *rule_args, **kw)
@@ -177,13 +162,10 @@ class _Pass:
                 grads[key] = gi
                 if type(gi) is _ndarray and gi.size > _IN_PLACE and gi is not g and gi.base is None:
                     owned.add(id(gi))   # a fresh array of this pass: later contributions add in place
-                if type(key) is not Node:
+                if type(key) is Node:
+                    heapq.heappush(self.ready, (-key.seq, key))
+                else:
                     self.leaves.append(key)
-            if type(key) is Node:
-                remaining = counts[key] - 1
-                counts[key] = remaining
-                if remaining == 0:
-                    self.ready.append(key)
 
     def finish_leaves(self, accumulate):
         """Each leaf's total, through its hooks: captured, and (``accumulate``) added into its ``.grad``."""

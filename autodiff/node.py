@@ -6,11 +6,15 @@ op, the inputs (tensors or constants), the keyword arguments and the forward's r
 """
 from __future__ import annotations
 
+import itertools
+
 from .anomaly import forward_trace
 from .grad_mode import state
 from .tensor import Tensor
 
-__all__ = ["Op", "Node", "OPS", "defop"]
+__all__ = ["Op", "Node", "OPS", "defop", "sequence"]
+
+sequence = itertools.count()   # numbers the nodes in the order they are recorded
 
 
 class Op:
@@ -66,7 +70,7 @@ class Op:
 class Node:
     """One recorded application of an op: what ``tensor.grad_fn`` is."""
 
-    __slots__ = ("op", "args", "arrays", "edges", "versions", "kw", "ans", "epoch", "out_version", "out_saved",
+    __slots__ = ("op", "args", "arrays", "edges", "versions", "kw", "ans", "epoch", "seq", "out_version", "out_saved",
                  "freed", "retained", "hooks", "name_override", "ans_tangent", "trace", "__weakref__")
 
     # ``autodiff.dispatch.apply`` records its nodes without calling this (the same fields, set inline: it is the
@@ -85,6 +89,7 @@ class Node:
         self.kw = kw
         self.ans = ans
         self.epoch = epoch              # state.epoch when recorded: no in-place change since means nothing to check
+        self.seq = next(sequence)       # the order of recording: the backward runs nodes latest first
         self.out_version = out_version  # the output's version counter (the VJP may read the output)
         self.out_saved = out_version[0]
         self.freed = False

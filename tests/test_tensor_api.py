@@ -992,3 +992,17 @@ def test_lerp_in_place_records_torchs_node_for_each_weight(m):
     start = vec(m) * 1
     start.lerp_(m.tensor([3.0, 4.0]), 0.5)
     assert start.grad_fn.name() == "LerpBackward0"
+
+
+def test_a_shared_intermediate_gets_every_path_before_its_rules_run(m):
+    x = vec(m, (0.5, 1.5))
+    y = x.sin()                      # consumed by a long path and a short one, and by a second root
+    z = y
+    for _ in range(30):
+        z = z * 1.1 + y
+    m.autograd.backward([z.sum(), (y * 3).sum()])
+    expected = vec(m, (0.5, 1.5)).detach()
+    s = 0.0
+    for _ in range(30):
+        s = s * 1.1 + 1.0
+    assert np.allclose(x.grad.numpy(), (1.1 ** 30 + s + 3) * np.cos(expected.numpy()), rtol=1e-5)
