@@ -46,6 +46,13 @@ class StoreError(UserError):
     exit_code = 3
 
 
+class DiskFull(UserError):
+    """A disk the run writes to (the store's, the spool's, the scratch folder's) is full or over quota: the run
+    stopped there, ended FAILED where the store could still take it, and the message says what was kept."""
+
+    exit_code = 4
+
+
 class ExpressionError(ConfigError):
     """An objective expression was refused: malformed, too long or deep, or outside the whitelisted grammar.
 

@@ -272,3 +272,83 @@ def test_a_lease_is_live_until_its_holder_is_provably_gone_or_it_expires(tmp_pat
     refuse_if_alive(stored, force=True)  # resume_force=true
     client.set_terminated(run.info.run_id, "KILLED")  # a run that ended itself holds no lease
     refuse_if_alive(client.get_run(run.info.run_id))
+
+
+# -- a full disk: its own condition, a clean stop, exit code 4 ---------------------------------------------------------
+
+def files_in(folder) -> set:
+    return {p.relative_to(folder) for p in folder.rglob("*")}
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_run_failed_and_says_what_was_kept(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with stores.tmpfs(outside, size="8m") as mount:
+        before = files_in(tmp_path) - {p for p in files_in(tmp_path) if mount in (tmp_path / p).parents}
+        work, scratch = mount / "work", mount / "tmp"
+        work.mkdir(), scratch.mkdir()
+        env = {"TMPDIR": str(scratch)}  # the run's scratch files on the full disk too, as on a one-disk machine
+        run_cli(["steps=2"], work, env=env)  # the store exists already, as on any disk that fills up later
+        stores.fill(mount, leave=300_000)
+        out = run_cli(["steps=3000", "checkpoint.every=500"], work, env=env, check=False)
+        assert out.returncode == 4, out.stderr
+        assert "Traceback" not in out.stderr and "Nothing is lost" not in out.stderr
+        assert "unreachable" not in out.stderr and not (work / "mlflow-spool").exists()  # no spool on a full disk
+        [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
+        assert "A disk the run writes to is full (SQLite: database or disk is full), so run " in error
+        assert "The run is marked FAILED, with the reason in its failure_reason tag." in error
+        assert f"Kept in the store sqlite:///{work}/mlflow.db: its parameters, " in error
+        assert "artifacts: config.yaml. Not kept: " in error and "python run.py resume=" in error
+        (mount / "filler").unlink()
+        runs = sorted(all_runs(client_for(work)), key=lambda r: r.info.start_time)
+        assert [r.info.status for r in runs] == ["FINISHED", "FAILED"]
+        assert runs[1].data.tags["failure_reason"] == "disk full: SQLite: database or disk is full"
+        assert runs[1].info.run_id in error
+        after = files_in(tmp_path) - {p for p in files_in(tmp_path) if mount in (tmp_path / p).parents}
+        assert after == before  # nothing written outside the full disk
+        assert not list(scratch.iterdir())  # the scratch folder cleaned up
+
+
+@pytest.mark.slow
+def test_a_run_is_marked_failed_on_a_disk_too_full_for_a_journal(tmp_path):
+    from experiments.tracking import disk, open_client
+
+    with stores.tmpfs(tmp_path, size="4m") as mount:
+        database = mount / "mlflow.db"
+        client = open_client(f"sqlite:///{database}")
+        run_id = client.create_run(client.create_experiment("full")).info.run_id
+        stores.fill(mount)  # not a block left: MLflow's own update cannot even start its journal
+        assert disk.mark_failed(client, run_id, "disk full: test", database, "failure_reason")
+        (mount / "filler").unlink()
+        run = client.get_run(run_id)
+        assert run.info.status == "FAILED" and run.info.end_time is not None
+
+
+def test_a_full_disk_is_recognised_in_every_form():
+    import errno
+
+    from experiments.tracking import disk
+    from experiments.tracking.outbox import is_unreachable
+
+    quota = OSError(errno.EDQUOT, "Disk quota exceeded", "/home/u/mlflow.db")
+    for error in [OSError(errno.ENOSPC, "No space left on device"), quota, RuntimeError("database or disk is full")]:
+        wrapped = RuntimeError("writing metrics to MLflow failed")
+        wrapped.__cause__ = error
+        assert disk.is_disk_full(wrapped) and not is_unreachable(wrapped)
+    assert disk.reason(quota) == "Disk quota exceeded (/home/u/mlflow.db)"
+    assert not disk.is_disk_full(OSError(errno.EACCES, "Permission denied"))
+
+
+@pytest.mark.slow
+def test_a_full_scratch_disk_stops_the_run_failed_with_the_store_intact(tmp_path):
+    with stores.tmpfs(tmp_path, size="1m") as scratch:
+        stores.fill(scratch, leave=32_000)  # room for the config, not for a checkpoint of 1000 steps
+        out = run_cli(["steps=3000", "checkpoint.every=1000"], tmp_path, env={"TMPDIR": str(scratch)}, check=False)
+    assert out.returncode == 4, out.stderr
+    assert "Traceback" not in out.stderr
+    [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
+    assert "A disk the run writes to is full (No space left on device" in error
+    assert "The run is marked FAILED, with the reason in its failure_reason tag." in error
+    [run] = all_runs(client_for(tmp_path))
+    assert run.info.status == "FAILED" and run.data.tags["failure_reason"].startswith("disk full: No space left")

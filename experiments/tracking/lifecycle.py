@@ -18,9 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import DiskFull
+from . import disk
 from .lease import TAG as LEASE_TAG
 from .lease import Heartbeat, Lease
 from .outbox import Outbox, describe, is_unreachable
+from .sqlite import database_path
 from .store import retrying, start_failure
 from .writer import BatchWriter
 
@@ -169,13 +172,57 @@ class TrackedRun:
         finally:
             if self._failure and status == "FINISHED":
                 status = "FAILED"
-            if self._failure:
-                self.outbox.submit({"op": "tag", "key": FAILURE_TAG, "value": self._failure[:5000]})
-            self.outbox.submit({"op": "status", "status": status, "end_time": now_ms()})
-            self.status = status
-            self.stored = self.outbox.finish(self.retry_timeout)
+            try:
+                if self._failure:
+                    self.outbox.submit({"op": "tag", "key": FAILURE_TAG, "value": self._failure[:5000]})
+                self.outbox.submit({"op": "status", "status": status, "end_time": now_ms()})
+                self.status = status
+                self.stored = self.outbox.finish(self.retry_timeout)
+            except DiskFull:
+                pass  # met while ending: stopped on just below
+            if self.outbox.disk_full is not None:
+                self._stop_on_full_disk()
             if not self.stored:
                 self.outbox.log(self.unsent_message())
+
+    def _stop_on_full_disk(self) -> None:
+        """The store's or the spool's disk is full: end the run FAILED where the store can still take it
+        (:func:`.disk.mark_failed`) and raise DiskFull saying what was and was not kept."""
+        why = disk.reason(self.outbox.disk_full)
+        self._failure = f"disk full: {why}"
+        self.status, self.stored = "FAILED", False
+        marked = disk.mark_failed(self.outbox.client, self.outbox.run_id, self._failure,
+                                  database_path(self.outbox.tracking_uri), FAILURE_TAG)
+        raise DiskFull(self.full_disk_message(why, marked)) from None
+
+    def full_disk_message(self, why: str, marked: bool) -> str:
+        points, artifacts = self.outbox.unsent()
+        if marked:
+            status = f"The run is marked FAILED, with the reason in its {FAILURE_TAG} tag."
+        elif self.outbox.run_id is None:
+            status = "The store never received the run itself."
+        else:
+            status = ("The store could not take even the final status, so the run still shows RUNNING there; "
+                      "resuming it (below) ends it properly.")
+        spool = (f" What was spooled before the disk filled stays in {self.spool_dir} (python -m experiments.sync "
+                 f"{self.spool_dir} uploads it once there is space)." if self.spool_dir.is_dir() else "")
+        return (f"A disk the run writes to is full ({why}), so run {self.run_id} stopped. {status} "
+                f"{self.kept(points, artifacts)}{spool} Free space on that disk (or point tracking.uri=, "
+                "tracking.spool_dir= or TMPDIR elsewhere), then continue the run from its newest stored checkpoint "
+                f"with: python run.py resume={self.run_id}")
+
+    def kept(self, unsent_points: int, unsent_artifacts: list[str]) -> str:
+        """What the store holds of this run, and what it does not."""
+        outbox = self.outbox
+        if outbox.stored_points:
+            points = f"{outbox.stored_points} metric points, every step up to {outbox.last_stored_step}"
+            later = f"the points of the steps after {outbox.last_stored_step} ({unsent_points} were waiting)"
+        else:
+            points, later = "no metric point", f"every metric point ({unsent_points} were waiting)"
+        artifacts = ", ".join(outbox.stored_artifacts) or "none"
+        lost = ", ".join(unsent_artifacts) or "none"
+        return (f"Kept in the store {outbox.tracking_uri}: its parameters, {points}; artifacts: {artifacts}. Not "
+                f"kept: {later}; artifacts: {lost}.")
 
     def unsent_message(self) -> str:
         """What to tell the user when the store stayed away (``stored`` is False)."""
@@ -193,6 +240,10 @@ class TrackedRun:
             self.end("FINISHED")
         elif issubclass(exc_type, KeyboardInterrupt):
             self.end("KILLED")
+        elif disk.is_disk_full(exc) and self.outbox.disk_full is None:  # the scratch folder's disk, not the store's
+            self._failure = f"disk full: {disk.reason(exc)}"
+            self.end("FAILED")
+            raise DiskFull(self.full_disk_message(disk.reason(exc), self.stored)) from None
         else:
             self._failure = self._failure or f"{exc_type.__name__}: {exc}"
             self.end("FAILED")

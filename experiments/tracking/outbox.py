@@ -9,6 +9,10 @@ optimisation never waits for the store. When the store answers again the backlog
 :meth:`Outbox.finish` keeps retrying until ``retry_timeout`` seconds have passed; if the store is still away then,
 the spool stays on disk for ``python -m experiments.sync``.
 
+A full disk (under the store, or under the spool while offline) is neither: the outbox stops sending and
+spooling, keeps what is queued in memory, and raises :class:`~experiments.errors.DiskFull` to the caller once
+(``disk_full`` holds the error; later submits are only queued). The run ends as :mod:`.disk` describes.
+
 Any other error (the store refusing an operation) is raised to the caller as before.
 """
 
@@ -20,6 +24,9 @@ import time
 from collections import deque
 from pathlib import Path
 
+from ..errors import DiskFull
+from .disk import is_disk_full
+from .disk import reason as full_reason
 from .spool import Spool, apply, offline_key
 from .store import is_transient, retrying
 
@@ -29,6 +36,8 @@ MAX_DELAY = 30.0
 
 def is_unreachable(error: BaseException) -> bool:
     """Whether ``error`` means the store could not be reached (worth spooling and retrying), not a refusal."""
+    if is_disk_full(error):  # its own condition (.disk): spooling onto a full disk would fail too
+        return False
     seen = 0
     while error is not None and seen < 8:
         text = str(error)
@@ -81,6 +90,10 @@ class Outbox:
         self._offline = False
         self._delay = FIRST_DELAY
         self._next_attempt = 0.0
+        self.disk_full: BaseException | None = None
+        self.stored_points = 0  # metric points the store acknowledged
+        self.last_stored_step: int | None = None
+        self.stored_artifacts: list[str] = []  # file names the store acknowledged
 
     @property
     def offline(self) -> bool:
@@ -96,9 +109,11 @@ class Outbox:
         with self._lock:
             record = {"seq": self._seq, **record}
             self._seq += 1
-            if self._offline:
-                self._spill(record)
             self._queue.append(record)
+            if self.disk_full is not None:
+                return
+            if self._offline:
+                self._guard_disk(self._spill, record)
             if self._sending or (self._offline and (not retry or time.monotonic() < self._next_attempt)):
                 return
             self._sending = True
@@ -108,7 +123,7 @@ class Outbox:
         """Send everything still queued, retrying for up to ``retry_timeout`` s; True when all of it is stored
         (the spool, if any, is then removed), False when the store stayed away (the spool stays on disk)."""
         deadline = time.monotonic() + retry_timeout
-        while True:
+        while self.disk_full is None:
             with self._lock:
                 if not self._queue and not self._sending:
                     break
@@ -145,13 +160,16 @@ class Outbox:
             except Exception as error:
                 with self._lock:
                     self._sending = False
+                    if is_disk_full(error):
+                        self._stop(error)
                     if not is_unreachable(error):
                         self._queue.popleft()  # refused: reported, not retried forever
                         raise
-                    self._go_offline(error)
+                    self._guard_disk(self._go_offline, error)
                 return
             with self._lock:
                 self._queue.popleft()
+                self._count_stored(record)
                 _drop_temporary(record)
                 if record["op"] == "create_run":
                     self.run_id = run_id
@@ -164,6 +182,35 @@ class Outbox:
                     self._delay = FIRST_DELAY
                     self.log(f"The tracking store {self.tracking_uri} answers again: sending the "
                               f"{len(self._queue) + 1} operations kept while it was away.")
+
+    def _count_stored(self, record: dict) -> None:
+        if record["op"] == "metrics" and record["points"]:
+            self.stored_points += len(record["points"])
+            self.last_stored_step = record["points"][-1][3]
+        elif record["op"] == "artifact":
+            self.stored_artifacts.append(Path(record["file"]).name)
+
+    def unsent(self) -> tuple[int, list[str]]:
+        """(metric points, artifact file names) queued and not stored."""
+        with self._lock:
+            points = sum(len(r["points"]) for r in self._queue if r["op"] == "metrics")
+            return points, [Path(r["file"]).name for r in self._queue if r["op"] == "artifact"]
+
+    def _guard_disk(self, write, *args) -> None:
+        """(lock held) ``write(*args)`` to the spool; a full disk stops the outbox."""
+        try:
+            write(*args)
+        except OSError as error:
+            if is_disk_full(error):
+                self._stop(error)
+            raise
+
+    def _stop(self, error: BaseException) -> None:
+        """(lock held) A full disk: nothing more is sent or spooled; the caller gets DiskFull."""
+        self.disk_full = self.disk_full or error
+        if self.spool is not None:
+            self.spool.close()
+        raise DiskFull(f"the disk is full ({full_reason(error)})") from error
 
     def _go_offline(self, error: BaseException) -> None:
         """(lock held) Spool every queued record and schedule the next attempt."""

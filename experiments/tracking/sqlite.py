@@ -23,7 +23,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError, StoreError
+from ..errors import ConfigError, DiskFull, StoreError
+from .disk import FULL_TEXTS, is_disk_full
+from .disk import reason as full_reason
 
 LOCK_SUFFIX = ".lock"
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -69,18 +71,19 @@ class StoreState:
         return self.runs > 0 or self.experiments > 0
 
 
-class QuietLockContention(logging.Filter):
-    """Drops MLflow's ERROR records (each with a full traceback) for SQL sessions that failed on a locked database:
-    the runner waits those out, and reports them in one paragraph if the lock outlasts ``tracking.lock_timeout``."""
+class QuietHandledErrors(logging.Filter):
+    """Drops MLflow's ERROR records (each with a full traceback) for SQL sessions that failed on a locked database
+    or a full disk: the runner waits out the one and stops cleanly on the other, each reported in one paragraph."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "database is locked" not in record.getMessage()
+        text = record.getMessage().lower()
+        return not ("database is locked" in text or any(full in text for full in FULL_TEXTS))
 
 
-def quiet_lock_contention() -> None:
+def quiet_handled_errors() -> None:
     logger = logging.getLogger("mlflow.store.db.utils")
-    if not any(isinstance(f, QuietLockContention) for f in logger.filters):
-        logger.addFilter(QuietLockContention())
+    if not any(isinstance(f, QuietHandledErrors) for f in logger.filters):
+        logger.addFilter(QuietHandledErrors())
 
 
 def check_location(path: Path) -> None:
@@ -98,6 +101,9 @@ def check_location(path: Path) -> None:
         if path.exists() and not os.access(path, os.W_OK):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
     except OSError as error:
+        if is_disk_full(error):
+            raise DiskFull(f"The disk under the SQLite store {path} is full ({full_reason(error)}), so nothing was "
+                           "run. Free some space there, or point tracking.uri= at a store on another disk.") from None
         where = error.filename or folder
         raise ConfigError(f"The SQLite store {path} cannot be written: {error.strerror or error} ({where}). "
                           "Point tracking.uri= (or MLFLOW_TRACKING_URI) at a database in a folder this user can "
@@ -132,9 +138,12 @@ def read_state(path: Path, lock_timeout: float) -> StoreState:
         raise store_error(path, error, lock_timeout) from None
 
 
-def store_error(path: Path, error: BaseException, lock_timeout: float) -> ConfigError | StoreError:
-    """The error to report for an SQLite failure on ``path``: locked (past ``lock_timeout``), not a database, or
-    another store problem."""
+def store_error(path: Path, error: BaseException, lock_timeout: float) -> ConfigError | StoreError | DiskFull:
+    """The error to report for an SQLite failure on ``path``: locked (past ``lock_timeout``), a full disk, not a
+    database, or another store problem."""
+    if is_disk_full(error):
+        return DiskFull(f"The disk under the SQLite store {path} is full ({full_reason(error)}), so nothing was run. "
+                        "Free some space there, or point tracking.uri= at a store on another disk.")
     while error.__cause__ or error.__context__:  # SQLAlchemy and MLflow wrap sqlite3's own error
         error = error.__cause__ or error.__context__
     text = (str(error).strip().splitlines() or [""])[0]
@@ -193,7 +202,7 @@ def prepare(uri: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, open_store=Non
     if path is None:
         return
     check_location(path)
-    quiet_lock_contention()
+    quiet_handled_errors()
     head = head_revision()
     if read_state(path, lock_timeout).ready(head):
         return

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ConfigError, StoreError, TrackingUnavailable
+from .disk import is_disk_full
 from .sqlite import DEFAULT_LOCK_TIMEOUT, IN_MEMORY_HINT, database_path, is_in_memory, prepare, store_error
 
 DEFAULT_DB_NAME = "mlflow.db"
@@ -62,6 +63,8 @@ def ui_command(uri: str) -> str:
 
 def is_transient(error: BaseException) -> bool:
     """A store error worth retrying: SQLite's lock contention or a store that is briefly unavailable."""
+    if is_disk_full(error):  # MLflow labels it TEMPORARILY_UNAVAILABLE too, but waiting frees no space
+        return False
     text = str(error).lower()
     code = getattr(error, "error_code", "")
     return "database is locked" in text or "temporarily_unavailable" in str(code).lower()
@@ -92,9 +95,9 @@ def retrying(call, *args, attempts: int = 12, first_delay: float = 0.05, patient
 
 def start_failure(uri: str, error: BaseException) -> BaseException:
     """What to raise when a call that starts a run failed on the store ``uri``: for an SQLite store still locked
-    after ``tracking.lock_timeout``, a StoreError naming the holder; else ``error`` itself."""
+    after ``tracking.lock_timeout``, a StoreError naming the holder, on a full disk DiskFull; else ``error``."""
     path = database_path(uri)
-    if path is not None and is_transient(error):
+    if path is not None and (is_transient(error) or is_disk_full(error)):
         return store_error(path, error, _start_patience[0])
     return error
 
