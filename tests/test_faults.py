@@ -30,7 +30,7 @@ def healthy(database) -> bool:
 
 @pytest.mark.slow
 def test_runs_started_together_on_a_fresh_folder_all_succeed(tmp_path):
-    for round_ in range(3):  # the race struck 8 of 8 runs before the lock: three rounds of six catch it
+    for round_ in range(2):  # six at once failed 6 of 6 before the lock; a second round on a new folder for luck
         folder = tmp_path / f"round-{round_}"
         folder.mkdir()
         processes = [start_cli(["steps=5", f"seed={i}"], folder) for i in range(6)]
