@@ -21,7 +21,7 @@ from .tracking.parent import ParentRun
 
 
 def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None) -> ParentRun:
-    from .runner import run_tags
+    from .tags import run_tags
     from .tracking import TrackedRun, get_or_create_experiment, open_client, resolve_uri
     from .tracking.store import default_artifact_location
 
