@@ -23,6 +23,7 @@ from . import recording
 from .config import flatten, plain, validate
 from .errors import ConfigError
 from .preflight import check_spool_dir
+from .signals import sigterm_as_interrupt
 from .tags import default_run_name, run_tags
 from .trajectory import ARTIFACT, TrajectoryBuffer
 
@@ -178,7 +179,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     from . import resume, tracking
     from .tracking.lease import Lease
 
-    _sigterm_as_interrupt()
+    sigterm_as_interrupt()
     validate(cfg)
     launch_dir = Path(launch_dir or Path.cwd())
     spooling = spooling_for(cfg, launch_dir)
@@ -237,20 +238,6 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
                            loop.failure, None if tracked.stored else tracked.spool_dir)
     print_summary(result, cfg)
     return result
-
-
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM (a scheduler or ``kill``) ends a run like Ctrl-C: KILLED, everything logged so far flushed."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        def interrupt(signum, frame):
-            raise KeyboardInterrupt(f"signal {signum}")
-
-        signal.signal(signal.SIGTERM, interrupt)
 
 
 def print_summary(result: RunResult, cfg) -> None:
