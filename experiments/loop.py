@@ -1,0 +1,265 @@
+"""The optimisation loop of one run and its recording: metrics through the tracked run's writer, trajectory rows,
+checkpoints and the restore from one, and the run's trajectory and plots as artifacts.
+
+Step semantics (fixed): at step t = 0..steps-1 the run records the parameters at which the gradient is taken, the
+loss there, that gradient, and the optimizer's state right after the update that used it; after the last update it
+records the final parameters and loss at step = steps. Each step is zero_grad, loss, backward, step (through a
+closure, so LBFGS works too; the closure's first call returns the loss already computed).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import recording
+from .problem import Problem
+from .trajectory import ARTIFACT, TrajectoryBuffer
+
+
+class Loop:
+    """The optimisation loop and its recording (metrics through the tracked run's writer, trajectory rows)."""
+
+    def __init__(self, cfg, problem: Problem, tracked, scratch: Path) -> None:
+        self.cfg = cfg
+        self.problem = problem
+        self.tracked = tracked
+        self.scratch = Path(scratch)  # checkpoints, the trajectory and plots are written here before upload
+        checkpoints = cfg.get("checkpoint") or {}
+        self.checkpoint_every = int(checkpoints.get("every", 0))
+        self.checkpoint_keep = int(checkpoints.get("keep", 2))
+        self.checkpoints: list[str] = []  # artifact names of this process's checkpoints, oldest first
+        self.start_step = 0
+        self.skip: dict[str, int] = {}  # metric key -> latest step the store has (a resumed run logs later ones)
+        log = cfg.logging
+        self.every = int(log.every)
+        self.metrics_on = bool(log.metrics)
+        self.state_on = bool(log.state)
+        self.recorder = recording.StepRecorder(int(log.max_elements))
+        self.trajectory = TrajectoryBuffer() if log.trajectory else None
+        self.names_by_id = {id(t): n for n, t in problem.params.items()}
+        self.final_loss = math.nan
+        self.steps_done = 0
+        self.failure: str | None = None
+        self.losses: list[tuple[int, float]] = []
+        self.path: list[np.ndarray] = []  # flattened parameters at each recorded step (for the contour plot)
+
+    def _progress(self, total: int):
+        setting = str(self.cfg.logging.progress).lower()
+        show = setting == "true" or (setting == "auto" and sys.stderr.isatty())
+        if not show:
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=self.start_step, desc=str(self.cfg.optimizer.name), mininterval=0.5,
+                    file=sys.stderr)
+
+    def run(self) -> None:
+        import autodiff as ad
+
+        params, optimizer, scheduler = self.problem.params, self.problem.optimizer, self.problem.scheduler
+        objective = self.problem.objective
+        steps = int(self.cfg.steps)
+        bar = self._progress(steps)
+        # Overflow is reported by the run itself (FAILED, with where), not as numpy warnings.
+        errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        errstate.__enter__()
+        try:
+            for step in range(self.start_step, steps):
+                optimizer.zero_grad()
+                loss_tensor = objective.loss(params, step)
+                loss_tensor.backward()
+                loss = float(loss_tensor.item())
+                grads = {n: (t.grad._data if t.grad is not None else np.zeros_like(t._data))
+                         for n, t in params.items()}
+                norm = recording.grad_norm(grads)
+                finite = math.isfinite(loss) and math.isfinite(norm)
+                recorded = step % self.every == 0 or not finite
+                before = {n: t._data.copy() for n, t in params.items()} if recorded else None
+                if not finite:
+                    where = "loss" if not math.isfinite(loss) else recording.first_non_finite(
+                        {f"grad/{n}": g for n, g in grads.items()})
+                    self._record(step, loss, before, grads, norm, None, None)
+                    self.final_loss, self.steps_done = loss, step
+                    self.failure = f"non-finite {where if where != 'loss' else 'loss ' + repr(loss)} at step {step}"
+                    self.tracked.fail(self.failure)
+                    return
+                lr = optimizer.param_groups[0].get("lr")
+                optimizer.step(_first_call_returns(loss_tensor, optimizer, objective, params, step))
+                if scheduler is not None:
+                    scheduler.step()
+                if recorded:
+                    state = recording.optimizer_state_arrays(optimizer, self.names_by_id) if self.state_on else {}
+                    self._record(step, loss, before, grads, norm, lr, state)
+                self.steps_done = step + 1
+                if self.checkpoint_every and self.steps_done % self.checkpoint_every == 0 and self.steps_done < steps:
+                    self.save_checkpoint(self.steps_done)
+                if bar is not None:
+                    bar.update(1)
+            with ad.no_grad():
+                loss = float(objective.loss(params, steps).item())
+            final = {n: t._data for n, t in params.items()}
+            self._record(steps, loss, final, None, None, None, None)
+            self.final_loss = loss
+            if not math.isfinite(loss):
+                self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
+                self.tracked.fail(self.failure)
+            else:
+                self.drop_checkpoints()  # a finished run is not resumed
+        finally:
+            errstate.__exit__(None, None, None)
+            if bar is not None:
+                bar.close()
+
+    def _record(self, step, loss, params, grads, norm, lr, state) -> None:
+        self.losses.append((step, loss))
+        self.path.append(np.concatenate([np.ravel(a) for a in params.values()]).astype(np.float64))
+        if self.trajectory is not None:
+            rows = {f"param/{n}": a for n, a in params.items()}
+            if grads is not None:
+                rows.update({f"grad/{n}": g for n, g in grads.items()})
+            if state:
+                rows.update(state)
+            self.trajectory.add(step, loss, rows)
+        if not self.metrics_on:
+            return
+        objective = self.problem.objective
+        keys, values = ["loss"], [loss]
+        if norm is not None:
+            keys.append("grad_norm")
+            values.append(norm)
+        if lr is not None:
+            keys.append("lr")
+            values.append(float(lr))
+        distance = objective.distance_to_optimum(params)
+        if distance is not None:
+            keys.append("distance_to_optimum")
+            values.append(distance)
+        gap = objective.loss_gap(loss)
+        if gap is not None:
+            keys.append("loss_gap")
+            values.append(gap)
+        for name, array in params.items():
+            self.recorder.extend(keys, values, "param", name, array)
+        for name, array in (grads or {}).items():
+            self.recorder.extend(keys, values, "grad", name, array)
+        for key, array in (state or {}).items():
+            kind, _, name = key.rpartition("/")
+            self.recorder.extend(keys, values, kind, name, array)
+        if self.skip:
+            keys, values = self._not_stored_yet(step, keys, values)
+            if not keys:
+                return
+        self.tracked.log_metrics(step, keys, values)
+
+    def _not_stored_yet(self, step: int, keys: list, values: list) -> tuple[list, list]:
+        """The points of ``step`` the store does not have (a resumed run replays steps it had partly logged)."""
+        if step > max(self.skip.values()):
+            self.skip = {}
+            return keys, values
+        kept = [(k, v) for k, v in zip(keys, values) if step > self.skip.get(k, -1)]
+        return [k for k, _ in kept], [v for _, v in kept]
+
+    # -- checkpoints (experiments.checkpoint) and resume (experiments.resume) ------------------------------------
+
+    def state_tree(self, step: int) -> dict:
+        """Everything needed to continue after ``step`` updates, bit for bit."""
+        import autodiff as ad
+
+        problem = self.problem
+        return {
+            "step": step,
+            "params": {n: t._data for n, t in problem.params.items()},
+            "optimizer": problem.optimizer.state_dict(),
+            "scheduler": problem.scheduler.state_dict() if problem.scheduler is not None else None,
+            "autodiff_rng": ad.get_rng_state(),
+            "numpy_rng": np.random.get_state(legacy=False),
+            "loss_steps": np.array([s for s, _ in self.losses], dtype=np.int64),
+            "losses": np.array([v for _, v in self.losses], dtype=np.float64),
+            "path": np.array(self.path) if self.path else None,
+            "trajectory": self.trajectory.state() if self.trajectory is not None else None,
+        }
+
+    def save_checkpoint(self, step: int) -> None:
+        """Log ``checkpoint/step-<step>.npz`` and delete this run's checkpoints beyond the newest ``keep``."""
+        from . import checkpoint
+
+        self.tracked.writer.flush()  # every point before the checkpoint is stored (or spooled) before it
+        name = checkpoint.artifact_name(step)
+        path = checkpoint.save(self.state_tree(step), self.scratch / name)
+        self.tracked.log_artifact(path, checkpoint.ARTIFACT_DIR, scratch=self.scratch)
+        self.tracked.set_tag("checkpoint_step", step)
+        if name in self.checkpoints:
+            self.checkpoints.remove(name)
+        self.checkpoints.append(name)
+        self.drop_checkpoints(keep=max(self.checkpoint_keep, 1))
+
+    def drop_checkpoints(self, keep: int = 0) -> None:
+        """Delete this run's checkpoints but the newest ``keep``; ``keep=0`` (the run finished): the folder."""
+        from . import checkpoint
+
+        if keep == 0:
+            if self.checkpoints:
+                self.tracked.delete_artifact(checkpoint.ARTIFACT_DIR)
+            self.checkpoints = []
+        while len(self.checkpoints) > keep:
+            self.tracked.delete_artifact(f"{checkpoint.ARTIFACT_DIR}/{self.checkpoints.pop(0)}")
+
+    def restore(self, resumption) -> None:
+        """Continue where ``resumption.state`` (a checkpoint's tree) left off, or from step 0 without one; points
+        the store already holds are not logged again."""
+        import autodiff as ad
+
+        self.skip = dict(resumption.last_steps)
+        self.checkpoints = list(resumption.checkpoints)
+        state = resumption.state
+        if state is None:
+            return
+        problem = self.problem
+        for name, tensor in problem.params.items():
+            tensor._data[...] = state["params"][name]
+        problem.optimizer.load_state_dict(state["optimizer"])
+        if problem.scheduler is not None:
+            problem.scheduler.load_state_dict(state["scheduler"])
+        ad.set_rng_state(state["autodiff_rng"])
+        np.random.set_state(state["numpy_rng"])
+        self.losses = [(int(s), float(v)) for s, v in zip(state["loss_steps"], state["losses"])]
+        self.path = list(state["path"]) if state["path"] is not None else []
+        if self.trajectory is not None and state["trajectory"] is not None:
+            self.trajectory = TrajectoryBuffer.from_state(state["trajectory"])
+        self.start_step = self.steps_done = int(state["step"])
+
+    def save_artifacts(self) -> None:
+        """Trajectory and plots of whatever was recorded (also after a failure or Ctrl-C)."""
+        scratch = self.scratch
+        if self.trajectory is not None and self.trajectory.steps:
+            self.tracked.log_artifact(self.trajectory.save(scratch / ARTIFACT))
+        if self.cfg.logging.plots and self.losses:
+            from . import plots
+
+            title = f"{self.cfg.optimizer.name} on {self.cfg.objective.name}"
+            self.tracked.log_artifact(plots.save(plots.loss_figure([(title, self.losses)]), scratch / "loss.png"))
+            grid = plots.contour_grid(self.problem.objective, self.problem.params, [np.array(self.path)])
+            if grid is not None:
+                figure = plots.contour_figure(grid, [(title, np.array(self.path))], self.problem.objective)
+                self.tracked.log_artifact(plots.save(figure, scratch / "contour.png"))
+
+
+def _first_call_returns(loss_tensor, optimizer, objective, params, step):
+    """A closure for ``optimizer.step``: the first call returns the loss (gradients already there); later calls
+    (LBFGS's line search) re-evaluate at the current parameters."""
+    calls = [0]
+
+    def closure():
+        calls[0] += 1
+        if calls[0] == 1:
+            return loss_tensor
+        optimizer.zero_grad()
+        loss = objective.loss(params, step)
+        loss.backward()
+        return loss
+
+    return closure
