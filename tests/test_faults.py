@@ -63,7 +63,7 @@ def test_a_store_whose_migration_was_cut_short_is_rebuilt_when_it_holds_no_run(t
     assert not healthy(database)
     out = run_cli(["steps=5"], tmp_path, check=False)
     assert out.returncode == 0, out.stderr
-    assert "held no run but was broken (its schema migration was cut short" in out.stderr
+    assert "held nothing of the user's, and its schema migration was cut short (schema revision a8c4a736bde6" in out.stderr
     assert "Traceback" not in out.stderr
     assert healthy(database)
     [run] = all_runs(client_for(tmp_path))
@@ -80,8 +80,26 @@ def test_a_half_migrated_store_with_runs_is_reported_and_left_untouched(tmp_path
     assert out.returncode == 3, out.stderr
     [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
     assert f"The SQLite store {database} cannot be used: its schema migration was cut short" in error
-    assert "leftover tables _alembic_tmp_tags" in error and "holds 2 runs" in error
+    assert "leftover tables _alembic_tmp_tags" in error and "it holds data (2 runs, 1 experiments" in error
     assert "mlflow db upgrade" in error and "Traceback" not in out.stderr
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def test_runs_left_only_in_a_migration_copy_are_data_too(tmp_path):
+    import sqlite3
+
+    from experiments.errors import StoreError
+
+    database = tmp_path / "mlflow.db"
+    store_with_runs(tmp_path, 1)
+    connection = sqlite3.connect(database, isolation_level=None)
+    connection.execute("PRAGMA foreign_keys = OFF")
+    connection.execute("ALTER TABLE runs RENAME TO _alembic_tmp_runs")  # cut between the drop and the rename back
+    connection.execute("DELETE FROM experiments WHERE experiment_id != 0")
+    connection.close()
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    with pytest.raises(StoreError, match=r"leftover tables _alembic_tmp_runs\); it holds data \(1 runs"):
+        sqlite_store.prepare(f"sqlite:///{database}", lock_timeout=5)
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
 
 

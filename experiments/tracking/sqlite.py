@@ -56,8 +56,9 @@ class StoreState:
     exists: bool
     tables: set[str] = field(default_factory=set)
     revisions: list[str] = field(default_factory=list)
-    runs: int = 0
+    runs: int = 0  # counted only for a store that is not ready (see count_records)
     experiments: int = 0  # other than MLflow's own "Default" (id 0)
+    records: int = 0  # rows of the user's anywhere, leftover copies included
 
     @property
     def leftovers(self) -> list[str]:
@@ -68,7 +69,7 @@ class StoreState:
 
     @property
     def holds_data(self) -> bool:
-        return self.runs > 0 or self.experiments > 0
+        return self.records > 0
 
 
 class QuietHandledErrors(logging.Filter):
@@ -114,9 +115,9 @@ def lock_path(path: Path) -> Path:
     return path.with_name(path.name + LOCK_SUFFIX)
 
 
-def read_state(path: Path, lock_timeout: float) -> StoreState:
-    """The tables, schema revision and contents of the database at ``path``, waiting up to ``lock_timeout`` s for a
-    lock another process holds."""
+def read_state(path: Path, lock_timeout: float, counted: bool = False) -> StoreState:
+    """The tables and schema revision of the database at ``path`` (``counted``: and how much of the user's it
+    holds), waiting up to ``lock_timeout`` s for a lock another process holds."""
     if not path.exists() or path.stat().st_size == 0:
         return StoreState(exists=False)
     try:
@@ -126,16 +127,34 @@ def read_state(path: Path, lock_timeout: float) -> StoreState:
             state.tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "alembic_version" in state.tables:
                 state.revisions = [row[0] for row in connection.execute("SELECT version_num FROM alembic_version")]
-            if "runs" in state.tables:
-                state.runs = connection.execute("SELECT count(*) FROM runs").fetchone()[0]
-            if "experiments" in state.tables:
-                state.experiments = connection.execute(
-                    "SELECT count(*) FROM experiments WHERE experiment_id != 0").fetchone()[0]
+            if counted:
+                count_records(connection, state)
             return state
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
         raise store_error(path, error, lock_timeout) from None
+
+
+# Rows MLflow writes itself when it creates a store: they are not the user's.
+OWN_ROWS = {"alembic_version": "1", "workspaces": "1", "experiments": "experiment_id = 0",
+            "_alembic_tmp_experiments": "experiment_id = 0"}
+
+
+def count_records(connection: sqlite3.Connection, state: StoreState) -> None:
+    """Count the user's rows in every table, the copies a cut-short migration left included (a migration cut
+    between dropping ``runs`` and renaming its copy leaves the runs only in ``_alembic_tmp_runs``)."""
+    for table in state.tables:
+        if table.startswith("sqlite_"):
+            continue
+        own = OWN_ROWS.get(table)
+        where = f" WHERE NOT ({own})" if own else ""
+        rows = connection.execute(f'SELECT count(*) FROM "{table}"{where}').fetchone()[0]
+        state.records += rows
+        if table in ("runs", "_alembic_tmp_runs"):
+            state.runs = max(state.runs, rows)
+        elif table in ("experiments", "_alembic_tmp_experiments"):
+            state.experiments = max(state.experiments, rows)
 
 
 def store_error(path: Path, error: BaseException, lock_timeout: float) -> ConfigError | StoreError | DiskFull:
@@ -210,7 +229,7 @@ def prepare(uri: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, open_store=Non
 
     try:
         with FileLock(lock_path(path), timeout=lock_timeout):
-            state = read_state(path, lock_timeout)
+            state = read_state(path, lock_timeout, counted=True)
             if state.ready(head):
                 return
             if state.exists and state.tables:
@@ -228,14 +247,18 @@ def repair(path: Path, state: StoreState, head: str, lock_timeout: float) -> Non
     """(Store lock held) Empty a half-migrated store that holds nothing of the user's, so MLflow creates it anew;
     refuse, untouched, one that holds runs or experiments."""
     found = ", ".join(state.revisions) or "none"
-    problem = (f"its schema migration was cut short: schema revision {found} where this MLflow's is {head}"
-               + (f", leftover tables {', '.join(state.leftovers)}" if state.leftovers else ""))
+    if state.leftovers:
+        problem = (f"its schema migration was cut short (schema revision {found}, this MLflow's is {head}; leftover "
+                   f"tables {', '.join(state.leftovers)})")
+    else:
+        problem = (f"its schema is not this MLflow's (revision {found}, this MLflow's is {head}): an older MLflow "
+                   "wrote it, or a migration was cut short")
     if state.holds_data:
         raise StoreError(
-            f"The SQLite store {path} cannot be used: {problem}, and it holds {state.runs} runs and "
-            f"{state.experiments} experiments, so it was left as it is and nothing was run. Back it up (copy the "
-            f"file), then finish the migration with `mlflow db upgrade sqlite:///{path}`; if that fails, restore "
-            "the copy and open it with the MLflow version that wrote it.")
+            f"The SQLite store {path} cannot be used: {problem}; it holds data ({state.runs} runs, "
+            f"{state.experiments} experiments, {state.records} records in all), so it was left as it is and nothing "
+            f"was run. Back it up (copy the file), then migrate it with `mlflow db upgrade sqlite:///{path}`; if "
+            "that fails, restore the copy and open it with the MLflow version that wrote it.")
     try:
         connection = sqlite3.connect(path, timeout=lock_timeout, isolation_level=None)
         try:
@@ -248,5 +271,5 @@ def repair(path: Path, state: StoreState, head: str, lock_timeout: float) -> Non
             connection.close()
     except sqlite3.DatabaseError as error:
         raise store_error(path, error, lock_timeout) from None
-    print(f"The SQLite store {path} held no run but was broken ({problem}); it was created anew.",
+    print(f"The SQLite store {path} held nothing of the user's, and {problem}: it was created anew.",
           file=sys.stderr, flush=True)
