@@ -27,10 +27,13 @@ from .ops.linalg import (  # noqa: A004
     dot, matmul, mm, mv, outer,
 )
 from .ops.reductions import (  # noqa: A004
-    amax, amin, log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, sum, var,
+    amax, amin, max, mean, min, norm, prod, std, sum, var,
 )
 from .ops.shape import (  # noqa: A004
     cat, cat as concat, clone, flatten, permute, reshape, squeeze, stack, t, transpose, unsqueeze,
+)
+from .ops.softmax import (  # noqa: A004
+    log_softmax, logsumexp, softmax,
 )
 # END generated
 from .tensor import Size, Tensor

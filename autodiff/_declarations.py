@@ -7,7 +7,9 @@ Two blocks, each between ``# BEGIN generated`` and ``# END generated`` lines:
   to Tensor at import by ``autodiff.methods`` (the table's methods and in-place variants, the operators, the extra
   methods); ``Tensor`` derives from it for type checkers only.
 
-``tests/test_op_table.py`` fails when either block is not what this module generates now.
+``tests/test_op_table.py`` fails when either block is not what this module generates now. After moving an entry
+to another module, the package cannot import until its imports follow: empty the block in ``autodiff/__init__.py``
+(keeping its BEGIN and END lines) and run this again.
 """
 from __future__ import annotations
 

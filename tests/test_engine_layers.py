@@ -21,7 +21,7 @@ LAYERS = [
     {"autodiff.dispatch"},
     {"autodiff.views"},
     {"autodiff.ops._helpers", "autodiff.ops.declare", "autodiff.ops.elementwise", "autodiff.ops.compound", "autodiff.ops.shape",
-     "autodiff.ops.reductions", "autodiff.ops.linalg", "autodiff.ops"},
+     "autodiff.ops.reductions", "autodiff.ops.softmax", "autodiff.ops.linalg", "autodiff.ops"},
     {"autodiff.engine"},
     {"autodiff.autograd.anomaly_mode", "autodiff.autograd.forward_ad", "autodiff.autograd.functional",
      "autodiff.autograd._jacobians",
