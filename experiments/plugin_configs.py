@@ -13,6 +13,8 @@ import logging
 import warnings
 from pathlib import Path
 
+from plugin_registry import OPTIMIZERS
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 _log = logging.getLogger(__name__)
 
@@ -29,9 +31,7 @@ def _config_value(value):
 def plugin_entry(name: str) -> dict:
     """The config node of optimizer ``name`` from its signature (arguments whose default a config cannot hold,
     e.g. a function, are left to their default)."""
-    from optimizers import registry
-
-    defaults = registry.signature_defaults(name)
+    defaults = OPTIMIZERS.signature_defaults(name)
     entry: dict = {"name": name}
     if "lr" in defaults:
         entry["lr"] = "${lr}"
@@ -50,12 +50,11 @@ def register(config_dir: Path = CONFIG_DIR) -> list[str]:
     A plugin that fails to import is skipped with a warning here (choosing it then reports the import error).
     """
     from hydra.core.config_store import ConfigStore
-    from optimizers import registry
 
     have_files = {p.stem for p in (config_dir / "optimizer").glob("*.yaml")}
     store = ConfigStore.instance()
     added = []
-    for name in registry.available():
+    for name in OPTIMIZERS.available():
         if name in have_files:
             continue
         try:
