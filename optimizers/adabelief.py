@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._functional import adabelief_
+from ._functional.adabelief import apply_adabelief_
 from ._functional._moments import adam_moment_scalars
 from .adam import check_adam_hyperparameters
 from .optimizer import Optimizer, hyperparameter_reader
@@ -49,8 +49,6 @@ class AdaBelief(Optimizer):
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, moments = hyper
         max_exp_avg_var = state["max_exp_avg_var"].numpy(force=True) if amsgrad else None
-        adabelief_(param.numpy(force=True), grad.numpy(force=True),
-                   state["exp_avg"].numpy(force=True), state["exp_avg_var"].numpy(force=True),
-                   max_exp_avg_var, step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                   weight_decay=weight_decay, decoupled_weight_decay=decoupled, amsgrad=amsgrad,
-                   maximize=maximize, moments=moments)
+        apply_adabelief_(param.numpy(force=True), grad.numpy(force=True),
+                         state["exp_avg"].numpy(force=True), state["exp_avg_var"].numpy(force=True),
+                         max_exp_avg_var, moments, step, lr, beta1, beta2, eps)

@@ -6,6 +6,7 @@ import autodiff as ad
 
 from ._functional import adam_, fused
 from ._functional._moments import adam_moment_scalars
+from ._functional.adam import apply_adam_
 from .optimizer import (Optimizer, check_betas, check_kernel_flags, check_nonnegative,
                         hyperparameter_reader, to_scalar)
 
@@ -93,19 +94,22 @@ class Adam(Optimizer):
 
     def _read_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = _read_hyperparameters(group)
-        kernel = adam_
-        if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
-            kernel = adam_fused
+        fused_kernel = group["fused"]
+        if fused_kernel:  # torch's fused kernel reads tensor hyperparameters as floats
             lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
         maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
         moments = adam_moment_scalars(lr, beta1, beta2, weight_decay, decoupled, maximize)
-        return (kernel, lr, beta1, beta2, eps, weight_decay, group["amsgrad"], maximize, decoupled,
+        return (fused_kernel, lr, beta1, beta2, eps, weight_decay, group["amsgrad"], maximize, decoupled,
                 moments)
 
     def _update(self, param, grad, state, step, hyper):
-        kernel, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, moments = hyper
-        max_exp_avg_sq = state["max_exp_avg_sq"].numpy(force=True) if amsgrad else None
-        kernel(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
-               state["exp_avg_sq"].numpy(force=True), max_exp_avg_sq, step=step, lr=lr,
-               beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-               maximize=maximize, decoupled_weight_decay=decoupled, moments=moments)
+        fused, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, moments = hyper
+        arrays = (param.numpy(force=True), grad.numpy(force=True),
+                  state["exp_avg"].numpy(force=True), state["exp_avg_sq"].numpy(force=True),
+                  state["max_exp_avg_sq"].numpy(force=True) if amsgrad else None)
+        if fused:
+            adam_fused(*arrays, step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                       weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                       decoupled_weight_decay=decoupled, moments=moments)
+        else:
+            apply_adam_(*arrays, moments, step, lr, beta1, beta2, eps)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from ._functional import fused, sgd_
+from ._functional.sgd import apply_sgd_, sgd_scalars
 from .optimizer import (Optimizer, check_kernel_flags, check_step_flags, hyperparameter_reader,
                         new_state_tensor, to_scalar)
 
 
-def sgd_fused(*args, **kwargs):
+def sgd_fused(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+              maximize, first_step):
     """The single-pass kernel when numba is installed (and the arrays contiguous), else numpy's."""
-    if not (fused.available() and fused.sgd_fused_(*args, **kwargs)):
-        sgd_(*args, **kwargs)
+    options = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                   nesterov=nesterov, maximize=maximize, first_step=first_step)
+    if not (fused.available() and fused.sgd_fused_(param, grad, momentum_buffer, **options)):
+        sgd_(param, grad, momentum_buffer, **options)
 
 
 #: The hyperparameters a step reads: numbers, or TensorScalars from 0-d tensors.
@@ -73,15 +77,14 @@ class SGD(Optimizer):
         if group.get("differentiable") or group.get("capturable"):
             check_step_flags(group)
         lr, momentum, dampening, weight_decay = _read_hyperparameters(group)
-        kernel = sgd_
+        nesterov, maximize = group["nesterov"], group["maximize"]
         if group["fused"]:  # torch's fused kernel reads tensor hyperparameters as floats
-            kernel = sgd_fused
-            lr, momentum, dampening, weight_decay = map(float, (lr, momentum, dampening,
-                                                                weight_decay))
-        return kernel, lr, momentum, dampening, weight_decay, group["nesterov"], group["maximize"]
+            return True, float(momentum), (float(lr), float(momentum), float(dampening),
+                                           float(weight_decay), nesterov, maximize)
+        return False, momentum, sgd_scalars(lr, momentum, dampening, weight_decay, nesterov, maximize)
 
     def _update(self, param, grad, state, step, hyper):
-        kernel, lr, momentum, dampening, weight_decay, nesterov, maximize = hyper
+        fused, momentum, scalars = hyper
         buffer, first_step = None, False
         if momentum != 0:  # torch keeps state only with momentum: a buffer made on the first step
             state = self.state[param]
@@ -90,6 +93,7 @@ class SGD(Optimizer):
                 buffer = state["momentum_buffer"] = new_state_tensor(grad.numpy(force=True).copy())
                 first_step = True
             buffer = buffer.numpy(force=True)
-        kernel(param.numpy(force=True), grad.numpy(force=True), buffer, lr=lr, momentum=momentum,
-               dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-               maximize=maximize, first_step=first_step)
+        if fused:
+            sgd_fused(param.numpy(force=True), grad.numpy(force=True), buffer, *scalars, first_step)
+        else:
+            apply_sgd_(param.numpy(force=True), grad.numpy(force=True), buffer, scalars, first_step)

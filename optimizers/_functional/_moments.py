@@ -72,19 +72,6 @@ def bias_corrections(step, lr, beta1, beta2) -> BiasCorrections:
     return _new(BiasCorrections, (float(lr / (1 - beta1**step)), float((1 - beta2**step) ** 0.5)))
 
 
-def adam_block_scalars(moments, step, lr, beta1, beta2, eps, weight_decay,
-                       decoupled_weight_decay, maximize) -> tuple:
-    """What Adam's and AdaBelief's blocks take after their arrays, ``(moments, bias, eps)``:
-    ``moments`` as given (computed once per group) or made here (:func:`adam_moment_scalars`),
-    and the step's :class:`BiasCorrections`."""
-    if moments is None:
-        moments = adam_moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay,
-                                      maximize)
-    # bias_corrections(step, lr, beta1, beta2), without the call: this runs for every parameter
-    bias = _new(BiasCorrections, (float(lr / (1 - beta1**step)), float((1 - beta2**step) ** 0.5)))
-    return moments, bias, eps
-
-
 def first_moment_(param, grad, exp_avg, moments: MomentScalars, scratch, grad_buffer):
     """Decay ``param`` (decoupled), form the effective gradient (negated to maximize, plus the L2
     term) and move ``exp_avg`` toward it; returns the effective gradient (``grad`` itself, or

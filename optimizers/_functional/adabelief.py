@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._moments import adam_block_scalars, first_moment_
+from ._moments import adam_moment_scalars, bias_corrections, first_moment_
 
 
 def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, beta1, beta2, eps,
@@ -21,9 +21,19 @@ def adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, *, step, lr, 
 
     ``moments``: as for :func:`~optimizers._functional.adam_`.
     """
+    if moments is None:
+        moments = adam_moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                                      maximize)
+    apply_adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, moments, step, lr, beta1,
+                     beta2, eps)
+
+
+def apply_adabelief_(param, grad, exp_avg, exp_avg_var, max_exp_avg_var, moments, step, lr, beta1,
+                     beta2, eps) -> None:
+    """:func:`adabelief_` with its moment scalars made (:func:`adam_moment_scalars`), positionally:
+    the form an optimizer calls for each parameter, the moments made once per group."""
     run_blocked(_adabelief_block, (param, grad, exp_avg, exp_avg_var, max_exp_avg_var), 2,
-                adam_block_scalars(moments, step, lr, beta1, beta2, eps, weight_decay,
-                                   decoupled_weight_decay, maximize))
+                (moments, bias_corrections(step, lr, beta1, beta2), eps))
 
 
 def _adabelief_block(p, g, m, s, smax, denom, delta, moments, bias, eps):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._blocks import run_blocked
-from ._moments import adam_block_scalars, first_moment_, second_moment_
+from ._moments import adam_moment_scalars, bias_corrections, first_moment_, second_moment_
 
 
 def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
@@ -27,9 +27,19 @@ def adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, 
     if already computed from these hyperparameters (:func:`adam_moment_scalars`), as the class
     does once per group.
     """
+    if moments is None:
+        moments = adam_moment_scalars(lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                                      maximize)
+    apply_adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, moments, step, lr, beta1, beta2,
+                eps)
+
+
+def apply_adam_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, moments, step, lr, beta1, beta2,
+                eps) -> None:
+    """:func:`adam_` with its moment scalars made (:func:`adam_moment_scalars`), positionally: the
+    form an optimizer calls for each parameter, the moments made once per group."""
     run_blocked(_adam_block, (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), 2,
-                adam_block_scalars(moments, step, lr, beta1, beta2, eps, weight_decay,
-                                   decoupled_weight_decay, maximize))
+                (moments, bias_corrections(step, lr, beta1, beta2), eps))
 
 
 def _adam_block(p, g, m, v, vmax, denom, delta, moments, bias, eps):
