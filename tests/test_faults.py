@@ -63,7 +63,8 @@ def test_a_store_whose_migration_was_cut_short_is_rebuilt_when_it_holds_no_run(t
     assert not healthy(database)
     out = run_cli(["steps=5"], tmp_path, check=False)
     assert out.returncode == 0, out.stderr
-    assert "held nothing of the user's, and its schema migration was cut short (schema revision a8c4a736bde6" in out.stderr
+    assert ("held nothing of the user's, and its schema migration was cut short (schema revision a8c4a736bde6"
+            in out.stderr)
     assert "Traceback" not in out.stderr
     assert healthy(database)
     [run] = all_runs(client_for(tmp_path))

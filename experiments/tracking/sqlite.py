@@ -168,8 +168,8 @@ def store_error(path: Path, error: BaseException, lock_timeout: float) -> Config
     text = (str(error).strip().splitlines() or [""])[0]
     if "locked" in text.lower():
         return StoreError(f"The SQLite store {path} is locked by another process{holders(path)} and was still "
-                          f"locked after {lock_timeout:g} s (tracking.lock_timeout), so nothing was run. Run again when that "
-                          f"process is done, or wait longer with tracking.lock_timeout=<seconds>.")
+                          f"locked after {lock_timeout:g} s (tracking.lock_timeout), so nothing was run. Run again "
+                          "when that process is done, or wait longer with tracking.lock_timeout=<seconds>.")
     if "not a database" in text.lower():
         return ConfigError(f"{path} is not an SQLite database (sqlite3: {text}), so it cannot be the tracking "
                            "store. Point tracking.uri= at an MLflow store or a new file.")
