@@ -38,10 +38,11 @@ def cli() -> None:
     import os
 
     from experiments import hydra_errors
+    from experiments.credentials import take_from_command_line
     from experiments.preflight import check_choices, normalise
 
     try:
-        sys.argv[1:] = normalise(sys.argv[1:])
+        sys.argv[1:] = take_from_command_line(normalise(sys.argv[1:]))  # Hydra never sees a password
         check_choices(sys.argv[1:])
     except UserError as error:
         fail(error)

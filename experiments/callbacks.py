@@ -95,10 +95,12 @@ class MlflowSweepCallback(Callback):
             self.parent = open_parent(config, launch_dir, name, sweep_dir)
         except TrackingUnavailable as error:
             if not config.tracking.get("spool"):
-                raise
+                exit_with(error)
             print(f"{error}\nWith tracking.spool=true the jobs run anyway, each spooling its own run; they are not "
                   "grouped under a parent run.", file=sys.stderr, flush=True)
             return
+        except UserError as error:  # a store that cannot be opened: stop before any job
+            exit_with(error)
         self.parent.write(sweep_dir)
 
     def on_multirun_end(self, config, **kwargs) -> None:

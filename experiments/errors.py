@@ -12,7 +12,9 @@ def exit_with(error: UserError):
     """Print ``error`` as the command's one paragraph (no traceback) and exit with its code."""
     import sys
 
-    print(f"Error: {error}", file=sys.stderr, flush=True)
+    from .credentials import redact
+
+    print(f"Error: {redact(error)}", file=sys.stderr, flush=True)
     sys.exit(error.exit_code)
 
 

@@ -23,13 +23,17 @@ _NOISE = re.compile(r"^\s*(full_key|object_type|reference_type|config_group|prov
 
 def is_config_error(error: BaseException) -> bool:
     """Whether ``error`` was raised while Hydra parsed the command line or composed the config (not by a task)."""
-    from hydra.errors import HydraException
+    from hydra.errors import HydraException, InstantiationException
     from omegaconf.errors import OmegaConfBaseException
 
+    if isinstance(error, InstantiationException):  # a callback or plugin that does not load: a bug, not input
+        return False
     if isinstance(error, (HydraException, OmegaConfBaseException)):
         return True
+    frames = traceback.extract_tb(error.__traceback__)
+    if isinstance(error, OSError):  # Hydra's output folder (outputs/..., multirun/...) cannot be made
+        return any("/hydra/" in frame.filename for frame in frames)
     if isinstance(error, (ValueError, TypeError, KeyError)):
-        frames = traceback.extract_tb(error.__traceback__)
         return bool(frames) and any(part in frames[-1].filename for part in ("/hydra/", "/omegaconf/"))
     return False
 
@@ -59,7 +63,8 @@ def _override_parse(error) -> str:
         key, _, value = override.partition("=")
         return (f"{override}: Hydra cannot read this override: the character(s) {' '.join(unusual)} must be inside "
                 f"quotes. Write it as {key}='{value}' (in a shell: \"{key}='{value}'\"). Grammar: {GRAMMAR}")
-    return f"{override}: Hydra cannot read this override ({detail}). Allowed: key=value, +key=value, ~key; grammar: {GRAMMAR}"
+    return (f"{override}: Hydra cannot read this override ({detail}). Allowed: key=value, +key=value, ~key; "
+            f"grammar: {GRAMMAR}")
 
 
 def paragraph(error: BaseException) -> str:
@@ -79,6 +84,11 @@ def translate(error: BaseException) -> ConfigError:
     from hydra.errors import MissingConfigException, OverrideParseException
     from omegaconf.errors import InterpolationKeyError, InterpolationResolutionError
 
+    if isinstance(error, OSError) and not isinstance(error, MissingConfigException):  # that one is an IOError too
+        return ConfigError(
+            f"Hydra cannot write its output folder ({error.strerror or error}: {error.filename}), so nothing was run. "
+            "Run from a folder that can be written to, or set hydra.run.dir=<folder> (hydra.sweep.dir=<folder> "
+            "with -m) and tracking.uri= to places that can be written to.")
     if isinstance(error, MissingConfigException):
         return ConfigError(_missing_config(error))
     if isinstance(error, OverrideParseException):

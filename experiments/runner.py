@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import flatten, plain, validate
+from .credentials import redact, redact_tree
 from .loop import Loop
 from .preflight import check_spool_dir
 from .problem import build_problem
@@ -61,7 +62,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
         cfg = resumption.cfg
         validate(cfg)
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
-    resolved = plain(cfg)
+    resolved = redact_tree(plain(cfg))  # what is written of the config: params, config.yaml
     client = client or tracking.open_client(uri, allow_unreachable=spooling.at_start, http_timeout=http_timeout,
                                              lock_timeout=lock_timeout)
     experiment = str(cfg.tracking.experiment)
@@ -73,7 +74,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     else:
         experiment_id = experiment_for(client, experiment, location, bool(cfg.tracking.get("artifact_location")),
                                        spooling)
-    name = run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides)
+    name = redact(run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides))
     batch_size = int(cfg.tracking.batch_size)
     lease = Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
     with tempfile.TemporaryDirectory(prefix="run-artifacts-") as scratch:
@@ -112,5 +113,5 @@ def print_summary(result: RunResult, cfg) -> None:
     verdict = "finished" if result.status == "FINISHED" else f"FAILED ({result.failure})"
     where = (f"View it: {ui_command(result.tracking_uri)}" if result.spool is None else
              f"Its records wait in {result.spool} for the store (python -m experiments.sync {result.spool})")
-    print(f"run {result.run_id} {verdict}: final loss {result.final_loss!r} after {result.steps_done} steps "
-          f"({cfg.optimizer.name} on {cfg.objective.name}). {where}", flush=True)
+    print(redact(f"run {result.run_id} {verdict}: final loss {result.final_loss!r} after {result.steps_done} steps "
+                 f"({cfg.optimizer.name} on {cfg.objective.name}). {where}"), flush=True)

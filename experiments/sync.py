@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .credentials import redact, reveal
 from .errors import UserError
 from .tracking import open_client
 from .tracking.outbox import describe
@@ -40,23 +41,23 @@ def main(argv: list[str] | None = None) -> int:
         try:
             spool = Spool.open(folder)
         except JournalError as error:
-            print(f"Error: {error}", file=sys.stderr)
+            print(f"Error: {redact(error)}", file=sys.stderr)
             unreadable += 1
             continue
         uri = args.tracking_uri or spool.tracking_uri
         try:
-            report = replay(spool, open_client(uri))
+            report = replay(spool, open_client(reveal(uri)))
         except JournalError as error:
-            print(f"Error: {error}", file=sys.stderr)
+            print(f"Error: {redact(error)}", file=sys.stderr)
             unreadable += 1
             continue
         except UserError as error:
-            print(f"Error: {folder}: {error}", file=sys.stderr)
+            print(f"Error: {folder}: {redact(error)}", file=sys.stderr)
             failures += 1
             continue
         except Exception as error:  # noqa: BLE001 - reported per spool; the others still go
-            print(f"Error: {folder}: stopped by {describe(error)}. What was sent stays sent; run the command again "
-                  "to send the rest.", file=sys.stderr)
+            print(f"Error: {folder}: stopped by {redact(describe(error))}. What was sent stays sent; run the command "
+                  "again to send the rest.", file=sys.stderr)
             failures += 1
             continue
         finally:
@@ -64,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         status = f", final status {report.status}" if report.status else ""
         kept = (f"{folder} removed" if not report.left else
                 f"the spool's own files removed; {len(report.left)} other files left in {folder}")
-        print(f"run {report.run_id}: {report.operations} operations sent to {uri} ({report.points} metric points, "
-              f"{report.artifacts} artifacts{status}); {kept}.")
+        print(f"run {report.run_id}: {report.operations} operations sent to {redact(uri)} ({report.points} metric "
+              f"points, {report.artifacts} artifacts{status}); {kept}.")
     return 2 if unreadable else 1 if failures else 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .credentials import redact
+
 
 def git_commit(directory: Path) -> str | None:
     import subprocess
@@ -29,7 +31,7 @@ def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> di
     if commit:
         tags["git_commit"] = commit
         tags["mlflow.source.git.commit"] = commit
-    return tags
+    return {key: redact(value) for key, value in tags.items()}  # the overrides may hold a tracking URI
 
 
 def default_run_name(cfg, overrides: Sequence[str]) -> str:

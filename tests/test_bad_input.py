@@ -113,7 +113,8 @@ ROWS = [
      "scheduler=StepLR: its first step fails with ZeroDivisionError"),
     ("scheduler option of the wrong type", ["scheduler=step", "scheduler.gamma=abc"],
      "scheduler.gamma='abc' is not allowed: StepLR's gamma takes a number."),
-    ("no optimizer", ["optimizer=null"], "optimizer=null is not allowed: a run needs a choice of optimizer. Available: "),
+    ("no optimizer", ["optimizer=null"],
+     "optimizer=null is not allowed: a run needs a choice of optimizer. Available: "),
     ("no objective", ["objective=null"], "objective=null is not allowed: a run needs a choice of objective."),
     ("unknown interpolation", ["lr=${nope}"],
      "The config does not resolve: optimizer.lr: Interpolation key 'nope' not found."),
@@ -207,3 +208,24 @@ def test_sync_of_a_journal_with_a_garbage_line(tmp_path):
     out = run_cli([str(spool)], tmp_path, module="experiments.sync", check=False)
     _one_paragraph(out, "journal.jsonl cannot be read: line 2 ('this is not json') is not a record this runner writes")
     assert (spool / "journal.jsonl").is_file() and not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A read-only filesystem (a tmpfs mounted ro: permission bits do not stop root, who runs the tests here)."""
+    import subprocess
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_working_folder(read_only_folder):
+    out = run_cli(["steps=3"], read_only_folder, check=False)
+    _one_paragraph(out, "Hydra cannot write its output folder (Read-only file system: outputs), so nothing was run.")

@@ -24,6 +24,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from ..credentials import redact
 from ..errors import DiskFull
 from .disk import is_disk_full
 from .disk import reason as full_reason
@@ -76,7 +77,7 @@ class Outbox:
     def __init__(self, client, tracking_uri: str, spool_root: str | Path, run_id: str | None = None,
                  log=None) -> None:
         self.client = client
-        self.tracking_uri = tracking_uri
+        self.tracking_uri = redact(tracking_uri)  # for messages and the spool: never its credentials
         self.run_id = run_id
         self.key = run_id or offline_key()
         self.spool_root = Path(spool_root)

@@ -20,7 +20,9 @@ class ParentRun:
     def write(self, sweep_dir: str | Path) -> Path:
         path = Path(sweep_dir) / FILENAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self)))
+        from ..credentials import redact
+
+        path.write_text(json.dumps({**asdict(self), "tracking_uri": redact(self.tracking_uri)}))
         return path
 
     @classmethod
@@ -28,7 +30,10 @@ class ParentRun:
         path = Path(sweep_dir) / FILENAME
         if not path.is_file():
             return None
-        return cls(**json.loads(path.read_text()))
+        from ..credentials import reveal
+
+        fields = json.loads(path.read_text())
+        return cls(**{**fields, "tracking_uri": reveal(fields["tracking_uri"])})
 
     @classmethod
     def find(cls, tracking_uri: str, experiment: str, sweep_dir: str) -> "ParentRun | None":

@@ -24,7 +24,9 @@ def resolve_uri(configured: str | None, launch_dir: str | os.PathLike) -> str:
     Local stores are made absolute against ``launch_dir``, never against the process's current directory, so jobs
     that Hydra runs in per-job folders all write to the one store (hydra issue #830).
     """
-    uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or ""
+    from ..credentials import reveal
+
+    uri = reveal(configured or os.environ.get("MLFLOW_TRACKING_URI") or "")
     if not uri:
         return sqlite_uri(Path(launch_dir) / DEFAULT_DB_NAME)
     scheme = urlparse(uri).scheme
@@ -154,10 +156,13 @@ def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float |
     """
     from mlflow.tracking import MlflowClient
 
+    from ..credentials import has_credentials
     from .outbox import describe, is_unreachable
 
     configure_http(http_timeout)
     _start_patience[0] = lock_timeout
+    if has_credentials(uri):  # MLflow prints "View run ... at: <the URI with its password>" when a run ends
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     client = None
 
     def open_store():
