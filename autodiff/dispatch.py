@@ -46,7 +46,7 @@ def apply(op, *args, **kw):
         i += 1
     if not any_tensor:
         return op.forward(*args, **kw)
-    out = op.forward(*arrays, **kw)
+    out = op.forward(*arrays, **kw) if kw else op.forward(*arrays)
     if type(out) is not _ndarray:
         out = np.asarray(out)
     result = _new(Tensor)

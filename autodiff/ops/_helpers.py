@@ -15,11 +15,13 @@ _ndarray = np.ndarray
 
 def fix_dtype(out, x, y):
     """Give a binary op's numpy result torch's result dtype (numpy differs for int/float and 0-d mixes)."""
+    # (numpy's builtin dtypes are singletons: `is` settles the common case before the slower ==)
     if type(x) is _ndarray:
+        xd = x.dtype
         if type(y) is not _ndarray:
-            if out.dtype == x.dtype:
+            if out.dtype is xd or out.dtype == xd:
                 return out
-        elif x.dtype == y.dtype and out.dtype == x.dtype:
+        elif (y.dtype is xd or y.dtype == xd) and (out.dtype is xd or out.dtype == xd):
             return out
     elif type(y) is _ndarray and out.dtype == y.dtype:
         return out

@@ -78,10 +78,10 @@ def declare(name, target=None, *, aliases=(), function=True, method=True, inplac
 def unary(name, forward, partial, reads):
     """An elementwise op of one input whose VJP and JVP multiply by ``partial(ans, x)``; ``reads`` says what
     the partial reads: ``(0,)`` the input, ``(-1,)`` the output, ``()`` neither (tests check it)."""
-    return defop(name, forward,
-                 (lambda g, ans, x: times(g, partial(ans, x)),),
-                 (lambda t, ans, x: t * partial(ans, x),),
-                 saves=(tuple(reads),))
+    def vjp(g, ans, x):
+        # times() hands a large broadcast 1 through without a pass; small cotangents multiply directly
+        return g * partial(ans, x) if type(g) is not _ndarray or g.size <= 4096 else times(g, partial(ans, x))
+    return defop(name, forward, (vjp,), (lambda t, ans, x: t * partial(ans, x),), saves=(tuple(reads),))
 
 
 def by_input(rule, inputs) -> dict:
