@@ -86,6 +86,13 @@ def validate(cfg) -> None:
         raise ConfigError(f"resume={resume!r} is not allowed: give the id of the run to continue, 32 hexadecimal "
                           "characters as the summary line and the MLflow UI show it (in quotes if it reads as a "
                           "number: resume=\"'0123...'\"), or null. Nothing was read or changed.")
+    limits = cfg.get("limits") or {}
+    for key in ("check", "confirm"):
+        if not isinstance(limits.get(key, key == "check"), bool):
+            raise ConfigError(f"limits.{key}={limits.get(key)!r} is not allowed. Allowed: true, false.")
+    threshold = limits.get("confirm_above_gb", 10)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold >= 0:
+        raise ConfigError(f"limits.confirm_above_gb={threshold!r} is not allowed: it must be a number of GB >= 0.")
     if not isinstance(cfg.get("resume_force", False), bool):
         raise ConfigError(f"resume_force={cfg.get('resume_force')!r} is not allowed. Allowed: true, false.")
     heartbeat, timeout = tracking.get("lease_heartbeat", 30), tracking.get("lease_timeout", 90)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import recording
+from .plots import coordinates
 from .problem import Problem
 from .trajectory import ARTIFACT, TrajectoryBuffer
 
@@ -44,8 +45,12 @@ class Loop:
         self.final_loss = math.nan
         self.steps_done = 0
         self.failure: str | None = None
+        # Kept only for the plots that use them, so memory grows with what is written: the loss curve, and the path
+        # of an objective of two coordinates (the contour plot draws nothing else).
+        self.keep_losses = bool(log.plots)
+        self.keep_path = self.keep_losses and coordinates(problem.params) is not None
         self.losses: list[tuple[int, float]] = []
-        self.path: list[np.ndarray] = []  # flattened parameters at each recorded step (for the contour plot)
+        self.path: list[np.ndarray] = []  # the flattened 2-D parameters at each recorded step
 
     def _progress(self, total: int):
         setting = str(self.cfg.logging.progress).lower()
@@ -115,8 +120,10 @@ class Loop:
                 bar.close()
 
     def _record(self, step, loss, params, grads, norm, lr, state) -> None:
-        self.losses.append((step, loss))
-        self.path.append(np.concatenate([np.ravel(a) for a in params.values()]).astype(np.float64))
+        if self.keep_losses:
+            self.losses.append((step, loss))
+        if self.keep_path:
+            self.path.append(np.concatenate([np.ravel(a) for a in params.values()]).astype(np.float64))
         if self.trajectory is not None:
             rows = {f"param/{n}": a for n, a in params.items()}
             if grads is not None:
@@ -243,7 +250,7 @@ class Loop:
             title = f"{self.cfg.optimizer.name} on {self.cfg.objective.name}"
             self.tracked.log_artifact(plots.save(plots.loss_figure([(title, self.losses)]), scratch / "loss.png"))
             grid = plots.contour_grid(self.problem.objective, self.problem.params, [np.array(self.path)])
-            if grid is not None:
+            if grid is not None and self.path:
                 figure = plots.contour_figure(grid, [(title, np.array(self.path))], self.problem.objective)
                 self.tracked.log_artifact(plots.save(figure, scratch / "contour.png"))
 

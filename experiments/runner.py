@@ -43,7 +43,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     a child run of a sweep, in the parent's store and experiment. With ``cfg.resume`` set to a run id, that run is
     continued from its newest checkpoint instead (:mod:`experiments.resume`).
     """
-    from . import resume, tracking
+    from . import budget, resume, tracking
     from .tracking.lease import Lease
 
     sigterm_as_interrupt()
@@ -61,12 +61,14 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
         resumption = resume.prepare(client, cfg, overrides, uri, spooling.root)
         cfg = resumption.cfg
         validate(cfg)
+    experiment = str(cfg.tracking.experiment)
+    location = artifact_location_for(cfg, uri, experiment, launch_dir)
+    sizes, data_bytes = budget.objective_shape(cfg.objective)  # a machine too small is told before any allocation
+    budget.check(cfg, budget.estimate(cfg, sizes, data_bytes, budget.local_places(uri, location)))
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
     resolved = redact_tree(plain(cfg))  # what is written of the config: params, config.yaml
     client = client or tracking.open_client(uri, allow_unreachable=spooling.at_start, http_timeout=http_timeout,
                                              lock_timeout=lock_timeout)
-    experiment = str(cfg.tracking.experiment)
-    location = artifact_location_for(cfg, uri, experiment, launch_dir)
     if resumption is not None:
         experiment_id = resumption.experiment_id
     elif parent is not None:

@@ -310,7 +310,9 @@ def test_a_full_disk_stops_the_run_failed_and_says_what_was_kept(tmp_path):
         env = {"TMPDIR": str(scratch)}  # the run's scratch files on the full disk too, as on a one-disk machine
         run_cli(["steps=2"], work, env=env)  # the store exists already, as on any disk that fills up later
         stores.fill(mount, leave=300_000)
-        out = run_cli(["steps=3000", "checkpoint.every=500"], work, env=env, check=False)
+        # limits.check=false: the disk fills while the run goes on (another process filling it), not before it
+        # starts, when the estimate would refuse it
+        out = run_cli(["steps=3000", "checkpoint.every=500", "limits.check=false"], work, env=env, check=False)
         assert out.returncode == 4, out.stderr
         assert "Traceback" not in out.stderr and "Nothing is lost" not in out.stderr
         assert "unreachable" not in out.stderr and not (work / "mlflow-spool").exists()  # no spool on a full disk
@@ -371,3 +373,79 @@ def test_a_full_scratch_disk_stops_the_run_failed_with_the_store_intact(tmp_path
     assert "The run is marked FAILED, with the reason in its failure_reason tag." in error
     [run] = all_runs(client_for(tmp_path))
     assert run.info.status == "FAILED" and run.data.tags["failure_reason"].startswith("disk full: No space left")
+
+
+# -- runs too large for this machine: refused before anything is built, memory bounded by what is written ------------
+
+TOO_LARGE = [
+    # logistic_regression's data alone: 100,000 features x 256 samples and a 100,000 x 100,000 Hessian (~240 GB)
+    pytest.param(["objective=logistic_regression", "objective.n_features=100000"], "of memory", id="objective-data"),
+    # one recorded step per update for ever: the trajectory kept in memory, the points in the store
+    pytest.param(["steps=1000000000000"], "nothing was run", id="steps-1e12"),
+    pytest.param(["steps=1000000000000", "logging.trajectory=false", "logging.plots=false"], "would write about",
+                 id="steps-1e12-no-trajectory"),
+    # 3,000,000 per-element keys a step for 100 steps: beyond the disk here, else beyond the confirmation size
+    pytest.param(["objective=rosenbrock", "objective.dim=1000000", "logging.max_elements=100000000", "steps=100"],
+                 "would write about", id="max-elements-1e8"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, message", TOO_LARGE)
+def test_a_run_this_machine_cannot_hold_is_refused_with_its_numbers_before_anything_is_built(tmp_path, args, message):
+    out = run_cli(args, tmp_path, check=False)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert "metric points" in out.stderr and " GB" in out.stderr or " TB" in out.stderr
+    assert not (tmp_path / "mlflow.db").exists()  # no store opened, no run created
+
+
+@pytest.mark.slow
+def test_a_run_writing_more_than_the_confirmation_size_needs_limits_confirm_and_says_what_it_writes(tmp_path):
+    small = ["steps=10", "limits.confirm_above_gb=0.000001", "logging.plots=false"]
+    refused = run_cli(small, tmp_path, check=False)
+    assert refused.returncode == 2 and "limits.confirm=true" in refused.stderr and "1e-06" in refused.stderr
+    assert not (tmp_path / "mlflow.db").exists()
+    confirmed = run_cli([*small, "limits.confirm=true"], tmp_path)
+    said = confirmed.stdout.split("This run will write about", 1)[1]
+    estimated = int(said.split(" metric points (12 recorded steps)")[0].rsplit(" ", 1)[-1].replace(",", ""))
+    client = client_for(tmp_path)
+    [run] = all_runs(client)
+    stored = sum(len(client.get_metric_history(run.info.run_id, key)) for key in run.data.metrics)
+    assert run.info.status == "FINISHED" and 0 < stored <= estimated  # an upper bound, said before the run
+
+
+@pytest.mark.slow
+def test_memory_grows_with_what_is_written_not_with_steps_times_size(tmp_path):
+    """A million coordinates for 100 steps with nothing recorded: no path is kept for a contour plot that cannot
+    be drawn (it used to hold 100 x 1e6 float64, 0.8 GB, on top of ~0.4 GB)."""
+    import sys
+
+    peak = tmp_path / "peak.py"
+    peak.write_text("import resource, runpy, sys\n"
+                    "sys.argv = sys.argv[1:]\n"
+                    "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+                    "finally:\n    print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n")
+    import subprocess
+
+    from runner_support import RUN_PY
+
+    out = subprocess.run([sys.executable, str(peak), str(RUN_PY), "objective=rosenbrock", "objective.dim=1000000",
+                          "steps=100", "logging=off"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    peak_kb = int(out.stdout.split("peak")[-1])
+    assert peak_kb < 700_000, peak_kb
+
+
+def test_the_estimate_counts_the_objective_data_without_building_it():
+    from omegaconf import OmegaConf
+
+    from experiments import budget
+
+    objective = OmegaConf.create({"name": "logistic_regression", "n_samples": 10_000_000, "n_features": 100,
+                                  "batch_size": 32, "l2": 0.01, "fit_intercept": False, "data_seed": 0, "init": None})
+    sizes, data = budget.objective_shape(objective)  # instant: 8 GB of data are not made to be counted
+    assert sizes == [100] and data >= 3 * 8 * 10_000_000 * 100
+    sizes, data = budget.objective_shape(OmegaConf.create({"name": "rosenbrock", "dim": 10_000_000, "init": None}))
+    assert sizes == [10_000_000] and data == 0
+    sizes, _ = budget.objective_shape(OmegaConf.create({"name": "seed", "init": None}))  # built: it is small
+    assert sum(sizes) >= 1

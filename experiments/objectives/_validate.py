@@ -22,6 +22,11 @@ def _leaves(value, path=()):
         yield path, value
 
 
+def is_count(value) -> bool:
+    """An integer >= 1 (not a bool): the options that size an objective, before they are validated."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
 def finite_array(value, key: str, allowed: str) -> np.ndarray:
     """``value`` (a number or nested lists of numbers) as a float64 array; a ConfigError otherwise.
 

@@ -8,12 +8,22 @@ so runs also log the distance to it and the gap to the minimum value.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 import autodiff as ad
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What building an objective takes, known from its options alone: the number of elements of each parameter
+    tensor, and the bytes its data and their preparation hold at the peak."""
+
+    parameters: tuple[int, ...]
+    data_bytes: int = 0
 
 
 class Objective:
@@ -32,6 +42,13 @@ class Objective:
     optimum: dict[str, np.ndarray] | None = None
     min_value: float | None = None
     plot_bounds: Bounds | None = None
+
+    @classmethod
+    def footprint(cls, **options) -> Footprint | None:
+        """The parameters' sizes and the data's bytes for these options, without building anything; None when
+        unknown (the runner then builds the objective to count its parameters). An objective that builds large
+        data overrides this, so that a configuration this machine cannot hold is refused before any allocation."""
+        return None
 
     def initial_params(self) -> dict[str, np.ndarray]:
         """Name -> initial value (a fresh float64 array each call, so callers may modify it)."""

@@ -13,7 +13,7 @@ import numpy as np
 import autodiff as ad
 
 from . import _validate
-from .base import Objective
+from .base import Footprint, Objective
 
 MAX_DIM = _validate.MAX_ELEMENTS
 
@@ -32,6 +32,10 @@ class _TestFunction(Objective):
         self.optimum = None if minimiser is None else {"x": minimiser}
         if self.dim == 2:
             self.plot_bounds = _validate.square_bounds(np.zeros(2), max(self.window, 1.2 * np.abs(self._x).max()))
+
+    @classmethod
+    def footprint(cls, dim: int = 2, init=None) -> Footprint | None:
+        return Footprint((dim,)) if _validate.is_count(dim) else None
 
     def minimiser(self, dim: int) -> np.ndarray | None:
         raise NotImplementedError

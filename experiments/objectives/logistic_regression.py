@@ -9,7 +9,7 @@ import autodiff as ad
 from experiments.errors import ConfigError
 
 from . import _validate
-from .base import ConstantCache, Objective
+from .base import ConstantCache, Footprint, Objective
 
 
 def make_dataset(n_samples: int, n_features: int, data_seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +47,17 @@ class LogisticRegression(Objective):
     """
 
     name = "logistic_regression"
+
+    @classmethod
+    def footprint(cls, n_samples: int = 256, n_features: int = 2, batch_size: int | None = 32, l2: float = 0.01,
+                  fit_intercept: bool = False, data_seed: int = 0, init=None) -> Footprint | None:
+        if not (_validate.is_count(n_samples) and _validate.is_count(n_features)):
+            return None
+        n, f = n_samples, n_features + bool(fit_intercept)
+        # X (with its column of ones), its tensor in the run's dtype, one n x f temporary of Newton's gradient or
+        # Hessian at a time, the f x f Hessian and the copies np.linalg.solve makes of it
+        data = 8 * n * f * 3 + 8 * f * f * 3
+        return Footprint((n_features, 1) if fit_intercept else (n_features,), data)
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ import autodiff as ad
 from experiments.errors import ConfigError
 
 from . import _validate
-from .base import ConstantCache, Objective
+from .base import ConstantCache, Footprint, Objective
 
 MAX_DIM = 4096  # the matrix is dim x dim
 
@@ -33,6 +33,12 @@ class Quadratic(Objective):
     """
 
     name = "quadratic"
+
+    @classmethod
+    def footprint(cls, dim: int = 2, condition_number: float = 10.0, rotation_seed: int = 0,
+                  init=None) -> Footprint | None:
+        # the dim x dim matrix, the Gaussian it is rotated from, and the QR factorisation's two
+        return Footprint((dim,), 4 * 8 * dim * dim) if _validate.is_count(dim) else None
 
     def __init__(self, dim: int = 2, condition_number: float = 10.0, rotation_seed: int = 0, init=None) -> None:
         self.dim = _validate.integer(dim, "dim", 1, MAX_DIM)
