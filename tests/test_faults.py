@@ -449,3 +449,18 @@ def test_the_estimate_counts_the_objective_data_without_building_it():
     assert sizes == [10_000_000] and data == 0
     sizes, _ = budget.objective_shape(OmegaConf.create({"name": "seed", "init": None}))  # built: it is small
     assert sum(sizes) >= 1
+
+
+@pytest.mark.slow
+def test_a_database_of_someone_elses_given_as_the_store_is_never_emptied(tmp_path):
+    import sqlite3
+
+    database = tmp_path / "inventory.db"
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE customers (name TEXT)")  # its schema only, no row yet: still someone's
+    connection.commit()
+    connection.close()
+    before = database.read_bytes()
+    out = run_cli(["steps=3", f"tracking.uri=sqlite:///{database}"], tmp_path, check=False)
+    assert out.returncode == 3 and "tables MLflow does not make (customers)" in out.stderr, out.stderr
+    assert database.read_bytes() == before and "Traceback" not in out.stderr

@@ -243,6 +243,16 @@ def prepare(uri: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, open_store=Non
                          "done, or wait longer with tracking.lock_timeout=<seconds>.") from None
 
 
+def mlflow_tables() -> set[str]:
+    """The tables an MLflow store may hold (its tracking and registry models, Alembic's bookkeeping): a database
+    with any other table (but a cut-short migration's ``_alembic_tmp_*`` and SQLite's own) is not only a store."""
+    import mlflow.store.model_registry.sqlalchemy_store  # noqa: F401 - registers the registry's tables
+    import mlflow.store.tracking.sqlalchemy_store  # noqa: F401 - registers the tracking tables
+    from mlflow.store.db.base_sql_model import Base
+
+    return set(Base.metadata.tables) | {"alembic_version"}
+
+
 def repair(path: Path, state: StoreState, head: str, lock_timeout: float) -> None:
     """(Store lock held) Empty a half-migrated store that holds nothing of the user's, so MLflow creates it anew;
     refuse, untouched, one that holds runs or experiments."""
@@ -253,6 +263,12 @@ def repair(path: Path, state: StoreState, head: str, lock_timeout: float) -> Non
     else:
         problem = (f"its schema is not this MLflow's (revision {found}, this MLflow's is {head}): an older MLflow "
                    "wrote it, or a migration was cut short")
+    foreign = sorted(t for t in state.tables - mlflow_tables() if not t.startswith(("_alembic_tmp_", "sqlite_")))
+    if foreign:  # a database of someone else's (or one they added to), even with its tables empty: never emptied
+        raise StoreError(
+            f"The SQLite store {path} cannot be used: {problem}, and it holds tables MLflow does not make "
+            f"({', '.join(foreign[:8])}{', ...' if len(foreign) > 8 else ''}), so it was left as it is and nothing "
+            "was run. Point tracking.uri= at an MLflow store or a new file.")
     if state.holds_data:
         raise StoreError(
             f"The SQLite store {path} cannot be used: {problem}; it holds data ({state.runs} runs, "
