@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from plugin_registry import LR_SCHEDULERS, OPTIMIZERS, PluginLoadError, UnknownNameError
 
 from .config import plain
 from .errors import ConfigError
@@ -38,7 +39,6 @@ def build_problem(cfg) -> Problem:
 
 def _problem_for(cfg, objective) -> Problem:
     import autodiff as ad
-    from optimizers import registry
 
     from .signatures import check_arguments
 
@@ -50,11 +50,11 @@ def _problem_for(cfg, objective) -> Problem:
     name = optimizer_cfg.pop("name", None)
     optimizer_cfg.pop("default_lr", None)
     try:
-        check_arguments(registry.get(name), optimizer_cfg, "optimizer")
-        optimizer = registry.create(name, list(params.values()), **optimizer_cfg)
+        check_arguments(OPTIMIZERS.get(name), optimizer_cfg, "optimizer")
+        optimizer = OPTIMIZERS.create(name, list(params.values()), **optimizer_cfg)
     except ConfigError:
         raise
-    except (registry.UnknownNameError, registry.PluginLoadError) as error:
+    except (UnknownNameError, PluginLoadError) as error:
         raise ConfigError(f"optimizer={name}: {error}") from None
     except Exception as error:  # noqa: BLE001 - whatever the constructor refuses is the user's hyperparameter
         raise ConfigError(f"optimizer={name} (lr={optimizer_cfg.get('lr')!r}): {type(error).__name__}: {error}. "
@@ -66,18 +66,19 @@ def _problem_for(cfg, objective) -> Problem:
 def build_scheduler(scheduler_cfg, optimizer):
     if not scheduler_cfg:
         return None
-    from optimizers import lr_scheduler
-
     from .signatures import check_arguments
 
     options = plain(scheduler_cfg)
     name = options.pop("name", None)
-    cls = getattr(lr_scheduler, str(name), None)
-    if not (isinstance(cls, type) and issubclass(cls, lr_scheduler.LRScheduler)):
-        choices = sorted(n for n, c in vars(lr_scheduler).items()
-                         if isinstance(c, type) and issubclass(c, lr_scheduler.LRScheduler) and c is not lr_scheduler.LRScheduler)
-        raise ConfigError(f"scheduler.name={name!r} is not a scheduler of optimizers.lr_scheduler. "
-                          f"Available: {', '.join(choices)}.")
+    if not isinstance(name, str):
+        raise ConfigError(f"scheduler.name={name!r} is not a scheduler's name. "
+                          f"Available: {', '.join(LR_SCHEDULERS.available())}.")
+    try:  # the built-ins and plugins of the entry-point group autodiff.lr_schedulers, any case
+        cls = LR_SCHEDULERS.get(name)
+    except UnknownNameError as error:
+        raise ConfigError(f"scheduler.name={name!r}: {error}") from None
+    except PluginLoadError as error:
+        raise ConfigError(f"scheduler={name}: {error}") from error
     check_arguments(cls, options, "scheduler")
     try:
         return cls(optimizer, **options)

@@ -125,6 +125,9 @@ ROWS = [
      "scheduler=unknown: there is no 'unknown' in the config group 'scheduler' (configs/scheduler/). Available: "
      "cosine, exponential, step."),
     ("misspelt scheduler in a sweep", ["-m", "scheduler=step,stpe"], "Did you mean 'step'?"),
+    ("unknown scheduler name key", ["scheduler=step", "scheduler.name=StepLRR"],
+     "scheduler.name='StepLRR': Unknown scheduler 'StepLRR'. Did you mean 'steplr'? Available schedulers: "
+     "chainedscheduler, constantlr"),
     ("unquoted non-ASCII value", ["tracking.run_name=héllo"],
      "the character(s) é must be inside quotes. Write it as tracking.run_name='héllo'"),
     ("override grammar", ["optimizer.betas=[0.9"], "optimizer.betas=[0.9: Hydra cannot read this override"),
