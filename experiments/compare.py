@@ -203,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     client = open_client(uri)
     runs, parent = resolve_runs(client, args.target)
     if not runs:
-        print(f"no runs to compare under {args.target!r} in {uri}", file=sys.stderr)
+        from .credentials import redact
+
+        print(f"no runs to compare under {args.target!r} in {redact(uri)}", file=sys.stderr)
         return 1
     out_dir = Path(args.out or f"comparison-{args.target}")
     files = write_comparison(client, runs, out_dir)

@@ -83,7 +83,7 @@ class Outbox:
         self.spool_root = Path(spool_root)
         self.spool: Spool | None = None
         self.last_error: BaseException | None = None
-        self.log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.log = log or (lambda text: print(redact(text), file=sys.stderr, flush=True))
         self._lock = threading.Lock()
         self._queue: deque[dict] = deque()
         self._seq = 0
