@@ -36,6 +36,10 @@ BROKEN = {
 }
 
 
+# End-to-end (each row runs `python run.py` as a subprocess): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return tmp_path_factory.mktemp("bad-input")

@@ -12,6 +12,10 @@ pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
 
+# End-to-end (submitit and Ray launchers start their own processes): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return tmp_path_factory.mktemp("launchers")

@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN = ROOT / "examples" / "plugin"
 
 
+# End-to-end (the plugins are built into wheels and installed by pip): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 def documented_plugin_files() -> dict[str, str]:
     """The files of the documented example plugin: code blocks of docs/optimizers.md's "Writing a plugin" section
     starting ``# file: <path>``."""

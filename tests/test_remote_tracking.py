@@ -17,6 +17,10 @@ pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
 
+# End-to-end (each test starts an mlflow server and runs the runner as a subprocess): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture
 def server(tmp_path):
     with MlflowServer(tmp_path / "server") as running:

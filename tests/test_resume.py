@@ -19,6 +19,10 @@ import autodiff as ad  # noqa: E402
 from experiments import checkpoint  # noqa: E402
 
 
+# End-to-end (runs are started, killed and resumed as subprocesses): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return tmp_path_factory.mktemp("resume-store")

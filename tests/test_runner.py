@@ -18,6 +18,10 @@ pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
 
+# End-to-end (each test runs `python run.py` as a subprocess): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A directory whose ``mlflow.db`` every test of this module shares (created by the first run)."""

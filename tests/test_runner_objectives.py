@@ -16,6 +16,10 @@ pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
 
+# End-to-end (the runner as a subprocess, with a plugin built and installed): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return tmp_path_factory.mktemp("store")

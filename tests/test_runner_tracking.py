@@ -41,6 +41,7 @@ def test_uri_resolution(tmp_path, monkeypatch):
         resolve_uri("ftp://host/x", tmp_path)
 
 
+@pytest.mark.slow
 def test_the_writer_sends_full_batches_and_flush_sends_the_rest(client, experiment_id):
     run_id = client.create_run(experiment_id).info.run_id
     sizes = []
@@ -133,6 +134,7 @@ def compose(*overrides):
 BUILTINS = "sgd adam adamw adamax nadam radam rmsprop rprop adagrad adadelta asgd adafactor lbfgs muon lion adabelief"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BUILTINS.split())
 def test_each_optimizer_file_holds_the_signature_defaults_and_follows_lr(name):
     from omegaconf import OmegaConf

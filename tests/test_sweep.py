@@ -15,6 +15,10 @@ from runner_support import ROOT, client_for, history, run_cli, sweep
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
 
+# End-to-end (sweeps of several jobs, joblib workers and Optuna, as subprocesses): out of the quick subset `-m "not slow"`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return tmp_path_factory.mktemp("store")
