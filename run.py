@@ -8,10 +8,15 @@ The configuration is ``configs/`` (see configs/config.yaml); the work is :func:`
 
 import sys
 
-import hydra
+from experiments import signals
 
-from experiments import plugin_configs
-from experiments.errors import UserError, exit_with
+if __name__ == "__main__":  # first, so that Ctrl-C during the imports below is handled too
+    signals.install()
+
+import hydra  # noqa: E402
+
+from experiments import plugin_configs  # noqa: E402
+from experiments.errors import UserError, exit_with  # noqa: E402
 
 plugin_configs.register()
 
@@ -21,6 +26,7 @@ def main(cfg) -> float:
     """Returns the final loss (the mean over ``repeats`` seeds), the value Hydra's sweepers minimise."""
     from experiments.jobs import run_job
 
+    signals.check()
     try:
         return run_job(cfg)
     except UserError as error:
@@ -56,5 +62,18 @@ def cli() -> None:
         fail(hydra_errors.translate(error))
 
 
+def interrupted(error: KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, whatever the phase: the runs it stopped are KILLED; one line, exit 130 or 143."""
+    from experiments.callbacks import end_open_parents
+
+    end_open_parents("KILLED")
+    signals.exit_interrupted(error)
+
+
 if __name__ == "__main__":
-    cli()
+    try:
+        signals.check()
+        cli()
+        signals.check()  # a signal that came while Hydra itself was busy
+    except KeyboardInterrupt as error:
+        interrupted(error)

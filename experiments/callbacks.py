@@ -4,8 +4,9 @@
 is created and migrated once: four jobs migrating a new file at once crash in MLflow's schema migration), creates
 the experiment and the parent run, and writes the parent's id to the sweep directory, where every job (in any
 launcher's process) finds it and creates its run with ``mlflow.parentRunId`` set explicitly.
-``on_multirun_end`` draws the comparison of the children onto the parent and ends it. If the sweep dies first, an
-``atexit`` hook still ends the parent (FAILED), so no run stays RUNNING.
+``on_multirun_end`` draws the comparison of the children onto the parent and ends it. Interrupted (Ctrl-C,
+SIGTERM: :mod:`experiments.sweep`), the sweep ends its parent KILLED once its jobs have stopped; if it dies first, an
+``atexit`` hook still ends the parent (FAILED, or KILLED when interrupted), so no run stays RUNNING.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
+from . import signals, sweep
 from .errors import TrackingUnavailable, UserError, exit_with
 from .tracking.parent import ParentRun
+
+_open_parents: list[ParentRun] = []  # parents this process opened and has not ended yet
 
 
 def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None) -> ParentRun:
@@ -35,6 +39,7 @@ def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None) -> Pare
     run = TrackedRun.start(client, experiment_id, name, tags=tags)
     run.writer.close()  # a parent logs no metrics
     parent = ParentRun(run.run_id, experiment_id, uri)
+    _open_parents.append(parent)
     atexit.register(_end_if_open, parent)
     return parent
 
@@ -45,6 +50,8 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> None:
     from .tracking import open_client
     from .tracking.store import retrying
 
+    if parent in _open_parents:
+        _open_parents.remove(parent)
     client = open_client(parent.tracking_uri)
     try:
         children = child_runs(client, parent.run_id)
@@ -57,8 +64,20 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> None:
         retrying(client.set_terminated, parent.run_id, status)
 
 
+def end_open_parents(status: str) -> None:
+    """End the parents this process left open (its sweep was interrupted) with ``status``, with the comparison of
+    the children that ran."""
+    for parent in list(_open_parents):
+        try:
+            close_parent(parent, status)
+        except Exception as error:  # noqa: BLE001 - the atexit hook tries again
+            print(f"The sweep's parent run {parent.run_id} could not be ended: {error}", file=sys.stderr)
+            continue
+        signals.note(f"the sweep's parent run {parent.run_id} ended {status}")
+
+
 def _end_if_open(parent: ParentRun) -> None:
-    """At exit, end a parent the sweep left open: KILLED if a child was interrupted (Ctrl-C), else FAILED."""
+    """At exit, end a parent the sweep left open: KILLED if the sweep or a child was interrupted, else FAILED."""
     from .compare import child_runs
     from .tracking import open_client
 
@@ -66,7 +85,8 @@ def _end_if_open(parent: ParentRun) -> None:
         client = open_client(parent.tracking_uri)
         if client.get_run(parent.run_id).info.status != "RUNNING":
             return
-        interrupted = any(c.info.status == "KILLED" for c in child_runs(client, parent.run_id))
+        interrupted = signals.received() or any(
+            c.info.status == "KILLED" for c in child_runs(client, parent.run_id))
         client.set_tag(parent.run_id, "failure_reason", "the sweep stopped before its end"
                        + (" (interrupted)" if interrupted else ""))
         client.set_terminated(parent.run_id, "KILLED" if interrupted else "FAILED")
@@ -79,15 +99,25 @@ class MlflowSweepCallback(Callback):
         self.parent: ParentRun | None = None
 
     def on_multirun_start(self, config, **kwargs) -> None:
-        from omegaconf import OmegaConf
-
         from .preflight import check_sweep_jobs
 
         try:
             check_sweep_jobs(config)  # every job's config is valid before the parent run is created
         except UserError as error:
             exit_with(error)  # Hydra turns a callback's exception into a warning and would sweep on
-        sweep_dir = str(config.hydra.sweep.dir)
+        sweep_dir = _own_sweep_folder(config)
+        target = str(config.hydra.launcher.get("_target_", ""))
+        launcher = sweep.Launcher(sweep_dir, jobs_in_process=target.endswith(".BasicLauncher"))
+        launcher.install(ray=target.endswith(".RayLauncher"))
+        try:
+            self._open(config, sweep_dir)
+        finally:
+            launcher.launched = True
+        signals.check()  # a signal while the parent was being made
+
+    def _open(self, config, sweep_dir: str) -> None:
+        from omegaconf import OmegaConf
+
         launch_dir = Path(config.hydra.runtime.cwd)
         overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # lr=${...} as typed
         name = "sweep " + (" ".join(overrides) or Path(sweep_dir).name)
@@ -104,5 +134,21 @@ class MlflowSweepCallback(Callback):
         self.parent.write(sweep_dir)
 
     def on_multirun_end(self, config, **kwargs) -> None:
+        signals.check()  # the jobs stopped early because the sweep was interrupted: the parent ends KILLED
         if self.parent is not None:
             close_parent(self.parent, "FINISHED")
+
+
+def _own_sweep_folder(config) -> str:
+    """The sweep's folder, its own (:func:`experiments.sweep.claim_folder`), set back into ``config`` where the
+    launcher reads it, and added to its Hydra overrides, from which every job's config is composed."""
+    from omegaconf import OmegaConf, read_write
+
+    configured = OmegaConf.to_container(config.hydra.sweep, resolve=False)["dir"]
+    claimed = sweep.claim_folder(str(config.hydra.sweep.dir), timestamped="${now:" in str(configured))
+    if claimed != str(config.hydra.sweep.dir):
+        quoted = claimed.replace("\\", "\\\\").replace("'", "\\'")
+        with read_write(config.hydra):
+            config.hydra.sweep.dir = claimed
+            config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{quoted}'")
+    return claimed

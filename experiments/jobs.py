@@ -4,8 +4,10 @@ sweep's parent run, and ``repeats`` (one child run per seed, the job returning t
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
+from . import signals
 from .errors import RunNotStored
 from .runner import RunResult, run
 
@@ -29,15 +31,35 @@ def configuration_label(overrides: list[str]) -> str:
 
 def run_job(cfg) -> float:
     """The task function's body: run ``cfg`` (``repeats`` times with successive seeds), return the final loss
-    (the mean over seeds; NaN when a run failed, which sweepers treat as a failed trial)."""
-    from omegaconf import open_dict
+    (the mean over seeds; NaN when a run failed, which sweepers treat as a failed trial).
 
+    A sweep's job in a process other than the launcher's (:mod:`experiments.sweep`) stops when its sweep is
+    stopped, or does not start; an interruption ends its runs KILLED and the job returns NaN: the launcher, not
+    the job, ends the sweep (an error returned to joblib would kill the other workers mid-run)."""
+    from . import sweep
     from .config import validate
-    from .tracking import open_client, resolve_uri
-    from .tracking.parent import ParentRun
 
     validate(cfg)
     overrides, launch_dir, sweep_dir = hydra_context()
+    if sweep_dir is None or sweep.is_launcher_process():
+        return _run_configuration(cfg, overrides, launch_dir, sweep_dir)
+    with sweep.Job(sweep_dir) as job:
+        if job.refused:
+            print(f"Job {' '.join(overrides)} not started: the sweep was stopped.", file=sys.stderr, flush=True)
+            return math.nan
+        try:
+            return _run_configuration(cfg, overrides, launch_dir, sweep_dir)
+        except KeyboardInterrupt as error:
+            print(signals.closing_line(error), file=sys.stderr, flush=True)
+            return math.nan
+
+
+def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: str | None) -> float:
+    from omegaconf import open_dict
+
+    from .tracking import open_client, resolve_uri
+    from .tracking.parent import ParentRun
+
     parent = None
     if sweep_dir:
         parent = ParentRun.read(sweep_dir) or ParentRun.find(

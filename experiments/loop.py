@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import recording
+from . import recording, signals
 from .plots import coordinates
 from .problem import Problem
 from .trajectory import ARTIFACT, TrajectoryBuffer
@@ -74,6 +74,7 @@ class Loop:
         errstate.__enter__()
         try:
             for step in range(self.start_step, steps):
+                signals.check()  # Ctrl-C or SIGTERM takes effect here, between two steps
                 optimizer.zero_grad()
                 loss_tensor = objective.loss(params, step)
                 loss_tensor.backward()
@@ -244,11 +245,13 @@ class Loop:
         scratch = self.scratch
         if self.trajectory is not None and self.trajectory.steps:
             self.tracked.log_artifact(self.trajectory.save(scratch / ARTIFACT))
-        if self.cfg.logging.plots and self.losses:
+        if self.cfg.logging.plots and self.losses and not signals.received():  # an interrupted run stops now
             from . import plots
 
             title = f"{self.cfg.optimizer.name} on {self.cfg.objective.name}"
             self.tracked.log_artifact(plots.save(plots.loss_figure([(title, self.losses)]), scratch / "loss.png"))
+            if signals.received():
+                return
             grid = plots.contour_grid(self.problem.objective, self.problem.params, [np.array(self.path)])
             if grid is not None and self.path:
                 figure = plots.contour_figure(grid, [(title, np.array(self.path))], self.problem.objective)

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import signals
 from .config import flatten, plain, validate
 from .credentials import redact, redact_tree
 from .loop import Loop
 from .preflight import check_spool_dir
 from .problem import build_problem
-from .signals import sigterm_as_interrupt
 from .tags import default_run_name, run_tags
 from .tracking.config import artifact_location_for, experiment_for, spooling_for
 
@@ -42,11 +42,19 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     default SQLite store (default: the current directory); ``parent`` (a :class:`tracking.parent.ParentRun`) makes it
     a child run of a sweep, in the parent's store and experiment. With ``cfg.resume`` set to a run id, that run is
     continued from its newest checkpoint instead (:mod:`experiments.resume`).
+
+    Ctrl-C or SIGTERM (:mod:`experiments.signals`) raises :class:`~experiments.signals.Interrupted` (a
+    ``KeyboardInterrupt``) after the run, if it exists, ended KILLED with what it logged stored.
     """
+    with signals.scope():
+        return _run(cfg, overrides=overrides, launch_dir=launch_dir, parent=parent, run_name=run_name,
+                    extra_tags=extra_tags, client=client)
+
+
+def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) -> RunResult:
     from . import budget, resume, tracking
     from .tracking.lease import Lease
 
-    sigterm_as_interrupt()
     validate(cfg)
     launch_dir = Path(launch_dir or Path.cwd())
     spooling = spooling_for(cfg, launch_dir)
@@ -65,10 +73,13 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     location = artifact_location_for(cfg, uri, experiment, launch_dir)
     sizes, data_bytes = budget.objective_shape(cfg.objective)  # a machine too small is told before any allocation
     budget.check(cfg, budget.estimate(cfg, sizes, data_bytes, budget.local_places(uri, location)))
+    signals.check()
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
     resolved = redact_tree(plain(cfg))  # what is written of the config: params, config.yaml
+    signals.check()
     client = client or tracking.open_client(uri, allow_unreachable=spooling.at_start, http_timeout=http_timeout,
                                              lock_timeout=lock_timeout)
+    signals.check()
     if resumption is not None:
         experiment_id = resumption.experiment_id
     elif parent is not None:
@@ -76,6 +87,7 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
     else:
         experiment_id = experiment_for(client, experiment, location, bool(cfg.tracking.get("artifact_location")),
                                        spooling)
+    signals.check()
     name = redact(run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides))
     batch_size = int(cfg.tracking.batch_size)
     lease = Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
@@ -89,24 +101,44 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
                 client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags), params=flatten(resolved),
                 parent_run_id=parent.run_id if parent else None, batch_size=batch_size, tracking_uri=uri,
                 spooling=spooling, experiment_name=experiment, artifact_location=location, lease=lease)
-        with tracked:
-            if resumption is None:
-                config_path = Path(scratch, "config.yaml")
-                from omegaconf import OmegaConf
-
-                config_path.write_text(OmegaConf.to_yaml(OmegaConf.create(resolved)))
-                tracked.log_artifact(config_path)
-            loop = Loop(cfg, problem, tracked, Path(scratch))
-            if resumption is not None:
-                loop.restore(resumption)
-            try:
-                loop.run()
-            finally:
-                loop.save_artifacts()
+        loop = Loop(cfg, problem, tracked, Path(scratch))
+        try:
+            with tracked:
+                signals.check()  # a signal while the run was being created: it ends KILLED at once
+                _record_and_run(loop, resolved, resumption)
+        except KeyboardInterrupt:
+            signals.note(_stopped(tracked, loop))
+            raise
         result = RunResult(tracked.run_id, tracked.status, loop.final_loss, loop.steps_done, uri, experiment_id,
                            loop.failure, None if tracked.stored else tracked.spool_dir)
     print_summary(result, cfg)
     return result
+
+
+def _record_and_run(loop: Loop, resolved: dict, resumption) -> None:
+    """Inside the run: its config artifact, then the loop (restored when resuming), then its artifacts."""
+    if resumption is None:
+        config_path = loop.scratch / "config.yaml"
+        from omegaconf import OmegaConf
+
+        config_path.write_text(OmegaConf.to_yaml(OmegaConf.create(resolved)))
+        loop.tracked.log_artifact(config_path)
+    if resumption is not None:
+        loop.restore(resumption)
+    try:
+        loop.run()
+    finally:
+        loop.save_artifacts()
+
+
+def _stopped(tracked, loop: Loop) -> str:
+    """What an interruption left of this run, for the command's last line (a run stopped at once says it)."""
+    if tracked.abandoned:
+        return ""
+    where = ("everything it logged is stored" if tracked.stored else
+             f"what the store has not received is kept in {tracked.spool_dir}")
+    return (f"run {tracked.run_id} ended {tracked.status} after {loop.steps_done} steps, {where} "
+            f"(python run.py resume={tracked.run_id} continues it)")
 
 
 def print_summary(result: RunResult, cfg) -> None:

@@ -46,12 +46,14 @@ def all_runs(client) -> list:
     return client.search_runs(experiments, max_results=1000) if experiments else []
 
 
-def start_cli(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
-    """``python run.py *args`` in the background (stdout and stderr captured as text)."""
+def start_cli(args: list[str], cwd: Path, env: dict | None = None, stdout=subprocess.PIPE,
+              stderr=subprocess.PIPE) -> subprocess.Popen:
+    """``python run.py *args`` in the background, in its own process group (stdout and stderr captured as text,
+    or written to the files given)."""
     environment = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     environment.update(env or {})
-    return subprocess.Popen([sys.executable, str(RUN_PY), *args], cwd=cwd, env=environment, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, str(RUN_PY), *args], cwd=cwd, env=environment, stdout=stdout,
+                            stderr=stderr, text=True, start_new_session=True)
 
 
 def wait_for_run(client, experiment: str, process: subprocess.Popen | None = None, metric: str = "loss",
@@ -96,3 +98,47 @@ def sweep(store: Path, name: str, *args: str, check: bool = True):
     children = [r for r in new if r.data.tags.get(PARENT) == parents[0].info.run_id]
     assert len(children) == len(new) - 1
     return parents[0], children, out
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process under ``pid`` (read from /proc: children, their children, ...)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def still_running(pids) -> list[int]:
+    """The processes of ``pids`` that still exist and are not zombies (exited, waiting to be reaped)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+def kill_everything(process: subprocess.Popen, pids=()) -> None:
+    """SIGKILL ``process``'s process group and ``pids`` (a test's cleanup, also when it failed)."""
+    import signal
+
+    for kill, target in [(os.killpg, process.pid), *((os.kill, pid) for pid in pids)]:
+        try:
+            kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        process.communicate(timeout=30)
+    except (subprocess.TimeoutExpired, ValueError):
+        pass

@@ -9,10 +9,15 @@ import hashlib
 import json
 import os
 from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
-from runner_support import all_runs, client_for, run_cli, start_cli
+from runner_support import (ROOT, all_runs, client_for, every_point_present, kill_everything, run_cli, start_cli,
+                            wait_for_run)
 from support import stores
 
 pytest.importorskip("mlflow")
@@ -464,3 +469,112 @@ def test_a_database_of_someone_elses_given_as_the_store_is_never_emptied(tmp_pat
     out = run_cli(["steps=3", f"tracking.uri=sqlite:///{database}"], tmp_path, check=False)
     assert out.returncode == 3 and "tables MLflow does not make (customers)" in out.stderr, out.stderr
     assert database.read_bytes() == before and "Traceback" not in out.stderr
+
+
+# -- Ctrl-C and SIGTERM: one line, exit 130 or 143, the run KILLED, in every phase ----------------------------------
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("interrupted")
+
+
+def runs_of(client, experiment: str) -> list:
+    found = client.get_experiment_by_name(experiment)
+    return client.search_runs([found.experiment_id]) if found else []
+
+
+def assert_interrupted(process, out: str, err: str, signum: int) -> None:
+    """Exit 130 (SIGINT) or 143 (SIGTERM), no traceback, the last line says what stopped it."""
+    assert process.returncode == 128 + signum, (process.returncode, err[-3000:])
+    assert "Traceback" not in err, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(("Interrupted by", "Stopped at once by")), last
+    assert signal.Signals(signum).name in last
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, after", [(signal.SIGINT, 0.3), (signal.SIGTERM, 1.5), (signal.SIGINT, 3.0)])
+def test_a_signal_during_start_up_ends_cleanly_and_no_run_goes_on(store, signum, after):
+    """Whatever start-up is doing (imports, composing the config, opening the store, creating the run), the signal
+    is acted on: never swallowed, no run left RUNNING or going on to finish."""
+    experiment = f"start-up-{signum}-{after}"
+    process = start_cli(["optimizer=adam", "steps=1000000", "logging.plots=false",
+                         f"tracking.experiment={experiment}"], store)
+    try:
+        time.sleep(after)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)
+    finally:
+        kill_everything(process)
+    assert_interrupted(process, out, err, signum)
+    if (store / "mlflow.db").exists():
+        assert {r.info.status for r in runs_of(client_for(store), experiment)} <= {"KILLED"}
+
+
+def start_and_wait_for_the_loop_to_end(store, experiment: str, steps: int):
+    """A run whose final flush lasts seconds (400 points a step, written 5 at a time: the loop is far ahead of the
+    writer), started and watched until its progress bar is closed: it is then flushing what it logged."""
+    process = start_cli(["objective=quadratic", "objective.dim=100", "optimizer=adam", f"steps={steps}",
+                         "tracking.batch_size=5", "logging.plots=false", "logging.progress=true",
+                         f"tracking.experiment={experiment}"], store)
+    seen = []
+    while True:
+        line = process.stderr.readline()
+        assert line or process.poll() is None, "".join(seen)
+        seen.append(line)
+        if f"{steps}/{steps}" in line:
+            return process, "".join(seen)
+
+
+@pytest.mark.slow
+def test_a_signal_during_the_final_flush_lets_it_finish_and_the_run_ends_killed(store):
+    process, before = start_and_wait_for_the_loop_to_end(store, "flush-interrupted", steps=20)
+    try:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=300)
+    finally:
+        kill_everything(process)
+    assert_interrupted(process, out, before + err, signal.SIGTERM)
+    [run] = runs_of(client_for(store), "flush-interrupted")
+    assert run.info.status == "KILLED" and "failure_reason" not in run.data.tags
+    assert every_point_present(client_for(store), run.info.run_id, 20)["param/x/99"] == 21
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_during_the_flush_stops_at_once_and_the_spool_keeps_the_rest(store):
+    process, before = start_and_wait_for_the_loop_to_end(store, "flush-stopped", steps=20)
+    try:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        kill_everything(process)
+    assert_interrupted(process, out, before + err, signal.SIGINT)
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Stopped at once by SIGINT") and "has not received" in last, last
+    spool = last.split("they are kept in ")[1].split(" ")[0]
+    client = client_for(store)
+    [run] = runs_of(client, "flush-stopped")
+    subprocess.run([sys.executable, "-m", "experiments.sync", spool], cwd=ROOT, check=True, capture_output=True,
+                   timeout=600)
+    run = client.get_run(run.info.run_id)
+    assert run.info.status == "KILLED"
+    assert every_point_present(client, run.info.run_id, 20)["param/x/99"] == 21
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_the_loop_exits_130_with_one_line_and_the_run_killed(store):
+    process = start_cli(["optimizer=adam", "steps=1000000", "logging.plots=false", "tracking.experiment=loop-int"],
+                        store)
+    client = client_for(store)
+    try:
+        run = wait_for_run(client, "loop-int", process, min_points=5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        kill_everything(process)
+    assert_interrupted(process, out, err, signal.SIGINT)
+    assert f"run {run.info.run_id} ended KILLED after" in err and f"resume={run.info.run_id}" in err
+    assert client.get_run(run.info.run_id).info.status == "KILLED"
+    assert not [r for r in all_runs(client) if r.info.status == "RUNNING"]

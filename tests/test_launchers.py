@@ -1,12 +1,20 @@
 """Hydra launchers that run the jobs of a sweep elsewhere than in the launching process: submitit (``submitit_local``
 is the code path that submits to SLURM, run on this machine) and Ray (a local Ray instance started by the launcher).
-Each job runs in another process, finds the sweep's parent run in the sweep folder, and logs into the same store."""
+Each job runs in another process, finds the sweep's parent run in the sweep folder, and logs into the same store.
+Ctrl-C or SIGTERM to a sweep, on every launcher, ends its jobs and its parent KILLED and leaves no process behind;
+two sweeps started in the same second each get their own folder and parent."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import time
+
 import pytest
 
-from runner_support import client_for, every_point_present, sweep
+from runner_support import (PARENT, all_runs, client_for, descendants, every_point_present, kill_everything, run_cli,
+                            start_cli, still_running, sweep)
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -84,3 +92,106 @@ def test_the_documented_slurm_sweep_composes_with_submitit(tmp_path):
     out = run_cli([a for a in argv[3:] if "," not in a] + ["--cfg", "hydra", "-p", "hydra.launcher"], tmp_path)
     assert "hydra_submitit_launcher.submitit_launcher.SlurmLauncher" in out.stdout
     assert "partition: cpu" in out.stdout and "timeout_min: 60" in out.stdout and "mem_gb: 4" in out.stdout
+
+
+LAUNCHERS = {
+    "basic": [],
+    "joblib": ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+    "submitit_local": ["hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"],
+    "ray": ["hydra/launcher=ray"],
+}
+PLUGINS = {"joblib": "hydra_plugins.hydra_joblib_launcher", "submitit_local": "hydra_plugins.hydra_submitit_launcher",
+           "ray": "hydra_plugins.hydra_ray_launcher"}
+
+
+def wait_for_running_jobs(store, sweep_dir, process, count: int, timeout: float = 240):
+    """The sweep's parent id once ``count`` of its children have logged points (fails if the sweep exits first)."""
+    deadline = time.monotonic() + timeout
+    parent_file = sweep_dir / "mlflow_parent.json"
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (sweep_dir / "err.txt").read_text()[-3000:]
+        if parent_file.is_file():  # the store exists (made once, by the launcher) before a client opens it
+            parent = json.loads(parent_file.read_text())["run_id"]
+            children = [r for r in all_runs(client_for(store)) if r.data.tags.get(PARENT) == parent]
+            if sum("loss" in r.data.metrics for r in children) >= count:
+                return parent
+        time.sleep(0.3)
+    raise AssertionError(f"{count} jobs were not running within {timeout} s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher, signum, to_group", [
+    ("basic", signal.SIGINT, True),
+    ("joblib", signal.SIGTERM, False),
+    ("joblib", signal.SIGINT, True),  # Ctrl-C in a terminal: the launcher and every worker get it
+    ("submitit_local", signal.SIGTERM, False),
+    ("ray", signal.SIGTERM, False),
+])
+def test_a_signal_to_a_sweep_ends_its_jobs_and_parent_killed_and_leaves_no_process(tmp_path, launcher, signum,
+                                                                                     to_group):
+    if launcher in PLUGINS:
+        pytest.importorskip(PLUGINS[launcher])
+    if launcher == "ray":
+        pytest.importorskip("ray")
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    # four configurations, two at a time on joblib: two jobs are queued when the signal comes and must not start
+    configurations = "optimizer=sgd,adam,rmsprop,adagrad" if launcher == "joblib" else "optimizer=sgd,adam"
+    with open(sweep_dir / "out.txt", "w") as out, open(sweep_dir / "err.txt", "w") as err:
+        process = start_cli(["-m", f"hydra.sweep.dir={sweep_dir}", *LAUNCHERS[launcher], configurations,
+                             "steps=1000000", "logging.plots=false"], tmp_path, stdout=out, stderr=err)
+    pids = set()
+    try:
+        parent = wait_for_running_jobs(tmp_path, sweep_dir, process, 1 if launcher == "basic" else 2)
+        pids = descendants(process.pid)
+        if to_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        process.wait(timeout=300)
+        time.sleep(1)  # a process killed last may take a moment to go
+        left = still_running(pids)
+    finally:
+        kill_everything(process, pids)
+    err = (sweep_dir / "err.txt").read_text()
+    assert process.returncode == 128 + signum, err[-3000:]
+    assert left == [], left
+    # the launcher's closing line (Ray's workers may print after it)
+    closing = f"Interrupted by {signal.Signals(signum).name}: "
+    assert [line for line in err.splitlines() if line.startswith(closing) and f"run {parent} ended KILLED" in line]
+    runs = all_runs(client_for(tmp_path))
+    assert {r.info.run_id: r.info.status for r in runs if r.info.run_id == parent} == {parent: "KILLED"}
+    children = [r for r in runs if r.data.tags.get(PARENT) == parent]
+    assert len(children) == len(runs) - 1
+    assert {c.info.status for c in children} <= {"KILLED", "FINISHED"}
+    assert sum(c.info.status == "KILLED" for c in children) >= (1 if launcher == "basic" else 2)
+    if launcher == "joblib":
+        assert "not started: the sweep was stopped" in err
+
+
+@pytest.mark.slow
+def test_sweeps_started_in_the_same_second_each_get_their_own_folder_and_parent(tmp_path):
+    """``${now:%Y}`` names every sweep of a year alike: the second sweep must not share the first one's folder
+    (and so its parent); an explicit folder is used as given."""
+    run_cli(["steps=1", "logging.plots=false"], tmp_path)  # the store exists before the sweeps race
+    pattern = "hydra.sweep.dir=multirun/${now:%Y}"
+    processes = [start_cli(["-m", pattern, f"optimizer={pair}", "steps=20", "logging.plots=false"], tmp_path)
+                 for pair in ("sgd,adam", "rmsprop,adagrad")]
+    try:
+        outputs = [p.communicate(timeout=300) for p in processes]
+    finally:
+        for p in processes:
+            kill_everything(p)
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    year = time.strftime("%Y")
+    folders = sorted(p.name for p in (tmp_path / "multirun").iterdir())
+    assert folders == [year, f"{year}-1"]
+    client = client_for(tmp_path)
+    parents = {json.loads((tmp_path / "multirun" / f / "mlflow_parent.json").read_text())["run_id"] for f in folders}
+    assert len(parents) == 2
+    by_parent = {}
+    for run in all_runs(client):
+        if run.data.tags.get(PARENT):
+            by_parent.setdefault(run.data.tags[PARENT], set()).add(run.data.tags["optimizer"])
+    assert sorted(map(sorted, by_parent.values())) == [["adagrad", "rmsprop"], ["adam", "sgd"]]
+    assert set(by_parent) == parents

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import signals
 from ..errors import DiskFull
 from . import disk
 from .lease import TAG as LEASE_TAG
@@ -58,6 +59,7 @@ class TrackedRun:
         self.stored = True  # False when the store stayed away at the end: the spool holds the rest
         self._failure: str | None = None
         self._heartbeat: Heartbeat | None = None
+        self.abandoned = False  # stopped at once: the spool holds what the store has not received
 
     @property
     def run_id(self) -> str:
@@ -101,8 +103,8 @@ class TrackedRun:
                            "run_name": run_name, "tags": tags, "start_time": now_ms()})
         try:
             run.log_params(params)
-        except BaseException:
-            run.end("FAILED")
+        except BaseException as error:
+            run.end("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
             raise
         if lease is not None:
             run._hold(lease)
@@ -158,32 +160,66 @@ class TrackedRun:
 
     def end(self, status: str) -> None:
         """Flush the metrics, then set the final status (the status is set even when flushing fails), then wait
-        up to ``retry_timeout`` for a store that went away; ``stored`` says whether everything reached it."""
+        up to ``retry_timeout`` for a store that went away; ``stored`` says whether everything reached it.
+
+        A Ctrl-C or SIGTERM during the flush lets it finish and the run ends KILLED (an interrupted run does not
+        wait for a store that went away: its spool keeps the rest); a second one stops at once (:meth:`abandon`)."""
         if self.status is not None:
             return
-        if self._heartbeat is not None:
-            self._heartbeat.stop()  # the final status ends the lease: nothing renews it after
+        try:
+            if self._heartbeat is not None:
+                self._heartbeat.stop()  # the final status ends the lease: nothing renews it after
+            self._flush_and_end(status)
+        except signals.StopNow:
+            self.abandon()
+            raise
+
+    def _flush_and_end(self, status: str) -> None:
         try:
             self.writer.close()
-        except BaseException as error:
-            status = "FAILED"
-            self._failure = self._failure or f"writing metrics failed: {error}"
+        except signals.StopNow:
             raise
-        finally:
-            if self._failure and status == "FINISHED":
-                status = "FAILED"
-            try:
-                if self._failure:
-                    self.outbox.submit({"op": "tag", "key": FAILURE_TAG, "value": self._failure[:5000]})
-                self.outbox.submit({"op": "status", "status": status, "end_time": now_ms()})
-                self.status = status
-                self.stored = self.outbox.finish(self.retry_timeout)
-            except DiskFull:
-                pass  # met while ending: stopped on just below
-            if self.outbox.disk_full is not None:
-                self._stop_on_full_disk()
-            if not self.stored:
-                self.outbox.log(self.unsent_message())
+        except BaseException as error:  # the status is set even when flushing fails
+            self._failure = self._failure or f"writing metrics failed: {error}"
+            self._set_status("FAILED")
+            raise
+        self._set_status(status)
+
+    def _set_status(self, status: str) -> None:
+        if signals.received() and status == "FINISHED":
+            status = "KILLED"
+        if self._failure and status == "FINISHED":
+            status = "FAILED"
+        interrupted = False
+        try:
+            if self._failure:
+                self.outbox.submit({"op": "tag", "key": FAILURE_TAG, "value": self._failure[:5000]})
+            self.outbox.submit({"op": "status", "status": status, "end_time": now_ms()})
+            self.status = status
+            interrupted = status == "KILLED" and self.outbox.offline
+            self.stored = self.outbox.finish(0 if interrupted else self.retry_timeout)
+        except DiskFull:
+            pass  # met while ending: stopped on just below
+        if self.outbox.disk_full is not None:
+            self._stop_on_full_disk()
+        if not self.stored and not interrupted:
+            self.outbox.log(self.unsent_message())
+
+    def abandon(self) -> None:
+        """Stop at once (a second Ctrl-C): what the store has not received (metric points still buffered, queued
+        operations, the final status KILLED) is written to the spool, and noted for the command's last line."""
+        if self.abandoned or (self.status is not None and self.stored):
+            return
+        self.abandoned = True
+        points = self.writer.abandon()
+        records = [{"op": "metrics", "points": points[i:i + 1000]} for i in range(0, len(points), 1000)]
+        records.append({"op": "status", "status": "KILLED", "end_time": now_ms()})
+        operations = self.outbox.abandon(records)
+        self.status, self.stored = "KILLED", False
+        signals.note(f"run {self.run_id} is KILLED, but the store has not received {len(points)} metric points "
+                     f"and {operations - len(records)} other operations, nor its final status: they are kept in "
+                     f"{self.spool_dir} (python -m experiments.sync {self.spool_dir} delivers them; resume= "
+                     f"sends them first)")
 
     def _stop_on_full_disk(self) -> None:
         """The store's or the spool's disk is full: end the run FAILED where the store can still take it
@@ -238,6 +274,9 @@ class TrackedRun:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.end("FINISHED")
+            signals.check()  # interrupted during the flush: the run is KILLED, and the command stops
+        elif issubclass(exc_type, signals.StopNow):
+            self.abandon()
         elif issubclass(exc_type, KeyboardInterrupt):
             self.end("KILLED")
         elif disk.is_disk_full(exc) and self.outbox.disk_full is None:  # the scratch folder's disk, not the store's

@@ -89,6 +89,7 @@ class Outbox:
         self._seq = 0
         self._sending = False
         self._offline = False
+        self._abandoned = False  # stopped at once: nothing more is sent (abandon)
         self._delay = FIRST_DELAY
         self._next_attempt = 0.0
         self.disk_full: BaseException | None = None
@@ -115,6 +116,8 @@ class Outbox:
                 return
             if self._offline:
                 self._guard_disk(self._spill, record)
+            if self._abandoned:
+                return
             if self._sending or (self._offline and (not retry or time.monotonic() < self._next_attempt)):
                 return
             self._sending = True
@@ -148,11 +151,32 @@ class Outbox:
                     self.spool.close()
             return done
 
+    def abandon(self, records: list[dict]) -> int:
+        """Stop sending: every operation not yet stored, then ``records``, is written to the spool (an operation
+        being sent right now too: sending it twice is harmless); returns how many operations the spool holds.
+        Later submissions go to the spool only."""
+        with self._lock:
+            self._abandoned = True
+            for record in records:
+                self._queue.append({"seq": self._seq, **record})
+                self._seq += 1
+            self._guard_disk(self._spill_all)
+            return len(self._queue)
+
+    def _spill_all(self) -> None:
+        """(lock held) Every queued record to the spool, which is then closed."""
+        if self.spool is None:
+            self.spool = Spool.create(self.spool_root, self.key, self.tracking_uri, self.run_id)
+        self._offline = True
+        for record in self._queue:
+            self._spill(record)
+        self.spool.close()
+
     def _send_queue(self) -> None:
         """Send queued records in order until the queue is empty or the store fails (called with ``_sending``)."""
         while True:
             with self._lock:
-                if not self._queue:
+                if not self._queue or self._abandoned:
                     self._sending = False
                     return
                 record = self._queue[0]

@@ -53,6 +53,9 @@ class BatchWriter:
         self._flushes = 0  # callers waiting in flush()
         self._closed = False
         self._error: BaseException | None = None
+        self._abandoned = False
+        self._taken: list[Point] = []  # what the thread is writing now (read by abandon)
+        self._batch: list = []  # the thread's batch being filled, (key, value, timestamp, step) each
         self.points_written = 0
         self._thread = threading.Thread(target=self._work, name="mlflow-batch-writer", daemon=True)
         self._thread.start()
@@ -81,14 +84,34 @@ class BatchWriter:
             self._raise_if_failed()
 
     def close(self) -> None:
-        """Flush, then stop the thread (also when flushing fails)."""
+        """Flush, then stop the thread (also when flushing fails; not when interrupted: see :meth:`abandon`)."""
         try:
             self.flush()
-        finally:
-            with self._cond:
-                self._closed = True
-                self._cond.notify_all()
-            self._thread.join()
+        except KeyboardInterrupt:
+            raise  # stopping at once: joining would wait for every pending point
+        except BaseException:
+            self._stop_thread()
+            raise
+        self._stop_thread()
+
+    def _stop_thread(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def abandon(self) -> list[tuple]:
+        """Stop at once, without waiting for the store: the points not known to be written, as
+        ``(key, value, timestamp_ms, step)`` (some perhaps written already: sending one twice is harmless)."""
+        with self._cond:
+            self._abandoned = self._closed = True
+            self._cond.notify_all()
+            points = [*self._taken, *self._pending]
+            self._pending, self._pending_points = [], 0
+            unsent = list(self._batch)
+        unsent += [(key, value, timestamp, step) for step, timestamp, keys, values in points
+                   for key, value in zip(keys, values)]
+        return unsent
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
@@ -108,12 +131,13 @@ class BatchWriter:
             if not self._pending and not self._carried:
                 return None
             taken, self._pending, self._pending_points = self._pending, [], 0
+            self._taken = taken
             self._busy = True
             self._cond.notify_all()
             return taken, drain
 
     def _work(self) -> None:
-        batch: list = []
+        batch = self._batch
         while True:
             taken = self._take()
             if taken is None:
@@ -124,13 +148,11 @@ class BatchWriter:
                     for key, value in zip(keys, values):
                         batch.append((key, value, timestamp, step))
                         if len(batch) == self._batch_size:
-                            self._sink(batch)
-                            self.points_written += len(batch)
-                            batch = []
+                            self._send(batch)
                 if batch and drain:
-                    self._sink(batch)
-                    self.points_written += len(batch)
-                    batch = []
+                    self._send(batch)
+            except _Abandoned:
+                return
             except BaseException as error:  # reported to the optimisation thread at its next add/flush
                 with self._cond:
                     self._error = error
@@ -139,6 +161,19 @@ class BatchWriter:
                     self._cond.notify_all()
                 return
             with self._cond:
+                self._taken = []
                 self._busy = False
                 self._carried = len(batch)
                 self._cond.notify_all()
+
+    def _send(self, batch: list) -> None:
+        """Hand ``batch`` to the sink and empty it (in place: :meth:`abandon` reads it)."""
+        if self._abandoned:
+            raise _Abandoned
+        self._sink(list(batch))
+        self.points_written += len(batch)
+        batch.clear()
+
+
+class _Abandoned(Exception):
+    """The writer was abandoned (:meth:`BatchWriter.abandon`): its thread stops before the next batch."""
