@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from runner_support import (ROOT, all_runs, client_for, every_point_present, kill_everything, run_cli, start_cli,
-                            wait_for_run)
+from runner_support import (ROOT, all_runs, client_for, every_point_present, history, kill_everything, run_cli,
+                            start_cli, wait_for_run)
 from support import stores
 
 pytest.importorskip("mlflow")
@@ -308,16 +308,16 @@ def files_in(folder) -> set:
 def test_a_full_disk_stops_the_run_failed_and_says_what_was_kept(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    with stores.tmpfs(outside, size="8m") as mount:
+    with stores.tmpfs(outside, size="32m") as mount:
         before = files_in(tmp_path) - {p for p in files_in(tmp_path) if mount in (tmp_path / p).parents}
         work, scratch = mount / "work", mount / "tmp"
         work.mkdir(), scratch.mkdir()
         env = {"TMPDIR": str(scratch)}  # the run's scratch files on the full disk too, as on a one-disk machine
         run_cli(["steps=2"], work, env=env)  # the store exists already, as on any disk that fills up later
-        stores.fill(mount, leave=300_000)
+        stores.fill(mount, leave=1_500_000)  # room for a few thousand points and checkpoints, not for 3000 steps
         # limits.check=false: the disk fills while the run goes on (another process filling it), not before it
         # starts, when the estimate would refuse it
-        out = run_cli(["steps=3000", "checkpoint.every=500", "limits.check=false"], work, env=env, check=False)
+        out = run_cli(["steps=3000", "checkpoint.every=100", "limits.check=false"], work, env=env, check=False)
         assert out.returncode == 4, out.stderr
         assert "Traceback" not in out.stderr and "Nothing is lost" not in out.stderr
         assert "unreachable" not in out.stderr and not (work / "mlflow-spool").exists()  # no spool on a full disk
@@ -325,12 +325,18 @@ def test_a_full_disk_stops_the_run_failed_and_says_what_was_kept(tmp_path):
         assert "A disk the run writes to is full (SQLite: database or disk is full), so run " in error
         assert "The run is marked FAILED, with the reason in its failure_reason tag." in error
         assert f"Kept in the store sqlite:///{work}/mlflow.db: its parameters, " in error
-        assert "artifacts: config.yaml. Not kept: " in error and "python run.py resume=" in error
+        assert "metric points, from step 0 to step " in error and "artifacts: config.yaml, checkpoint/step-" in error
+        assert "Not kept: the points of the steps after " in error and "artifacts: trajectory.npz" in error
         (mount / "filler").unlink()
         runs = sorted(all_runs(client_for(work)), key=lambda r: r.info.start_time)
         assert [r.info.status for r in runs] == ["FINISHED", "FAILED"]
         assert runs[1].data.tags["failure_reason"] == "disk full: SQLite: database or disk is full"
-        assert runs[1].info.run_id in error
+        run_id = runs[1].info.run_id
+        assert f"python run.py resume={run_id}" in error
+        run_cli([f"resume={run_id}"], work, env=env)  # with space again, the run goes on from its checkpoint
+        client = client_for(work)
+        assert client.get_run(run_id).info.status == "FINISHED"
+        assert [step for step, _ in history(client, run_id, "loss")] == list(range(3001))
         after = files_in(tmp_path) - {p for p in files_in(tmp_path) if mount in (tmp_path / p).parents}
         assert after == before  # nothing written outside the full disk
         assert not list(scratch.iterdir())  # the scratch folder cleaned up

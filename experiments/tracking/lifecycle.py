@@ -245,13 +245,13 @@ class TrackedRun:
         return (f"A disk the run writes to is full ({why}), so run {self.run_id} stopped. {status} "
                 f"{self.kept(points, artifacts)}{spool} Free space on that disk (or point tracking.uri=, "
                 "tracking.spool_dir= or TMPDIR elsewhere), then continue the run from its newest stored checkpoint "
-                f"with: python run.py resume={self.run_id}")
+                f"(from step 0 without one) with: python run.py resume={self.run_id}")
 
     def kept(self, unsent_points: int, unsent_artifacts: list[str]) -> str:
         """What the store holds of this run, and what it does not."""
         outbox = self.outbox
         if outbox.stored_points:
-            points = f"{outbox.stored_points} metric points, every step up to {outbox.last_stored_step}"
+            points = f"{outbox.stored_points} metric points, from step 0 to step {outbox.last_stored_step}"
             later = f"the points of the steps after {outbox.last_stored_step} ({unsent_points} were waiting)"
         else:
             points, later = "no metric point", f"every metric point ({unsent_points} were waiting)"

@@ -95,7 +95,7 @@ class Outbox:
         self.disk_full: BaseException | None = None
         self.stored_points = 0  # metric points the store acknowledged
         self.last_stored_step: int | None = None
-        self.stored_artifacts: list[str] = []  # file names the store acknowledged
+        self.stored_artifacts: list[str] = []  # artifact paths the store holds (acknowledged, not deleted since)
 
     @property
     def offline(self) -> bool:
@@ -213,13 +213,16 @@ class Outbox:
             self.stored_points += len(record["points"])
             self.last_stored_step = record["points"][-1][3]
         elif record["op"] == "artifact":
-            self.stored_artifacts.append(Path(record["file"]).name)
+            self.stored_artifacts.append(_artifact_name(record))
+        elif record["op"] == "delete_artifact":
+            gone = record["artifact_path"]
+            self.stored_artifacts = [a for a in self.stored_artifacts if a != gone and not a.startswith(gone + "/")]
 
     def unsent(self) -> tuple[int, list[str]]:
         """(metric points, artifact file names) queued and not stored."""
         with self._lock:
             points = sum(len(r["points"]) for r in self._queue if r["op"] == "metrics")
-            return points, [Path(r["file"]).name for r in self._queue if r["op"] == "artifact"]
+            return points, [_artifact_name(r) for r in self._queue if r["op"] == "artifact"]
 
     def _guard_disk(self, write, *args) -> None:
         """(lock held) ``write(*args)`` to the spool; a full disk stops the outbox."""
@@ -262,6 +265,12 @@ class Outbox:
             _drop_temporary({**record, "file": original})
         self.spool.append({k: v for k, v in record.items() if not k.startswith("_")})
         record["_spooled"] = True
+
+
+def _artifact_name(record: dict) -> str:
+    """``checkpoint/step-000001000.npz``: where an artifact record puts its file in the run."""
+    name = Path(record["file"]).name
+    return f"{record['artifact_path']}/{name}" if record.get("artifact_path") else name
 
 
 def _drop_temporary(record: dict) -> None:
