@@ -48,7 +48,7 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> None:
     """Attach the children's comparison and end the parent with ``status`` (FAILED if some child failed)."""
     from .compare import attach_comparison, child_runs
     from .tracking import open_client
-    from .tracking.store import retrying
+    from .tracking.faults import retrying
 
     if parent in _open_parents:
         _open_parents.remove(parent)

@@ -20,7 +20,7 @@ import sys
 from .credentials import redact, reveal
 from .errors import UserError
 from .tracking import open_client
-from .tracking.outbox import describe
+from .tracking.faults import describe
 from .tracking.spool import JOURNAL, MARKER, JournalError, Spool, find, replay
 
 

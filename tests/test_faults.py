@@ -361,7 +361,7 @@ def test_a_full_disk_is_recognised_in_every_form():
     import errno
 
     from experiments.tracking import disk
-    from experiments.tracking.outbox import is_unreachable
+    from experiments.tracking.faults import is_unreachable
 
     quota = OSError(errno.EDQUOT, "Disk quota exceeded", "/home/u/mlflow.db")
     for error in [OSError(errno.ENOSPC, "No space left on device"), quota, RuntimeError("database or disk is full")]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
+from .faults import is_unreachable, retrying
 from .lifecycle import Spooling
-from .outbox import is_unreachable
-from .store import check_artifact_location, default_artifact_location, get_or_create_experiment, retrying
+from .store import check_artifact_location, default_artifact_location, get_or_create_experiment
 
 
 def spooling_for(cfg, launch_dir: Path):

@@ -21,11 +21,12 @@ from pathlib import Path
 from .. import signals
 from ..errors import DiskFull
 from . import disk
+from .faults import describe, is_unreachable, retrying
 from .lease import TAG as LEASE_TAG
 from .lease import Heartbeat, Lease
-from .outbox import Outbox, describe, is_unreachable
+from .outbox import Outbox
 from .sqlite import database_path
-from .store import retrying, start_failure
+from .store import start_failure
 from .writer import BatchWriter
 
 PARENT_TAG = "mlflow.parentRunId"

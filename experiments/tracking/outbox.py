@@ -28,43 +28,11 @@ from ..credentials import redact
 from ..errors import DiskFull
 from .disk import is_disk_full
 from .disk import reason as full_reason
+from .faults import describe, is_unreachable, retrying
 from .spool import Spool, apply, offline_key
-from .store import is_transient, retrying
 
 FIRST_DELAY = 0.5
 MAX_DELAY = 30.0
-
-
-def is_unreachable(error: BaseException) -> bool:
-    """Whether ``error`` means the store could not be reached (worth spooling and retrying), not a refusal."""
-    if is_disk_full(error):  # its own condition (.disk): spooling onto a full disk would fail too
-        return False
-    seen = 0
-    while error is not None and seen < 8:
-        text = str(error)
-        name = type(error).__name__
-        if name in ("ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "ChunkedEncodingError",
-                    "NewConnectionError", "MaxRetryError", "ProtocolError", "RemoteDisconnected",
-                    "ConnectionRefusedError", "ConnectionResetError", "BrokenPipeError"):
-            return True
-        if "API request to" in text and ("failed with exception" in text or "failed with timeout" in text):
-            return True
-        if "failed with error code 5" in text or getattr(error, "error_code", "") == "TEMPORARILY_UNAVAILABLE":
-            return True
-        if is_transient(error):
-            return True
-        error = error.__cause__ or error.__context__
-        seen += 1
-    return False
-
-
-def describe(error: BaseException) -> str:
-    """A short reason for a message: the innermost cause's name and text, first line only."""
-    inner = error
-    while inner.__cause__ or inner.__context__:
-        inner = inner.__cause__ or inner.__context__
-    text = str(inner).strip().splitlines()[0] if str(inner).strip() else ""
-    return f"{type(inner).__name__}: {text}"[:300]
 
 
 class Outbox:

@@ -8,6 +8,9 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..errors import TrackingUnavailable
+from .store import open_client
+
 FILENAME = "mlflow_parent.json"
 
 
@@ -38,9 +41,6 @@ class ParentRun:
     @classmethod
     def find(cls, tracking_uri: str, experiment: str, sweep_dir: str) -> "ParentRun | None":
         """The parent run tagged with ``sweep_dir`` in experiment ``experiment`` of the store, if there is one."""
-        from ..errors import TrackingUnavailable
-        from .store import open_client
-
         if "'" in str(sweep_dir):
             return None
         try:

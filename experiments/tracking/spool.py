@@ -30,6 +30,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .faults import retrying
+from .store import get_or_create_experiment
+
 JOURNAL = "journal.jsonl"
 FILES = "files"
 MARKER = "spool.marker"
@@ -219,8 +222,6 @@ def apply(client, run_id: str | None, record: dict, directory: Path | None = Non
 
     op = record["op"]
     if op == "create_run":
-        from .store import get_or_create_experiment
-
         experiment_id = get_or_create_experiment(client, record["experiment"], record.get("artifact_location"))
         run = client.create_run(experiment_id, start_time=record["start_time"], tags=record["tags"],
                                 run_name=record["run_name"])
@@ -281,8 +282,6 @@ def replay(spool: Spool, client) -> ReplayReport:
     """Send the spool's unacknowledged records in order, acknowledging each; remove the spool when all are in.
 
     An error stops the replay where it is (what was sent stays acknowledged): run it again to go on."""
-    from .store import retrying
-
     report = ReplayReport(spool.run_id)
     for record in spool.pending():
         run_id = retrying(apply, client, spool.run_id, record, spool.directory)

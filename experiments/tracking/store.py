@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import shlex
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ConfigError, StoreError, TrackingUnavailable
 from .disk import is_disk_full
+from .faults import describe, is_transient, is_unreachable, retrying, set_start_patience, start_patience
 from .sqlite import DEFAULT_LOCK_TIMEOUT, IN_MEMORY_HINT, database_path, is_in_memory, prepare, store_error
 
 DEFAULT_DB_NAME = "mlflow.db"
@@ -63,44 +63,12 @@ def ui_command(uri: str) -> str:
     return f"mlflow ui --backend-store-uri {shlex.quote(uri)} --host 127.0.0.1"
 
 
-def is_transient(error: BaseException) -> bool:
-    """A store error worth retrying: SQLite's lock contention or a store that is briefly unavailable."""
-    if is_disk_full(error):  # MLflow labels it TEMPORARILY_UNAVAILABLE too, but waiting frees no space
-        return False
-    text = str(error).lower()
-    code = getattr(error, "error_code", "")
-    return "database is locked" in text or "temporarily_unavailable" in str(code).lower()
-
-
-# How long the start of a run waits its turn on a locked SQLite store (``tracking.lock_timeout``, set by
-# open_client): process-wide, like MLflow's own HTTP settings, so every start-up call honours it.
-_start_patience = [DEFAULT_LOCK_TIMEOUT]
-
-
-def retrying(call, *args, attempts: int = 12, first_delay: float = 0.05, patient: bool = False, **kwargs):
-    """``call(*args, **kwargs)``, retried with exponential backoff (capped at 2 s) while the store says it is busy:
-    ``attempts`` times (~13 s), or, ``patient`` (the calls that start a run), for ``tracking.lock_timeout`` s."""
-    delay = first_delay
-    deadline = time.monotonic() + _start_patience[0] if patient else None
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return call(*args, **kwargs)
-        except Exception as error:
-            out_of_time = time.monotonic() + delay > deadline if patient else attempt >= attempts
-            if out_of_time or not is_transient(error):
-                raise
-            time.sleep(delay)
-            delay = min(2 * delay, 2.0)
-
-
 def start_failure(uri: str, error: BaseException) -> BaseException:
     """What to raise when a call that starts a run failed on the store ``uri``: for an SQLite store still locked
     after ``tracking.lock_timeout``, a StoreError naming the holder, on a full disk DiskFull; else ``error``."""
     path = database_path(uri)
     if path is not None and (is_transient(error) or is_disk_full(error)):
-        return store_error(path, error, _start_patience[0])
+        return store_error(path, error, start_patience())
     return error
 
 
@@ -157,10 +125,9 @@ def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float |
     from mlflow.tracking import MlflowClient
 
     from ..credentials import has_credentials
-    from .outbox import describe, is_unreachable
 
     configure_http(http_timeout)
-    _start_patience[0] = lock_timeout
+    set_start_patience(lock_timeout)
     if has_credentials(uri):  # MLflow prints "View run ... at: <the URI with its password>" when a run ends
         os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     client = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from .store import retrying
+from .faults import retrying
 
 Point = tuple[int, int, Sequence[str], Sequence[float]]  # step, timestamp in ms, metric keys, values
 
