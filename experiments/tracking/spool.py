@@ -118,10 +118,6 @@ class Spool:
                 acked.add(line["ack"])
         return [records[s] for s in sorted(records) if s not in acked]
 
-    def next_seq(self) -> int:
-        seqs = [line["seq"] for line in _lines(self.directory / JOURNAL) if "seq" in line]
-        return max(seqs, default=-1) + 1
-
     def close(self) -> None:
         if self._journal is not None:
             self._journal.close()
