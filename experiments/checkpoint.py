@@ -45,7 +45,7 @@ def _encode(value, arrays: dict[str, np.ndarray]):
 
     if isinstance(value, ad.Tensor):
         name = f"a{len(arrays)}"
-        arrays[name] = value._data
+        arrays[name] = value.numpy(force=True)
         return {"$tensor": name}
     if isinstance(value, np.ndarray):
         name = f"a{len(arrays)}"

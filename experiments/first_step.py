@@ -25,7 +25,7 @@ def _check_start(cfg, problem) -> None:
     """The initial values, loss and gradient are finite in the run's dtype."""
     info = np.finfo(cfg.dtype)
     for name, tensor in problem.params.items():
-        data = tensor._data
+        data = tensor.numpy(force=True)
         if not np.all(np.isfinite(data)):
             original = problem.objective.initial_params()[name]
             raise ConfigError(
@@ -58,7 +58,7 @@ def _step(cfg, problem) -> None:
     loss = float(loss_tensor.item())
     if not math.isfinite(loss):
         raise ConfigError(_loss_message(cfg, problem, "loss", loss))
-    grads = {f"grad/{n}": t.grad._data for n, t in params.items() if t.grad is not None}
+    grads = {f"grad/{n}": t.grad.numpy(force=True) for n, t in params.items() if t.grad is not None}
     if not math.isfinite(recording.grad_norm(grads)):
         where = recording.first_non_finite(grads)
         raise ConfigError(_loss_message(cfg, problem, f"gradient ({where})", "not finite"))

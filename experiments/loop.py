@@ -79,12 +79,12 @@ class Loop:
                 loss_tensor = objective.loss(params, step)
                 loss_tensor.backward()
                 loss = float(loss_tensor.item())
-                grads = {n: (t.grad._data if t.grad is not None else np.zeros_like(t._data))
+                grads = {n: (t.grad.numpy(force=True) if t.grad is not None else np.zeros_like(t.numpy(force=True)))
                          for n, t in params.items()}
                 norm = recording.grad_norm(grads)
                 finite = math.isfinite(loss) and math.isfinite(norm)
                 recorded = step % self.every == 0 or not finite
-                before = {n: t._data.copy() for n, t in params.items()} if recorded else None
+                before = {n: t.numpy(force=True).copy() for n, t in params.items()} if recorded else None
                 if not finite:
                     where = "loss" if not math.isfinite(loss) else recording.first_non_finite(
                         {f"grad/{n}": g for n, g in grads.items()})
@@ -107,7 +107,7 @@ class Loop:
                     bar.update(1)
             with ad.no_grad():
                 loss = float(objective.loss(params, steps).item())
-            final = {n: t._data for n, t in params.items()}
+            final = {n: t.numpy(force=True) for n, t in params.items()}
             self._record(steps, loss, final, None, None, None, None)
             self.final_loss = loss
             if not math.isfinite(loss):
@@ -180,7 +180,7 @@ class Loop:
         problem = self.problem
         return {
             "step": step,
-            "params": {n: t._data for n, t in problem.params.items()},
+            "params": {n: t.numpy(force=True) for n, t in problem.params.items()},
             "optimizer": problem.optimizer.state_dict(),
             "scheduler": problem.scheduler.state_dict() if problem.scheduler is not None else None,
             "autodiff_rng": ad.get_rng_state(),
@@ -228,7 +228,7 @@ class Loop:
             return
         problem = self.problem
         for name, tensor in problem.params.items():
-            tensor._data[...] = state["params"][name]
+            tensor.numpy(force=True)[...] = state["params"][name]  # in place: the optimizer holds these tensors
         problem.optimizer.load_state_dict(state["optimizer"])
         if problem.scheduler is not None:
             problem.scheduler.load_state_dict(state["scheduler"])

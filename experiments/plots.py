@@ -59,7 +59,7 @@ def loss_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], bands
 
 def coordinates(params: dict) -> list[tuple[str, tuple]] | None:
     """``[(name, shape), ...]`` when the parameters hold exactly two numbers (one 2-vector or two scalars)."""
-    layout = [(name, tuple(np.shape(getattr(t, "_data", t)))) for name, t in params.items()]
+    layout = [(name, tuple(t.shape) if hasattr(t, "shape") else np.shape(t)) for name, t in params.items()]
     sizes = [int(np.prod(shape)) for _, shape in layout]
     return layout if sum(sizes) == 2 else None
 

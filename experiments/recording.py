@@ -13,13 +13,15 @@ import math
 
 import numpy as np
 
+from autodiff import Tensor
+
 SUMMARIES = ("norm", "mean", "min", "max")
 
 
 def _as_array(value) -> np.ndarray | None:
-    """The ndarray inside an autodiff tensor, or None for anything else an optimizer keeps (floats, lists)."""
-    data = getattr(value, "_data", None)
-    return data if isinstance(data, np.ndarray) else None
+    """The ndarray of an autodiff tensor (its storage, not a copy), or None for anything else an optimizer keeps
+    (floats, lists)."""
+    return value.numpy(force=True) if isinstance(value, Tensor) else None
 
 
 class StepRecorder:
