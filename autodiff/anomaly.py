@@ -1,4 +1,5 @@
-"""Anomaly detection, as torch.autograd's (public as ``autodiff.autograd.detect_anomaly``): nodes remember where they were recorded, and the backward says so.
+"""Anomaly detection, as torch.autograd's (public as ``autodiff.autograd.detect_anomaly``): nodes remember where
+they were recorded, and the backward says so.
 
 With it enabled, every node keeps the stack of the forward call that recorded it; an error in a node's backward
 is preceded by a UserWarning showing that stack, and (``check_nan=True``) a VJP returning nan is an error.

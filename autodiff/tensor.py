@@ -167,10 +167,11 @@ class Tensor(TensorMethods):
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_SCALAR_NAMES.get(value._data.dtype.name)}' to a "
-                    f"tensor with grad_dtype '{dtypes.type_name(self._data.dtype)}'. The gradient must match the tensor's "
-                    "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with "
-                    "a specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
-                    "of a tensor and its gradient may break downstream systems that assume they match.")
+                    f"tensor with grad_dtype '{dtypes.type_name(self._data.dtype)}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+                    "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with caution. "
+                    "Diverging the dtypes of a tensor and its gradient may break downstream systems that assume they "
+                    "match.")
         self._grad = value
 
     @grad.deleter

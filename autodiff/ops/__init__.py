@@ -16,7 +16,8 @@ is what they read.
 """
 from .. import views  # noqa: F401  (the view and in-place ops: AsStridedBackward0, CopySlices, ...)
 from ..node import OPS
-from . import compound, elementwise, linalg, reductions, shape, softmax  # noqa: F401  (imported for their table entries)
+# imported for their table entries
+from . import compound, elementwise, linalg, reductions, shape, softmax  # noqa: F401
 from .declare import PUBLIC
 
 __all__ = ["OPS", "PUBLIC"]
