@@ -621,3 +621,20 @@ def test_adamw_loads_an_adam_state_dict_as_adamw():
     adamw = optimizers.AdamW([w])
     adamw.load_state_dict(Adam([ad.zeros(2, requires_grad=True)]).state_dict())
     assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+
+
+@pytest.mark.parametrize("name", [n for n in TORCH_NAMED if n != "LBFGS"] + ["Lion", "AdaBelief"])
+def test_a_step_writes_the_parameters_and_state_in_their_own_memory(name):
+    """The kernels reach tensors through Tensor.numpy(force=True): the arrays they update are the
+    tensors' storage, so a step changes the parameter in place (an array taken before sees it)."""
+    w = ad.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    before = w.numpy(force=True)
+    start = before.copy()
+    opt = getattr(optimizers, name)([w], lr=0.1)
+    for _ in range(2):
+        w.grad = ad.tensor([[0.3, -0.2], [0.1, 0.4]])
+        opt.step()
+    assert w.numpy(force=True) is before and not np.array_equal(before, start)
+    for value in opt.state[w].values():
+        if isinstance(value, ad.Tensor) and value.dim():
+            assert not np.shares_memory(value.numpy(), before)
