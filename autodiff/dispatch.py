@@ -3,7 +3,7 @@
 This is the one hot path every operation goes through, so it is kept flat. Called with no tensor among its
 arguments, ``apply`` is just the op's forward on arrays: that is how the rules in the op table run on raw
 numpy when the backward pass does not record a graph. Views and in-place changes build on it in
-``autodiff.views``.
+``autodiff.views`` and ``autodiff.inplace``.
 """
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from .creation import zeros_like
 from .grad_mode import state
 from .node import Node
 from .tensor import Size, Tensor
-from .views import check_versions, unbroadcast
+from .inplace import check_versions
+from .views import unbroadcast
 
 __all__ = ["backward", "grad", "tensor_backward", "run_backward"]
 

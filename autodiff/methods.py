@@ -12,8 +12,10 @@ import numpy as np
 from . import creation, dtypes
 from .engine import tensor_backward
 from .ops import PUBLIC
+from .ops import comparison as C
 from .ops import elementwise as E
 from .ops import linalg as L
+from .ops import selection as Sel
 from .ops import shape as S
 from .tensor import Tensor
 
@@ -42,19 +44,19 @@ OPERATORS = {
     "__pow__": E.pow, "__rpow__": _rpow,
     "__matmul__": L.matmul, "__rmatmul__": _reflected(L.matmul),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
-    "__eq__": E.eq, "__ne__": E.ne, "__gt__": E.gt, "__ge__": E.ge, "__lt__": E.lt, "__le__": E.le,
+    "__eq__": C.eq, "__ne__": C.ne, "__gt__": C.gt, "__ge__": C.ge, "__lt__": C.lt, "__le__": C.le,
     "__getitem__": S.getitem, "__setitem__": S.setitem,
-    "__and__": E.logical_and, "__rand__": lambda self, other: E.logical_and(other, self),
-    "__or__": E.logical_or, "__ror__": lambda self, other: E.logical_or(other, self),
-    "__xor__": lambda self, other: E.ne(self, other) if self.dtype.is_floating_point is False else _bitwise_error(),
-    "__invert__": E.logical_not,
+    "__and__": C.logical_and, "__rand__": lambda self, other: C.logical_and(other, self),
+    "__or__": C.logical_or, "__ror__": lambda self, other: C.logical_or(other, self),
+    "__xor__": lambda self, other: C.ne(self, other) if self.dtype.is_floating_point is False else _bitwise_error(),
+    "__invert__": C.logical_not,
     "__iadd__": lambda self, other: self.add_(other), "__isub__": lambda self, other: self.sub_(other),
     "__imul__": lambda self, other: self.mul_(other), "__itruediv__": lambda self, other: self.div_(other),
 }
 
 
 def _where_method(self, condition, other):
-    return E.where(condition, self, other)
+    return Sel.where(condition, self, other)
 
 
 def _float(self):

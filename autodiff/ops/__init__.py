@@ -14,10 +14,10 @@ records torch's values for the new row. The tests walk both tables: every op has
 derivatives (both modes, two orders) match torch and finite differences, and what an entry says its rules read
 is what they read.
 """
-from .. import views  # noqa: F401  (the view and in-place ops: AsStridedBackward0, CopySlices, ...)
+from .. import inplace, views  # noqa: F401  (the view and in-place ops: AsStridedBackward0, CopySlices, ...)
 from ..node import OPS
 # imported for their table entries
-from . import compound, elementwise, linalg, reductions, shape, softmax  # noqa: F401
+from . import comparison, compound, elementwise, linalg, reductions, selection, shape, softmax  # noqa: F401
 from .declare import PUBLIC
 
 __all__ = ["OPS", "PUBLIC"]

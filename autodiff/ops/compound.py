@@ -5,7 +5,7 @@ import numpy as np
 
 from ..dispatch import apply
 from ..tensor import Tensor
-from ..views import apply_inplace
+from ..inplace import apply_inplace
 from ._helpers import broadcast_error, fix_dtype
 from .declare import by_input, declare, defop
 

@@ -23,7 +23,7 @@ import numpy as np
 from ..dispatch import apply
 from ..node import Op, defop
 from ..tensor import Tensor
-from ..views import apply_inplace
+from ..inplace import apply_inplace
 from ._helpers import check_tensor, floating, times
 
 _ndarray = np.ndarray

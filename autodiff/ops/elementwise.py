@@ -1,20 +1,21 @@
-"""Elementwise ops: arithmetic, powers, transcendental functions, clamping, selection, comparisons.
+"""Elementwise ops: arithmetic, powers, transcendental functions (clamping and selection are in ``selection.py``,
+comparisons in ``comparison.py``).
 
 Each VJP rule is ``g * (partial derivative)`` and each JVP ``t * (the same partial)``; broadcasting is undone by
 the engine. Rules use autodiff's functions and operators, so they differentiate again under create_graph.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..dispatch import apply
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor
-from ..views import apply_inplace
+from ..inplace import apply_inplace
 from ._helpers import FAST_OPERANDS, as_operand, broadcast_error, check_operand, fix_dtype, floating, quiet, times
+from .comparison import logical_and
 from .declare import by_input, declare, defop, floating_forward, unary
+from .selection import where
 
 _ndarray = np.ndarray
 
@@ -193,86 +194,6 @@ sign = declare("sign", defop("SignBackward0", np.sign, (lambda g, ans, x: g * 0,
                              saves=((),)), inplace=True)       # zero everywhere, reading no value
 
 
-def _clamp_forward(x, min=None, max=None):
-    out = x
-    if min is not None:
-        out = fix_dtype(np.maximum(out, min), x, min)
-    if max is not None:
-        out = fix_dtype(np.minimum(out, max), out, max)
-    return out if out is not x else x.copy()
-
-
-def _clamp_mask(x, min, max):
-    mask = None
-    if min is not None:
-        mask = x >= min
-    if max is not None:
-        mask = (x <= max) if mask is None else logical_and(mask, x <= max)
-    return mask
-
-
-CLAMP = defop("ClampBackward1", _clamp_forward,
-              (lambda g, ans, x, min=None, max=None: g * _clamp_mask(x, min, max),),
-              (lambda t, ans, x, min=None, max=None: t * _clamp_mask(x, min, max),),
-              saves=((0,),))
-
-
-def _below_min(x, min, max):
-    """Where clamp's result is ``min`` (min wins unless it exceeds max, as clamp = minimum(maximum(x, min), max))."""
-    below = x < min
-    return below if max is None else logical_and(below, min <= max)
-
-
-def _above_max(x, min, max):
-    above = x > max
-    return above if min is None else logical_or(above, min > max)
-
-
-# clamp with tensor bounds: the bounds get the gradient where they are the result
-def _clamp_tensor_rule(i, g, ans, x, min, max):
-    return g * (_clamp_mask, _below_min, _above_max)[i](x, min, max)
-
-
-CLAMP_TENSOR = defop("ClampBackward0", lambda x, min, max: _clamp_forward(x, min, max),
-                     **by_input(_clamp_tensor_rule, 3), saves=((0, 1, 2), (0, 1, 2), (0, 1, 2)))
-
-
-def _max_min_rule(take_first):
-    # torch splits the gradient evenly where the two inputs are equal.
-    def rule(g, ans, x, y):
-        wins = (x > y) if take_first else (y > x)
-        return g * wins + g * (x == y) * 0.5
-    return rule
-
-
-maximum = declare("maximum", defop(
-    "MaximumBackward0", lambda x, y: fix_dtype(np.maximum(x, y), x, y),
-    (_max_min_rule(True), lambda g, ans, x, y: _max_min_rule(True)(g, ans, y, x)),
-    (_max_min_rule(True), lambda t, ans, x, y: _max_min_rule(True)(t, ans, y, x)),
-    saves=((0, 1), (0, 1))), inplace=True)
-minimum = declare("minimum", defop(
-    "MinimumBackward0", lambda x, y: fix_dtype(np.minimum(x, y), x, y),
-    (_max_min_rule(False), lambda g, ans, x, y: _max_min_rule(False)(g, ans, y, x)),
-    (_max_min_rule(False), lambda t, ans, x, y: _max_min_rule(False)(t, ans, y, x)),
-    saves=((0, 1), (0, 1))))
-
-
-def _where_forward(condition, x, y):
-    try:
-        return fix_dtype(np.where(condition, x, y), x, y)
-    except ValueError:
-        raise broadcast_error(condition, x, y) from None
-
-
-def _where_rule(i, g, ans, condition, x, y):
-    if i == 0:
-        return None                      # the condition is not differentiable
-    return where(condition, g, 0.0) if i == 1 else where(condition, 0.0, g)
-
-
-WHERE = defop("WhereBackward0", _where_forward, **by_input(_where_rule, 3), saves=((), (0,), (0,)))
-
-
 # -- the functions that choose among overloads, and their in-place variants ------------------------------------------
 
 def _add_(self, other, *, alpha=1):
@@ -352,56 +273,6 @@ def square(input):
     return apply(POW_SCALAR_EXPONENT, input, 2)
 
 
-def _clamp_(self, min=None, max=None):
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return apply_inplace(self, CLAMP, min=getattr(min, "_data", min), max=getattr(max, "_data", max))
-
-
-@declare("clamp", aliases=("clip",), inplace=_clamp_)
-def clamp(input, min=None, max=None):
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return apply(CLAMP_TENSOR, input, min, max)
-    return apply(CLAMP, input, min=min, max=max)
-
-
-@declare("where", method=False)      # Tensor.where(condition, other) is bound in autodiff.methods
-def where(condition, input, other):
-    return apply(WHERE, condition, as_operand(input), as_operand(other))
-
-
 def _data(value):
     return value._data if isinstance(value, Tensor) else value
 
-
-# -- comparisons and logical functions: not differentiable, bool results --------------------------------------------
-
-def _compare(ufunc):
-    def compare(input, other):
-        if not isinstance(other, (Tensor, np.ndarray, numbers.Number, np.generic)):
-            return NotImplemented       # as torch: `tensor == "a"` falls back to Python's identity comparison
-        a, b = _data(input), _data(other)
-        out = ufunc(a, b)
-        if isinstance(input, Tensor) or isinstance(other, Tensor):
-            return Tensor._from_array(np.asarray(out))
-        return out
-    compare.__name__ = ufunc.__name__
-    return compare
-
-
-eq = declare("eq", _compare(np.equal))
-ne = declare("ne", _compare(np.not_equal))
-gt = declare("gt", _compare(np.greater))
-ge = declare("ge", _compare(np.greater_equal))
-lt = declare("lt", _compare(np.less))
-le = declare("le", _compare(np.less_equal))
-logical_and = declare("logical_and", _compare(np.logical_and))
-logical_or = declare("logical_or", _compare(np.logical_or))
-
-
-@declare("logical_not")
-def logical_not(input):
-    out = np.logical_not(_data(input))
-    return Tensor._from_array(np.asarray(out)) if isinstance(input, Tensor) else out

@@ -16,7 +16,8 @@ from ..dtypes import type_name
 from ..tensor import Tensor
 from ._helpers import normalize_dims, quiet
 from .declare import declare, defop
-from .elementwise import abs, maximum, minimum, sign, where
+from .elementwise import abs, sign
+from .selection import maximum, minimum, where
 from .shape import expand, permute, reshape, to
 
 _ValuesIndices = namedtuple("_ValuesIndices", ["values", "indices"])

@@ -12,7 +12,8 @@ import numpy as np
 from .. import dtypes
 from ..dispatch import apply
 from ..tensor import Tensor
-from ..views import apply_inplace, apply_view
+from ..inplace import apply_inplace
+from ..views import apply_view
 from ._helpers import normalize_dims
 from .compound import COPY
 from .declare import declare, defop
