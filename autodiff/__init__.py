@@ -21,6 +21,9 @@ from .ops.comparison import (  # noqa: A004
 from .ops.compound import (  # noqa: A004
     addcdiv, addcmul, lerp,
 )
+from .ops.concat import (  # noqa: A004
+    cat, cat as concat, stack,
+)
 from .ops.elementwise import (  # noqa: A004
     abs, add, cos, cosh, div, div as divide, div as true_divide, exp, log, mul, mul as multiply, neg, neg as negative,
     pow, reciprocal, relu, rsub, sigmoid, sign, sin, sinh, sqrt, square, sub, sub as subtract, tan, tanh,
@@ -35,7 +38,7 @@ from .ops.selection import (  # noqa: A004
     clamp, clamp as clip, maximum, minimum, where,
 )
 from .ops.shape import (  # noqa: A004
-    cat, cat as concat, clone, flatten, permute, reshape, squeeze, stack, t, transpose, unsqueeze,
+    clone, flatten, permute, reshape, squeeze, t, transpose, unsqueeze,
 )
 from .ops.softmax import (  # noqa: A004
     log_softmax, logsumexp, softmax,

@@ -14,6 +14,7 @@ from .engine import tensor_backward
 from .ops import PUBLIC
 from .ops import comparison as C
 from .ops import elementwise as E
+from .ops import indexing as I
 from .ops import linalg as L
 from .ops import selection as Sel
 from .ops import shape as S
@@ -45,7 +46,7 @@ OPERATORS = {
     "__matmul__": L.matmul, "__rmatmul__": _reflected(L.matmul),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": C.eq, "__ne__": C.ne, "__gt__": C.gt, "__ge__": C.ge, "__lt__": C.lt, "__le__": C.le,
-    "__getitem__": S.getitem, "__setitem__": S.setitem,
+    "__getitem__": I.getitem, "__setitem__": I.setitem,
     "__and__": C.logical_and, "__rand__": lambda self, other: C.logical_and(other, self),
     "__or__": C.logical_or, "__ror__": lambda self, other: C.logical_or(other, self),
     "__xor__": lambda self, other: C.ne(self, other) if self.dtype.is_floating_point is False else _bitwise_error(),

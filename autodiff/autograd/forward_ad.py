@@ -12,7 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..grad_mode import state
-from ..ops.shape import getitem
+from ..ops.indexing import getitem
 from ..tensor import Tensor
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level", "exit_dual_level"]

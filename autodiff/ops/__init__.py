@@ -17,7 +17,8 @@ is what they read.
 from .. import inplace, views  # noqa: F401  (the view and in-place ops: AsStridedBackward0, CopySlices, ...)
 from ..node import OPS
 # imported for their table entries
-from . import comparison, compound, elementwise, linalg, reductions, selection, shape, softmax  # noqa: F401
+from . import (comparison, compound, concat, elementwise, indexing, linalg, reductions, selection, shape,  # noqa: F401
+               softmax)
 from .declare import PUBLIC
 
 __all__ = ["OPS", "PUBLIC"]

@@ -115,3 +115,9 @@ def floating(x):
     if x.dtype.kind in "biu":
         return x.astype(dtypes.get_default_dtype().numpy_dtype)
     return x
+
+
+def zeros_of(x):
+    """Zeros of an input's shape and dtype (the input is an array or, when a rule records, a Tensor)."""
+    data = x._data if isinstance(x, Tensor) else x
+    return np.zeros(data.shape, dtype=data.dtype)
