@@ -27,6 +27,7 @@ from ..creation import ones_like, zeros, zeros_like
 from ..grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 from ..ops.concat import stack
 from ..ops.shape import reshape
+from ..tensor import Tensor
 from . import forward_ad as fwAD
 from ._functional_args import (INDEPENDENT, as_tuple, check_requires_grad, finish, grads_of, prepare_inputs, prepare_v,
                                untuple, zeros_for_none)
