@@ -14,6 +14,7 @@ run is deterministic, the result is the trajectory an uninterrupted run gives, b
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,13 +87,49 @@ def prepare(client, cfg, overrides=(), tracking_uri: str = "", spool_root: Path 
     A run another process still writes is refused (its lease, :mod:`.tracking.lease`) before anything is read or
     sent. If the run left a spool in ``spool_root`` (it was killed while the store was away), that is uploaded
     first."""
-    from omegaconf import OmegaConf
-
-    from .tracking import spool
-
     run_id = str(cfg.resume)
     run = _stored_run(client, run_id, tracking_uri)
     refuse_if_alive(run, bool(cfg.get("resume_force", False)))
+    claim = claim_lease(client, run_id, cfg)
+    try:
+        return _prepare(client, cfg, overrides, tracking_uri, spool_root, run_id, run)
+    except BaseException:
+        _release(client, run_id, claim)
+        raise
+
+
+def claim_lease(client, run_id: str, cfg):
+    """Write this process's claim on the run, wait, read it back: a ConfigError when another resume claimed it in
+    the meantime (two resumes started together: the later claim wins, the earlier one gives way)."""
+    from .tracking.lease import CLAIM_SETTLE, TAG, Lease
+
+    tracking = cfg.get("tracking") or {}
+    claim = Lease.mine(float(tracking.get("lease_heartbeat", 30)), float(tracking.get("lease_timeout", 90)))
+    claim = claim.as_claim()
+    client.set_tag(run_id, TAG, claim.text())
+    time.sleep(CLAIM_SETTLE)
+    now = Lease.parse(client.get_run(run_id).data.tags.get(TAG))
+    if not claim.same_holder(now):
+        who = f"process {now.pid} on {now.host}" if now is not None else "another process"
+        raise ConfigError(f"resume={run_id}: {who} is resuming this run at the same moment, so this one stopped "
+                          "before writing anything. One writer per run keeps every point exactly once.")
+    return claim
+
+
+def _release(client, run_id: str, claim) -> None:
+    """Give a claim back when this resume stops before writing (best effort: a dead holder's claim is dead too)."""
+    from .tracking.lease import TAG, Lease
+
+    try:
+        if claim.same_holder(Lease.parse(client.get_run(run_id).data.tags.get(TAG))):
+            client.set_tag(run_id, TAG, claim.released().text())
+    except Exception:  # noqa: BLE001 - the store went away: the claim dies with this process
+        pass
+
+
+def _prepare(client, cfg, overrides, tracking_uri, spool_root, run_id, run) -> Resumption:
+    from .tracking import spool
+
     # Only the spool this runner made for this run, by its id (32 hex digits, checked): never a folder given in
     # ``resume=`` itself, and never one without the spool's marker.
     if spool_root is not None and spool.is_spool(Path(spool_root) / run_id):
@@ -154,8 +191,8 @@ def refuse_if_alive(run, force: bool = False) -> None:
     from .tracking.lease import TAG, Lease
 
     lease = Lease.parse(run.data.tags.get(TAG))
-    if force or run.info.status != "RUNNING" or lease is None:
-        return
+    if force or lease is None or (run.info.status != "RUNNING" and lease.state == "held"):
+        return  # (a held lease on an ended run: one written before leases were released at the end)
     why = lease.live()
     if why is None:
         return

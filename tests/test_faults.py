@@ -294,8 +294,55 @@ def test_a_lease_is_live_until_its_holder_is_provably_gone_or_it_expires(tmp_pat
         with pytest.raises(ConfigError, match=live):
             refuse_if_alive(stored)
     refuse_if_alive(stored, force=True)  # resume_force=true
-    client.set_terminated(run.info.run_id, "KILLED")  # a run that ended itself holds no lease
+    client.set_terminated(run.info.run_id, "KILLED")  # a run that ended itself released its lease
+    client.set_tag(run.info.run_id, "lease", lease_tag(**lease, state="released"))
     refuse_if_alive(client.get_run(run.info.run_id))
+
+
+def test_a_resume_claims_the_run_so_a_second_resume_of_a_stopped_run_is_refused(tmp_path):
+    """A KILLED run claimed by a resume that has not written yet is not resumed a second time: a claim is a lease
+    whatever the run's status; the second claimant gives way when the tag it reads back is not its own."""
+    from mlflow.tracking import MlflowClient
+    from omegaconf import OmegaConf
+
+    from experiments.errors import ConfigError
+    from experiments.resume import claim_lease, refuse_if_alive
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run_id = client.create_run(client.create_experiment("claims")).info.run_id
+    client.set_terminated(run_id, "KILLED")
+    cfg = OmegaConf.create({"resume": run_id, "tracking": {"lease_heartbeat": 30, "lease_timeout": 90}})
+    claim = claim_lease(client, run_id, cfg)  # nobody else: this process holds the claim
+    assert claim.state == "claim"
+    with pytest.raises(ConfigError, match="still being written by another process"):
+        refuse_if_alive(client.get_run(run_id))  # a second resume, from this same (live) process, is refused
+    import threading
+
+    # another machine claims while this one waits to read its claim back: the later claim wins
+    rival = threading.Timer(0.3, client.set_tag, (run_id, "lease", lease_tag(host="node-17", state="claim")))
+    rival.start()
+    with pytest.raises(ConfigError, match="process .* on node-17 is resuming this run at the same moment"):
+        claim_lease(client, run_id, cfg)
+    rival.join()
+
+
+@pytest.mark.slow
+def test_two_resumes_started_together_leave_one_writer(tmp_path):
+    from runner_support import client_for, every_point_present, start_cli
+
+    client = client_for(tmp_path)
+    config = ["optimizer=adam", "steps=40", "logging.plots=false", "tracking.experiment=twice"]
+    first = run_cli([*config, "checkpoint.every=10"], tmp_path)
+    run_id = first.stdout.split("run ", 1)[1].split()[0]
+    client.set_terminated(run_id, "KILLED")  # as if stopped early: both resumes find a stopped run
+    both = [start_cli([f"resume={run_id}"], tmp_path, stderr=subprocess.PIPE) for _ in range(2)]
+    outs = [process.communicate(timeout=300) for process in both]
+    codes = sorted(process.returncode for process in both)
+    assert codes == [0, 2], outs
+    assert any("is resuming this run at the same moment" in err or "still being written" in err
+               for _, err in outs), outs
+    assert client.get_run(run_id).info.status == "FINISHED"
+    assert every_point_present(client, run_id, 40)["loss"] == 41
 
 
 # -- a full disk: its own condition, a clean stop, exit code 4 ---------------------------------------------------------

@@ -14,6 +14,12 @@ runs on other machines.
   ``tracking.lease_timeout``; the two machines' clocks are assumed to agree within a few seconds).
 
 ``resume_force=true`` skips the check, for a holder known to be gone before its lease expires.
+
+A lease is in one of three states: ``held`` by a run that is writing, ``claim`` made by ``resume=`` before it
+writes anything (so that two resumes of one run started at the same moment cannot both go on: each writes its
+claim, waits :data:`CLAIM_SETTLE` seconds and goes on only if the tag still holds its own claim), and ``released``
+when the run ended (its final status written). A released lease is never live; a claim or a held lease is live
+while its holder may be.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 TAG = "lease"
+CLAIM_SETTLE = 1.0  # seconds between writing a claim and reading it back: longer than one tag write takes
 
 
 def _boot_id() -> str:
@@ -66,6 +73,7 @@ class Lease:
     renewed: float  # unix time of the last renewal (the holder's clock)
     timeout: float  # seconds the lease stays valid without a renewal
     heartbeat: float  # seconds between renewals
+    state: str = "held"  # held, claim or released (leases written before states existed read as held)
 
     @classmethod
     def mine(cls, heartbeat: float, timeout: float) -> "Lease":
@@ -79,7 +87,7 @@ class Lease:
         """The lease in a ``lease`` tag; None when there is none or it cannot be read."""
         try:
             fields = json.loads(text)
-            return cls(**{name: fields[name] for name in cls.__dataclass_fields__})
+            return cls(**{name: fields[name] for name in cls.__dataclass_fields__ if name in fields})
         except (TypeError, ValueError, KeyError):
             return None
 
@@ -89,12 +97,24 @@ class Lease:
     def renewed_now(self) -> "Lease":
         return replace(self, renewed=time.time())
 
+    def as_claim(self) -> "Lease":
+        return replace(self, state="claim", renewed=time.time())
+
+    def released(self) -> "Lease":
+        return replace(self, state="released", renewed=time.time())
+
+    def same_holder(self, other: "Lease | None") -> bool:
+        return other is not None and (self.host, self.boot, self.pid, self.process_start) == (
+            other.host, other.boot, other.pid, other.process_start)
+
     def on_this_machine(self) -> bool:
         return self.host == socket.gethostname() and self.boot == _boot_id()
 
     def live(self, now: float | None = None) -> str | None:
         """Why the lease may still be held (a phrase for a message), or None when it is provably dead."""
         now = time.time() if now is None else now
+        if self.state == "released":
+            return None
         if self.on_this_machine():
             alive = _pid_exists(self.pid) and (not self.process_start or _process_start(self.pid) in
                                                ("", self.process_start))

@@ -60,6 +60,7 @@ class TrackedRun:
         self.stored = True  # False when the store stayed away at the end: the spool holds the rest
         self._failure: str | None = None
         self._heartbeat: Heartbeat | None = None
+        self._lease: Lease | None = None
         self.abandoned = False  # stopped at once: the spool holds what the store has not received
 
     @property
@@ -126,6 +127,7 @@ class TrackedRun:
         return run
 
     def _hold(self, lease: Lease) -> None:
+        self._lease = lease
         self._heartbeat = Heartbeat(lambda text: self.set_tag(LEASE_TAG, text), lease).start()
 
     def _send_points(self, points: list) -> None:
@@ -195,6 +197,8 @@ class TrackedRun:
         try:
             if self._failure:
                 self.outbox.submit({"op": "tag", "key": FAILURE_TAG, "value": self._failure[:5000]})
+            if self._lease is not None:  # released once every point is written, just before the final status
+                self.outbox.submit({"op": "tag", "key": LEASE_TAG, "value": self._lease.released().text()})
             self.outbox.submit({"op": "status", "status": status, "end_time": now_ms()})
             self.status = status
             interrupted = status == "KILLED" and self.outbox.offline
