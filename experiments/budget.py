@@ -31,7 +31,7 @@ BYTES_PER_POINT = 250  # one metric point in MLflow's SQL store, its indexes and
 STATE_TENSORS = 3  # per parameter tensor, at most (exp_avg, exp_avg_sq, max_exp_avg_sq)
 WORK_COPIES = 8  # parameters, gradient, the recorded copy, the first-step trial's copy, the engine's temporaries
 SUMMARY_KEYS = 4  # norm, mean, min, max of a tensor beyond logging.max_elements
-SCALAR_KEYS = 5  # loss, grad_norm, lr, distance_to_optimum, loss_gap
+SCALAR_KEYS = 7  # loss, loss_gap, distance_to_optimum, grad_norm, lr, update_norm, update_cosine (recording)
 BYTES_PER_KEY = 120  # a per-element metric name, cached for the run, and its value on the way to the store
 
 

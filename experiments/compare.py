@@ -26,7 +26,10 @@ from . import plots
 
 # MLflow draws a progress bar per downloaded artifact; a comparison downloads one per run.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+from .recording import LOSS
 from .tracking.lifecycle import PARENT_TAG
+
+LOSS_KEYS = (LOSS, "loss")  # "loss": runs recorded before the metrics were named for the MLflow UI's sections
 
 
 @dataclass
@@ -73,14 +76,23 @@ def resolve_runs(client, target: str) -> tuple[list, object | None]:
     if experiment is None:
         raise SystemExit(f"{target!r} is neither a run id nor an experiment (name or id) in this store.")
     runs = [r for r in _search(client, experiment.experiment_id) if r.data.tags.get("configuration") is not None
-            or "loss" in r.data.metrics]
+            or any(key in r.data.metrics for key in LOSS_KEYS)]
     return runs, None
+
+
+def loss_history(client, run_id: str) -> list[tuple[int, float]]:
+    """The run's loss per step, sorted (``Objective/loss``; ``loss`` in runs recorded before that name)."""
+    for key in LOSS_KEYS:
+        history = client.get_metric_history(run_id, key)
+        if history:
+            return sorted((int(m.step), float(m.value)) for m in history)
+    return []
 
 
 def summarise(client, runs) -> list[RunSummary]:
     out = []
     for r in runs:
-        history = sorted((int(m.step), float(m.value)) for m in client.get_metric_history(r.info.run_id, "loss"))
+        history = loss_history(client, r.info.run_id)
         final = history[-1][1] if history else math.nan
         out.append(RunSummary(r.info.run_id, r.info.run_name or r.info.run_id, r.data.tags.get(
             "configuration", r.info.run_name or r.info.run_id), r.data.tags.get("seed", ""), r.info.status, final,

@@ -43,6 +43,7 @@ class Loop:
         self.trajectory = TrajectoryBuffer() if log.trajectory else None
         self.names_by_id = {id(t): n for n, t in problem.params.items()}
         self.final_loss = math.nan
+        self.best = (math.inf, -1)  # (lowest finite loss of any step so far, its step): the run's summary
         self.steps_done = 0
         self.failure: str | None = None
         # Kept only for the plots that use them, so memory grows with what is written: the loss curve, and the path
@@ -79,6 +80,7 @@ class Loop:
                 loss_tensor = objective.loss(params, step)
                 loss_tensor.backward()
                 loss = float(loss_tensor.item())
+                self._note_best(step, loss)
                 grads = {n: (t.grad.numpy(force=True) if t.grad is not None else np.zeros_like(t.numpy(force=True)))
                          for n, t in params.items()}
                 norm = recording.grad_norm(grads)
@@ -90,6 +92,7 @@ class Loop:
                         {f"grad/{n}": g for n, g in grads.items()})
                     self._record(step, loss, before, grads, norm, None, None)
                     self.final_loss, self.steps_done = loss, step
+                    self._record_summary(step)
                     self.failure = f"non-finite {where if where != 'loss' else 'loss ' + repr(loss)} at step {step}"
                     self.tracked.fail(self.failure)
                     return
@@ -99,7 +102,9 @@ class Loop:
                     scheduler.step()
                 if recorded:
                     state = recording.optimizer_state_arrays(optimizer, self.names_by_id) if self.state_on else {}
-                    self._record(step, loss, before, grads, norm, lr, state)
+                    after = {n: t.numpy(force=True) for n, t in params.items()}
+                    update = recording.update_measures(before, after, grads)
+                    self._record(step, loss, before, grads, norm, lr, state, update)
                 self.steps_done = step + 1
                 if self.checkpoint_every and self.steps_done % self.checkpoint_every == 0 and self.steps_done < steps:
                     self.save_checkpoint(self.steps_done)
@@ -108,8 +113,10 @@ class Loop:
             with ad.no_grad():
                 loss = float(objective.loss(params, steps).item())
             final = {n: t.numpy(force=True) for n, t in params.items()}
+            self._note_best(steps, loss)
             self._record(steps, loss, final, None, None, None, None)
             self.final_loss = loss
+            self._record_summary(steps)
             if not math.isfinite(loss):
                 self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
                 self.tracked.fail(self.failure)
@@ -120,7 +127,24 @@ class Loop:
             if bar is not None:
                 bar.close()
 
-    def _record(self, step, loss, params, grads, norm, lr, state) -> None:
+    def _note_best(self, step: int, loss: float) -> None:
+        if loss < self.best[0]:  # NaN never is
+            self.best = (loss, step)
+
+    def _record_summary(self, step: int) -> None:
+        """The run's ``Summary/*`` metrics, once, at its last step: final loss (when finite), best loss and step
+        (also with ``logging.metrics=false``: three points)."""
+        keys, values = [], []
+        if math.isfinite(self.final_loss):
+            keys.append(recording.FINAL_LOSS)
+            values.append(self.final_loss)
+        if self.best[1] >= 0:
+            keys += [recording.BEST_LOSS, recording.BEST_STEP]
+            values += [self.best[0], float(self.best[1])]
+        if keys:
+            self.tracked.log_metrics(step, keys, values)
+
+    def _record(self, step, loss, params, grads, norm, lr, state, update=None) -> None:
         if self.keep_losses:
             self.losses.append((step, loss))
         if self.keep_path:
@@ -135,28 +159,24 @@ class Loop:
         if not self.metrics_on:
             return
         objective = self.problem.objective
-        keys, values = ["loss"], [loss]
-        if norm is not None:
-            keys.append("grad_norm")
-            values.append(norm)
-        if lr is not None:
-            keys.append("lr")
-            values.append(float(lr))
-        distance = objective.distance_to_optimum(params)
-        if distance is not None:
-            keys.append("distance_to_optimum")
-            values.append(distance)
-        gap = objective.loss_gap(loss)
-        if gap is not None:
-            keys.append("loss_gap")
-            values.append(gap)
+        keys, values = [recording.LOSS], [loss]
+        scalars = ((recording.GRAD_NORM, norm), (recording.LR, lr),
+                   (recording.UPDATE_NORM, update[0] if update else None),
+                   (recording.UPDATE_COSINE, update[1] if update else None),
+                   (recording.DISTANCE_TO_OPTIMUM, objective.distance_to_optimum(params)),
+                   (recording.LOSS_GAP, objective.loss_gap(loss)))
+        for key, value in scalars:
+            if value is not None:
+                keys.append(key)
+                values.append(float(value))
         for name, array in params.items():
             self.recorder.extend(keys, values, "param", name, array)
         for name, array in (grads or {}).items():
             self.recorder.extend(keys, values, "grad", name, array)
         for key, array in (state or {}).items():
             kind, _, name = key.rpartition("/")
-            self.recorder.extend(keys, values, kind, name, array)
+            if recording.is_series(kind, array):
+                self.recorder.extend(keys, values, kind, name, array)
         if self.skip:
             keys, values = self._not_stored_yet(step, keys, values)
             if not keys:
@@ -189,6 +209,7 @@ class Loop:
             "losses": np.array([v for _, v in self.losses], dtype=np.float64),
             "path": np.array(self.path) if self.path else None,
             "trajectory": self.trajectory.state() if self.trajectory is not None else None,
+            "best": np.array(self.best, dtype=np.float64),
         }
 
     def save_checkpoint(self, step: int) -> None:
@@ -238,6 +259,9 @@ class Loop:
         self.path = list(state["path"]) if state["path"] is not None else []
         if self.trajectory is not None and state["trajectory"] is not None:
             self.trajectory = TrajectoryBuffer.from_state(state["trajectory"])
+        if state.get("best") is not None:
+            best_loss, best_step = (float(v) for v in state["best"])
+            self.best = (best_loss, int(best_step))
         self.start_step = self.steps_done = int(state["step"])
 
     def save_artifacts(self) -> None:

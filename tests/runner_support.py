@@ -56,7 +56,7 @@ def start_cli(args: list[str], cwd: Path, env: dict | None = None, stdout=subpro
                             stderr=stderr, text=True, start_new_session=True)
 
 
-def wait_for_run(client, experiment: str, process: subprocess.Popen | None = None, metric: str = "loss",
+def wait_for_run(client, experiment: str, process: subprocess.Popen | None = None, metric: str = "Objective/loss",
                  min_points: int = 1, timeout: float = 180):
     """The run of ``experiment`` once the store holds ``min_points`` points of ``metric`` (fails if ``process``
     exits first or the time runs out)."""
@@ -77,11 +77,15 @@ def wait_for_run(client, experiment: str, process: subprocess.Popen | None = Non
 
 def every_point_present(client, run_id: str, steps: int) -> dict[str, int]:
     """Metric key -> number of points, asserting one point per step 0..steps-1 (and step ``steps`` for the keys
-    logged after the last update) for every key, with no gap and no duplicate."""
+    logged after the last update) for every per-step key, with no gap and no duplicate, and the ``Summary/*`` keys once at step ``steps``."""
     run = client.get_run(run_id)
     counts = {}
     for key in run.data.metrics:
         seen = sorted(m.step for m in client.get_metric_history(run_id, key))
+        if key.startswith("Summary/"):  # once, when the run ends
+            assert seen == [steps], (key, seen)
+            counts[key] = 1
+            continue
         assert seen in (list(range(steps)), list(range(steps + 1))), (key, len(seen), seen[:3], seen[-3:])
         counts[key] = len(seen)
     return counts

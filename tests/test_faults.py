@@ -260,7 +260,7 @@ def test_resuming_a_run_that_is_still_alive_is_refused_and_the_live_run_ends_who
     assert f"process {live.pid} on this machine" in out.stderr
     assert live.returncode == 0, stderr
     assert client.get_run(run_id).info.status == "FINISHED"
-    assert every_point_present(client, run_id, 300)["loss"] == 301  # one writer: every point exactly once
+    assert every_point_present(client, run_id, 300)["Objective/loss"] == 301  # one writer: every point exactly once
 
 
 def lease_tag(**fields) -> str:
@@ -383,7 +383,7 @@ def test_a_full_disk_stops_the_run_failed_and_says_what_was_kept(tmp_path):
         run_cli([f"resume={run_id}"], work, env=env)  # with space again, the run goes on from its checkpoint
         client = client_for(work)
         assert client.get_run(run_id).info.status == "FINISHED"
-        assert [step for step, _ in history(client, run_id, "loss")] == list(range(3001))
+        assert [step for step, _ in history(client, run_id, "Objective/loss")] == list(range(3001))
         after = files_in(tmp_path) - {p for p in files_in(tmp_path) if mount in (tmp_path / p).parents}
         assert after == before  # nothing written outside the full disk
         assert not list(scratch.iterdir())  # the scratch folder cleaned up
@@ -591,7 +591,7 @@ def test_a_signal_during_the_final_flush_lets_it_finish_and_the_run_ends_killed(
     assert_interrupted(process, out, before + err, signal.SIGTERM)
     [run] = runs_of(client_for(store), "flush-interrupted")
     assert run.info.status == "KILLED" and "failure_reason" not in run.data.tags
-    assert every_point_present(client_for(store), run.info.run_id, 20)["param/x/99"] == 21
+    assert every_point_present(client_for(store), run.info.run_id, 20)["param/x.99"] == 21
 
 
 @pytest.mark.slow
@@ -614,7 +614,7 @@ def test_a_second_ctrl_c_during_the_flush_stops_at_once_and_the_spool_keeps_the_
                    timeout=600)
     run = client.get_run(run.info.run_id)
     assert run.info.status == "KILLED"
-    assert every_point_present(client, run.info.run_id, 20)["param/x/99"] == 21
+    assert every_point_present(client, run.info.run_id, 20)["param/x.99"] == 21
 
 
 @pytest.mark.slow

@@ -35,7 +35,7 @@ def check_sweep(store, parent, children, steps):
     assert sorted(c.data.tags["optimizer"] for c in children) == ["adam", "sgd"]
     for child in children:
         assert child.info.status == "FINISHED"
-        assert every_point_present(client, child.info.run_id, steps)["loss"] == steps + 1
+        assert every_point_present(client, child.info.run_id, steps)["Objective/loss"] == steps + 1
     assert "final_losses.csv" in {a.path for a in client.list_artifacts(parent.info.run_id)}
 
 
@@ -113,7 +113,7 @@ def wait_for_running_jobs(store, sweep_dir, process, count: int, timeout: float 
         if parent_file.is_file():  # the store exists (made once, by the launcher) before a client opens it
             parent = json.loads(parent_file.read_text())["run_id"]
             children = [r for r in all_runs(client_for(store)) if r.data.tags.get(PARENT) == parent]
-            if sum("loss" in r.data.metrics for r in children) >= count:
+            if sum("Objective/loss" in r.data.metrics for r in children) >= count:
                 return parent
         time.sleep(0.3)
     raise AssertionError(f"{count} jobs were not running within {timeout} s")

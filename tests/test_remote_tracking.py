@@ -45,7 +45,7 @@ def test_runs_go_to_the_server_named_by_tracking_uri_or_the_environment(server, 
     run_id = run_id_from(out.stdout)
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED" and run.data.params["optimizer.name"] == "adam"
-    assert every_point_present(client, run_id, 5)["param/a/0"] == 6
+    assert every_point_present(client, run_id, 5)["param/a.0"] == 6
     assert {"config.yaml", "trajectory.npz", "loss.png"} <= {a.path for a in client.list_artifacts(run_id)}
     assert any((server.root / "artifacts").rglob("trajectory.npz"))  # the server's own artifact root
     assert not (tmp_path / "mlflow.db").exists() and not spools_in(tmp_path)
@@ -70,7 +70,7 @@ def test_a_joblib_sweep_of_16_jobs_at_4_workers_against_the_server_loses_no_poin
     assert all(r.info.status == "FINISHED" for r in runs)
     for child in children:
         counts = every_point_present(client, child.info.run_id, 1000)
-        assert counts["loss"] == 1001 and counts["grad/x/1"] == 1000
+        assert counts["Objective/loss"] == 1001 and counts["grad/x.1"] == 1000
 
 
 def test_a_server_lost_mid_run_is_waited_for_and_the_run_ends_finished_with_every_point(server, tmp_path):
@@ -89,7 +89,7 @@ def test_a_server_lost_mid_run_is_waited_for_and_the_run_ends_finished_with_ever
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     counts = every_point_present(client, run_id, 4000)
-    assert counts["loss"] == 4001 and counts["exp_avg_sq/b/1"] == 4000 and len(counts) == 21
+    assert counts["Objective/loss"] == 4001 and counts["exp_avg_sq/b.1"] == 4000 and len(counts) == 24
     assert {"config.yaml", "trajectory.npz"} <= {a.path for a in client.list_artifacts(run_id)}
     assert not spools_in(tmp_path)  # delivered: the spool is gone
 
@@ -116,7 +116,7 @@ def test_a_server_that_never_returns_leaves_a_spool_that_sync_uploads_into_the_s
     assert f"run {run_id}: " in synced.stdout and "final status FINISHED" in synced.stdout
     client = client_of(server)
     assert client.get_run(run_id).info.status == "FINISHED"
-    assert every_point_present(client, run_id, 3000)["loss"] == 3001
+    assert every_point_present(client, run_id, 3000)["Objective/loss"] == 3001
     assert {"config.yaml", "trajectory.npz", "loss.png"} <= {a.path for a in client.list_artifacts(run_id)}
     assert not spool.exists()
     again = run_cli([str(tmp_path / "mlflow-spool")], tmp_path, module="experiments.sync", check=False)
@@ -146,7 +146,7 @@ def test_with_tracking_spool_a_run_starts_without_the_server_and_is_uploaded_lat
         [run] = client.search_runs([client.get_experiment_by_name("offline").experiment_id])
         assert run.info.status == "FINISHED" and f"run {run.info.run_id}: " in synced.stdout
         assert run.data.params["lr"] == "0.1" and run.data.tags["optimizer"] == "adam"
-        assert every_point_present(client, run.info.run_id, 20)["param/a/1"] == 21
+        assert every_point_present(client, run.info.run_id, 20)["param/a.1"] == 21
         assert "trajectory.npz" in {a.path for a in client.list_artifacts(run.info.run_id)}
     assert not spools_in(tmp_path)
 

@@ -37,17 +37,27 @@ def adam_seed(store):
 def test_adam_on_the_seed_logs_the_notebook_numbers_with_the_fixed_step_semantics(store, adam_seed):
     run_id, _ = adam_seed
     client = client_for(store)
-    a0 = history(client, run_id, "param/a/0")
+    a0 = history(client, run_id, "param/a.0")
     assert [s for s, _ in a0] == [0, 1, 2]
     np.testing.assert_allclose([v for _, v in a0], [2.0, 1.9, 1.8004], atol=5e-5)
-    assert history(client, run_id, "exp_avg/a/0")[0] == (0, pytest.approx(3.6, abs=1e-6))
-    assert [s for s, _ in history(client, run_id, "exp_avg/a/0")] == [0, 1]  # state after each update
-    assert history(client, run_id, "loss")[:2] == [(0, 53.0), (1, pytest.approx(39.724, abs=1e-4))]
-    assert history(client, run_id, "grad/a/0") == [(0, 36.0), (1, pytest.approx(32.49, abs=1e-4))]
-    assert history(client, run_id, "grad/b/1")[0] == (0, -8.0)
-    assert history(client, run_id, "lr") == [(0, 0.1), (1, 0.1)]
-    assert history(client, run_id, "grad_norm")[0][1] == pytest.approx(np.sqrt(36**2 + 81**2 + 12**2 + 8**2))
-    assert {"exp_avg_sq/b/1", "step/a/0"} <= set(client.get_run(run_id).data.metrics)
+    assert history(client, run_id, "exp_avg/a.0")[0] == (0, pytest.approx(3.6, abs=1e-6))
+    assert [s for s, _ in history(client, run_id, "exp_avg/a.0")] == [0, 1]  # state after each update
+    assert history(client, run_id, "Objective/loss")[:2] == [(0, 53.0), (1, pytest.approx(39.724, abs=1e-4))]
+    assert history(client, run_id, "grad/a.0") == [(0, 36.0), (1, pytest.approx(32.49, abs=1e-4))]
+    assert history(client, run_id, "grad/b.1")[0] == (0, -8.0)
+    assert history(client, run_id, "Optimizer/lr") == [(0, 0.1), (1, 0.1)]
+    assert history(client, run_id, "Optimizer/grad_norm")[0][1] == pytest.approx(np.sqrt(36**2 + 81**2 + 12**2 + 8**2))
+    metrics = client.get_run(run_id).data.metrics
+    assert "exp_avg_sq/b.1" in metrics and not any(k.startswith("step/") for k in metrics)  # a counter: no series
+    # the update of step 0 is -lr * sign(grad) for Adam's first step: norm 0.1 * sqrt(4), cosine with -grad
+    assert history(client, run_id, "Optimizer/update_norm")[0][1] == pytest.approx(0.2, rel=1e-5)
+    g = np.array([36.0, 81.0, -12.0, -8.0])
+    assert history(client, run_id, "Optimizer/update_cosine")[0][1] == pytest.approx(
+        np.abs(g).sum() / (2 * np.linalg.norm(g)), rel=1e-5)
+    assert [s for s, _ in history(client, run_id, "Optimizer/update_norm")] == [0, 1]
+    final = history(client, run_id, "Objective/loss")[-1]
+    assert metrics["Summary/final_loss"] == final[1]
+    assert (metrics["Summary/best_loss"], metrics["Summary/best_step"]) == (final[1], 2)  # loss falls each step
 
 
 def test_params_tags_artifacts_and_summary_line(store, adam_seed):
@@ -67,7 +77,7 @@ def test_params_tags_artifacts_and_summary_line(store, adam_seed):
     assert client.get_experiment(run.info.experiment_id).name == "seed"
     artifacts = {a.path for a in client.list_artifacts(run_id)}
     assert {"config.yaml", "trajectory.npz", "loss.png"} <= artifacts
-    assert f"final loss {history(client, run_id, 'loss')[-1][1]!r}" in out.stdout
+    assert f"final loss {history(client, run_id, 'Objective/loss')[-1][1]!r}" in out.stdout
     assert f"mlflow ui --backend-store-uri sqlite:///{store.resolve() / 'mlflow.db'} --host 127.0.0.1" in out.stdout
 
 
@@ -79,7 +89,7 @@ def test_the_trajectory_artifact_loads_in_one_line_and_matches_the_metrics(store
     z = np.load(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="trajectory.npz", tracking_uri=uri))
     assert list(z["step"]) == [0, 1, 2]
     assert z["param/a"].dtype == np.float32 and z["param/a"].shape == (3, 2)
-    np.testing.assert_array_equal(z["param/a"][:, 0], [v for _, v in history(client_for(store), run_id, "param/a/0")])
+    np.testing.assert_array_equal(z["param/a"][:, 0], [v for _, v in history(client_for(store), run_id, "param/a.0")])
     assert z["exp_avg/a"][0, 0] == np.float32(0.1) * np.float32(36.0)  # 3.6000001, as torch
     assert np.isnan(z["grad/a"][2]).all()  # no gradient is taken at the final parameters
 
@@ -87,10 +97,10 @@ def test_the_trajectory_artifact_loads_in_one_line_and_matches_the_metrics(store
 def test_the_seed_sgd_experiment_reproduces_the_notebook(store):
     run_id = run_id_from(run_cli(["experiment=seed_sgd"], store).stdout)
     client = client_for(store)
-    losses = history(client, run_id, "loss")
+    losses = history(client, run_id, "Objective/loss")
     assert losses[:2] == [(0, 53.0), (1, 17.464889526367188)] and losses[2][0] == 2
-    np.testing.assert_allclose([v for _, v in history(client, run_id, "param/a/1")][:2], [3.0, 2.595], rtol=1e-6)
-    np.testing.assert_allclose([v for _, v in history(client, run_id, "grad/a/0")], [36.0, 29.8116], rtol=1e-5)
+    np.testing.assert_allclose([v for _, v in history(client, run_id, "param/a.1")][:2], [3.0, 2.595], rtol=1e-6)
+    np.testing.assert_allclose([v for _, v in history(client, run_id, "grad/a.0")], [36.0, 29.8116], rtol=1e-5)
 
 
 def test_same_seed_same_config_gives_a_bit_identical_trajectory_in_float64(store):
@@ -115,13 +125,13 @@ def test_large_tensors_are_logged_as_summaries_beyond_max_elements(store):
     run_id = run_id_from(out.stdout)
     client = client_for(store)
     metrics = set(client.get_run(run_id).data.metrics)
-    assert {"param/x/norm", "param/x/mean", "param/x/min", "param/x/max", "grad/x/norm"} <= metrics
-    assert not any(k.startswith("param/x/0") for k in metrics)
-    assert {"distance_to_optimum", "loss_gap"} <= metrics
-    norm = history(client, run_id, "param/x/norm")
+    assert {"param/x.norm", "param/x.mean", "param/x.min", "param/x.max", "grad/x.norm"} <= metrics
+    assert not any(k.startswith("param/x.0") for k in metrics)
+    assert {"Objective/distance_to_optimum", "Objective/loss_gap"} <= metrics
+    norm = history(client, run_id, "param/x.norm")
     assert [s for s, _ in norm] == [0, 2, 3]  # every 2nd step and the final one
     assert norm[0][1] == pytest.approx(np.linalg.norm([-1.2, 1, -1.2, 1, -1.2]), rel=1e-6)
-    assert history(client, run_id, "distance_to_optimum")[0][1] == pytest.approx(
+    assert history(client, run_id, "Objective/distance_to_optimum")[0][1] == pytest.approx(
         np.linalg.norm(np.array([-1.2, 1, -1.2, 1, -1.2]) - 1), rel=1e-6)
     assert "contour.png" not in {a.path for a in client.list_artifacts(run_id)}  # 5-D: no contour
 
@@ -130,10 +140,10 @@ def test_a_2d_objective_gets_a_contour_plot_lbfgs_runs_and_a_scheduler_changes_l
     client = client_for(store)
     run_id = run_id_from(run_cli(["objective=rosenbrock", "optimizer=lbfgs", "steps=3"], store).stdout)
     assert "contour.png" in {a.path for a in client.list_artifacts(run_id)}
-    assert history(client, run_id, "loss")[-1][1] < history(client, run_id, "loss")[0][1]
+    assert history(client, run_id, "Objective/loss")[-1][1] < history(client, run_id, "Objective/loss")[0][1]
     run_id = run_id_from(run_cli(["optimizer=sgd", "lr=0.001", "scheduler=step", "scheduler.step_size=1",
                                   "scheduler.gamma=0.5", "steps=3"], store).stdout)
-    assert history(client, run_id, "lr") == [(0, 0.001), (1, 0.0005), (2, 0.00025)]
+    assert history(client, run_id, "Optimizer/lr") == [(0, 0.001), (1, 0.0005), (2, 0.00025)]
 
 
 def test_a_diverging_run_is_failed_with_the_reason_and_step(store):
@@ -141,7 +151,7 @@ def test_a_diverging_run_is_failed_with_the_reason_and_step(store):
     run = client_for(store).get_run(run_id_from(out.stdout))
     assert run.info.status == "FAILED"
     assert run.data.tags["failure_reason"] == "non-finite loss -inf at step 4"
-    assert history(client_for(store), run.info.run_id, "loss")[-1][0] == 4
+    assert history(client_for(store), run.info.run_id, "Objective/loss")[-1][0] == 4
     assert "FAILED (non-finite loss -inf at step 4)" in out.stdout
 
 
@@ -170,7 +180,7 @@ def test_ctrl_c_leaves_the_run_killed_with_its_points_flushed(store):
     while time.monotonic() < deadline:  # wait until points are being written
         experiment = client.get_experiment_by_name("interrupted")
         runs = client.search_runs([experiment.experiment_id]) if experiment else []
-        if runs and "loss" in runs[0].data.metrics:
+        if runs and "Objective/loss" in runs[0].data.metrics:
             run = runs[0]
             break
         time.sleep(0.2)
@@ -179,8 +189,8 @@ def test_ctrl_c_leaves_the_run_killed_with_its_points_flushed(store):
     process.communicate(timeout=120)
     run = client.get_run(run.info.run_id)
     assert run.info.status == "KILLED"
-    losses = history(client, run.info.run_id, "loss")
+    losses = history(client, run.info.run_id, "Objective/loss")
     assert len(losses) > 10
     steps = [s for s, _ in losses]
     assert steps == list(range(len(steps)))  # nothing lost up to the interruption
-    assert len(history(client, run.info.run_id, "param/b/1")) == len(steps)
+    assert len(history(client, run.info.run_id, "param/b.1")) == len(steps)

@@ -48,7 +48,7 @@ def test_a_sweep_is_one_parent_with_a_child_per_job_and_a_comparison(store):
     table = read_csv(client, parent.info.run_id, "final_losses.csv")
     assert {row["run_id"] for row in table} == {c.info.run_id for c in children}
     for row in table:
-        assert float(row["final_loss"]) == history(client, row["run_id"], "loss")[-1][1]
+        assert float(row["final_loss"]) == history(client, row["run_id"], "Objective/loss")[-1][1]
     assert client.get_run(parent.info.run_id).data.tags["children"] == "4"
 
 
@@ -63,9 +63,9 @@ def test_parallel_joblib_workers_lose_no_point(store):
     for child in children:
         assert child.info.status == "FINISHED"
         metrics = child.data.metrics
-        per_step = [k for k in metrics if k.startswith(("loss", "param/", "grad/", "grad_norm", "lr"))]
+        per_step = [k for k in metrics if k.startswith(("Objective/", "Optimizer/", "param/", "grad/"))]
         for key in per_step:
-            expected = steps + 1 if key == "loss" or key.startswith("param/") else steps
+            expected = steps + 1 if key.startswith(("Objective/", "param/")) else steps
             assert len(history(client, child.info.run_id, key)) == expected, (child.info.run_name, key)
 
 
