@@ -79,6 +79,21 @@ def paragraph(error: BaseException) -> str:
     return f"{key}: {text}" if key else text
 
 
+def _closest_key(error: BaseException) -> str:
+    """`` Did you mean 'optimizer.lr'?`` for an unknown key, from the keys beside it in the composed config (the
+    node OmegaConf looked in); "" when none is close."""
+    key, parent = getattr(error, "key", None), getattr(error, "parent_node", None)
+    if not isinstance(key, str) or parent is None or not hasattr(parent, "keys"):
+        return ""
+    beside = [str(k) for k in parent.keys() if str(k) != "hydra"]
+    close = difflib.get_close_matches(key, beside, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    full_key = str(getattr(error, "full_key", None) or key)
+    prefix = full_key[: len(full_key) - len(key)]
+    return f" Did you mean '{prefix}{close[0]}'?"
+
+
 def translate(error: BaseException) -> ConfigError:
     """The one-paragraph ConfigError for a Hydra/OmegaConf error about the command line or the config."""
     from hydra.errors import MissingConfigException, OverrideParseException
@@ -97,5 +112,6 @@ def translate(error: BaseException) -> ConfigError:
     if isinstance(error, (InterpolationKeyError, InterpolationResolutionError)) or "interpolation" in text.lower():
         text += f" {INTERPOLATION_HINT}"
     elif "is not in struct" in text or "not in 'HydraConf'" in text:
+        text += _closest_key(error.__cause__ or error)
         text += " Keys are those of `python run.py --cfg job` (and `--cfg hydra`); add a new key with +key=value."
     return ConfigError(f"The command line does not make a valid config: {text}")

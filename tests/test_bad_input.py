@@ -125,6 +125,8 @@ ROWS = [
     ("unknown interpolation in a sweep job", ["-m", "lr=0.1,${nope}"], "Interpolation key 'nope' not found"),
     ("unknown key", ["foo=1"], "Could not override 'foo'. To append to your config use +foo=1."),
     ("unknown Hydra key", ["hydra.foo=1"], "Could not override 'hydra.foo'."),
+    ("misspelt key", ["stepz=3"], "Key 'stepz' is not in struct. Did you mean 'steps'?"),
+    ("misspelt nested key", ["optimizer=adam", "optimizer.betass=[0.9,0.99]"], "Did you mean 'optimizer.betas'?"),
     ("unknown scheduler", ["scheduler=unknown"],
      "scheduler=unknown: there is no 'unknown' in the config group 'scheduler' (configs/scheduler/). Available: "
      "cosine, exponential, step."),
