@@ -9,15 +9,10 @@ numpy function of :mod:`optimizers._functional` that updates arrays in place.
 
 from __future__ import annotations
 
-import warnings
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping
-from copy import deepcopy
-from itertools import chain
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
-
-import numpy as np
 
 import autodiff as ad
 
@@ -28,7 +23,9 @@ from ._hooks import (RemovableHandle, register_optimizer_step_post_hook,
                      register_optimizer_step_pre_hook, with_step_hooks)
 from ._hyperparameters import (hyperparameter, hyperparameter_reader, hyperparameters,
                                is_tensor_value, to_scalar)
+from ._param_groups import new_group, required
 from ._state import advance_step, new_state_tensor, scalar_dtype, step_state, zeros_state
+from ._state_dict import packed_state, restored_state
 
 __all__ = [
     "Optimizer",
@@ -38,20 +35,12 @@ __all__ = [
     "required",
     # the subclasses' helpers, kept importable from here
     "advance_step", "check_betas", "check_kernel_flags", "check_lr", "check_nonnegative",
-    "check_step_flags", "foreach_addcdiv_type_error", "foreach_scalar_tensor_error", "hyperparameter", "hyperparameter_reader", "hyperparameters",
+    "check_step_flags", "foreach_addcdiv_type_error", "foreach_scalar_tensor_error", "hyperparameter",
+    "hyperparameter_reader", "hyperparameters",
     "is_tensor_value", "new_state_tensor", "scalar_dtype", "step_state", "takes_foreach_path",
     "to_scalar", "typename", "zeros_state",
 ]
 
-
-class _RequiredParameter:
-    """Marks a hyperparameter without a default: every group must set it."""
-
-    def __repr__(self) -> str:
-        return "<required parameter>"
-
-
-required = _RequiredParameter()
 
 class Optimizer:
     """Base class of every optimizer, with torch.optim.Optimizer's contract.
@@ -131,72 +120,7 @@ class Optimizer:
     # ----------------------------------------------------------------------------------- groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters (with its own hyperparameters) to ``param_groups``."""
-        if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
-        params = param_group["params"]
-        if isinstance(params, ad.Tensor):
-            param_group["params"] = [params]
-        elif isinstance(params, set):
-            raise TypeError(
-                "optimizer parameters need to be organized in ordered collections, but "
-                "the ordering of tensors in sets will change between runs. Please use a list instead."
-            )
-        else:
-            param_group["params"] = list(params)
-
-        tensors, names = [], []
-        for param in param_group["params"]:
-            if isinstance(param, tuple):
-                names.append(param[0])
-                tensors.append(param[1])
-            else:
-                tensors.append(param)
-        param_group["params"] = tensors
-        if names:
-            if len(names) == len(tensors):
-                param_group["param_names"] = names
-            else:
-                raise ValueError(
-                    "all optimizer params should be with/without names. Some param names are missing"
-                )
-
-        for param in tensors:
-            if not isinstance(param, ad.Tensor):
-                raise TypeError(
-                    "optimizer can only optimize Tensors, but one of the params is " + typename(param)
-                )
-            if not self.defaults.get("differentiable", None) and not (
-                param.is_leaf or getattr(param, "retains_grad", False)
-            ):
-                raise ValueError("can't optimize a non-leaf Tensor")
-
-        for name, default in self.defaults.items():
-            if default is required and name not in param_group:
-                raise ValueError(
-                    f"parameter group didn't specify a value of required optimization parameter {name}"
-                )
-            param_group.setdefault(name, default)
-
-        ids = [id(p) for p in tensors]
-        if len(ids) != len(set(ids)):
-            warnings.warn(
-                "optimizer contains a parameter group with duplicate parameters; "
-                "in future, this will cause an error; "
-                "see github.com/pytorch/pytorch/issues/40967 for more information",
-                stacklevel=3,
-            )
-        seen: set[int] = set()
-        for group in self.param_groups:
-            seen.update(id(p) for p in group["params"])
-            if ("param_names" in param_group) != ("param_names" in group):
-                current = "with names" if "param_names" in param_group else "without names"
-                raise ValueError(
-                    "all optimizer param groups should be with/without names. "
-                    f"cannot add param group {current} to the optimizer"
-                )
-        if not seen.isdisjoint(ids):
-            raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(param_group)
+        self.param_groups.append(new_group(param_group, self.defaults, self.param_groups))
 
     # ------------------------------------------------------------------------------------ steps
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -254,7 +178,8 @@ class Optimizer:
 
     def _init_state(self, state: dict, param: ad.Tensor, group: dict[str, Any]) -> None:
         """Fill the empty ``state`` of ``param`` on its first step (``state["step"]`` is made
-        before, when the optimizer counts steps): by default, the declared ``_zero_buffers`` and ``_amsgrad_buffer``."""
+        before, when the optimizer counts steps): by default, the declared ``_zero_buffers`` and
+        ``_amsgrad_buffer``."""
         for key in self._zero_buffers:
             state[key] = zeros_state(param)
         if self._amsgrad_buffer is not None and group["amsgrad"]:
@@ -319,22 +244,7 @@ class Optimizer:
         """
         for pre_hook in self._optimizer_state_dict_pre_hooks.values():
             pre_hook(self)
-        index_of: dict[int, int] = {}
-        start = 0
-
-        def pack_group(group):
-            nonlocal start
-            packed = {k: v for k, v in group.items() if k != "params"}
-            index_of.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index_of})
-            packed["params"] = [index_of[id(p)] for p in group["params"]]
-            start += len(packed["params"])
-            return packed
-
-        param_groups = [pack_group(g) for g in self.param_groups]
-        packed_state = {
-            (index_of[id(k)] if isinstance(k, ad.Tensor) else k): v for k, v in self.state.items()
-        }
-        state_dict = {"state": packed_state, "param_groups": param_groups}
+        state_dict = packed_state(self.state, self.param_groups)
         for post_hook in self._optimizer_state_dict_post_hooks.values():
             result = post_hook(self, state_dict)
             if result is not None:
@@ -349,51 +259,7 @@ class Optimizer:
             result = pre_hook(self, state_dict)
             if result is not None:
                 state_dict = result
-        groups = self.param_groups
-        saved_groups = deepcopy(state_dict["param_groups"])
-        if len(groups) != len(saved_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
-        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
-            raise ValueError(
-                "loaded state dict contains a parameter group "
-                "that doesn't match the size of optimizer's group"
-            )
-        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
-                          chain.from_iterable(g["params"] for g in groups)))
-
-        keep_dtype = self._scalar_state_keys
-
-        def cast(param, value, key=None):
-            if isinstance(value, ad.Tensor):
-                array = value.numpy(force=True)
-                if key not in keep_dtype and np.issubdtype(param.numpy(force=True).dtype,
-                                                           np.floating):
-                    array = array.astype(param.numpy(force=True).dtype, copy=True)
-                else:
-                    array = array.copy()
-                return new_state_tensor(array)
-            if isinstance(value, dict):
-                return {k: cast(param, v, key=k) for k, v in value.items()}
-            if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
-                return type(value)(cast(param, v) for v in value)
-            return value
-
-        state: defaultdict = defaultdict(dict)
-        for k, v in state_dict["state"].items():
-            if k in id_map:
-                param = id_map[k]
-                state[param] = cast(param, v)
-            else:
-                state[k] = v
-
-        def update_group(group, new_group):
-            new_group["params"] = group["params"]
-            if "param_names" in group and "param_names" not in new_group:
-                new_group["param_names"] = group["param_names"]
-            return new_group
-
-        self.state = state
-        self.param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
+        self.state, self.param_groups = restored_state(state_dict, self.param_groups, self._scalar_state_keys)
         self.__setstate__({"state": self.state, "param_groups": self.param_groups})
         for post_hook in self._optimizer_load_state_dict_post_hooks.values():
             post_hook(self)
