@@ -96,16 +96,7 @@ class LBFGS(Optimizer):
         group = self.param_groups[0]
         (lr, max_iter, max_eval, tolerance_grad, tolerance_change,
          history_size) = _read_hyperparameters(group)
-        line_search_fn = group["line_search_fn"]
-        # torch's gtd, t and the line search's scalars are 0-d tensors of the parameters' dtype;
-        # that only shows against a float32 lr tensor, which makes the steps float32 where they
-        # meet Python floats, so only then are they kept as TensorScalars.
-        if isinstance(lr, TensorScalar):
-            dtype = self._params[0].numpy(force=True).dtype
-            def scalar(x):
-                return tensor_scalar(np.asarray(x, dtype))
-        else:
-            scalar = float
+        scalar = self._scalar_type(lr)
 
         def evaluate():
             return self._evaluate_closure(closure)
@@ -122,87 +113,113 @@ class LBFGS(Optimizer):
         if np.max(np.abs(flat_grad)) <= tolerance_grad:
             return orig_loss
 
-        d = _array(state.get("d"))
-        t = state.get("t")
-        old_dirs = [_array(v) for v in state.get("old_dirs", [])]
-        old_stps = [_array(v) for v in state.get("old_stps", [])]
-        ro = state.get("ro")
-        h_diag = state.get("H_diag")
-        prev_flat_grad = _array(state.get("prev_flat_grad"))
-        prev_loss = state.get("prev_loss")
-
+        memory = _Memory(state)
         n_iter = 0
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
+            memory.d = self._direction(memory, flat_grad, state, history_size)
+            memory.prev_flat_grad, memory.prev_loss = flat_grad.copy(), loss
             if state["n_iter"] == 1:
-                d = np.negative(flat_grad)
-                old_dirs, old_stps, ro = [], [], []
-                h_diag = 1
+                memory.t = min(1.0, 1.0 / scalar(np.sum(np.abs(flat_grad)))) * lr
             else:
-                y = flat_grad - prev_flat_grad
-                s = d * float(t)  # a float: a TensorScalar would make s float64
-                ys = float(np.dot(y, s))
-                if ys > 1e-10:
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    h_diag = ys / float(np.dot(y, y))
-                if "al" not in state:
-                    state["al"] = [None] * history_size
-                d = two_loop_direction(flat_grad, old_dirs, old_stps, ro, h_diag, state["al"])
-
-            prev_flat_grad = flat_grad.copy()
-            prev_loss = loss
-            if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / scalar(np.sum(np.abs(flat_grad)))) * lr
-            else:
-                t = lr
-            gtd = scalar(np.dot(flat_grad, d))
+                memory.t = lr
+            gtd = scalar(np.dot(flat_grad, memory.d))
             if gtd > -tolerance_change:
                 break
 
-            ls_func_evals = 0
-            if line_search_fn is not None:
-                if line_search_fn != "strong_wolfe":
-                    raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = [p.numpy(force=True).copy() for p in self._params]
+            last = n_iter == max_iter
+            loss, flat_grad, memory.t, evals = self._advance(
+                evaluate, group["line_search_fn"], memory, loss, flat_grad, gtd, max_eval - current_evals, scalar,
+                last)
+            current_evals += evals
+            state["func_evals"] += evals
 
-                def obj_func(x, step, direction):
-                    return self._directional_evaluate(evaluate, x, step, direction)
-
-                loss, flat_grad, t, ls_func_evals = strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals,
-                    scalar=scalar)
-                self._add_grad(t, d)
-                opt_cond = np.max(np.abs(flat_grad)) <= tolerance_grad
-            else:
-                self._add_grad(t, d)
-                if n_iter != max_iter:
-                    loss = float(evaluate())
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = np.max(np.abs(flat_grad)) <= tolerance_grad
-                    ls_func_evals = 1
-            current_evals += ls_func_evals
-            state["func_evals"] += ls_func_evals
-
-            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+            if last or current_evals >= max_eval or np.max(np.abs(flat_grad)) <= tolerance_grad:
                 break
-            if np.max(np.abs(d * float(t))) <= tolerance_change:
+            if np.max(np.abs(memory.d * float(memory.t))) <= tolerance_change:
                 break
-            if abs(loss - prev_loss) < tolerance_change:
+            if abs(loss - memory.prev_loss) < tolerance_change:
                 break
-
-        state["d"] = None if d is None else new_state_tensor(d)
-        state["t"] = t if t is None else float(t)
-        state["old_dirs"] = [new_state_tensor(v) for v in old_dirs]
-        state["old_stps"] = [new_state_tensor(v) for v in old_stps]
-        state["ro"] = ro
-        state["H_diag"] = h_diag
-        state["prev_flat_grad"] = None if prev_flat_grad is None else new_state_tensor(prev_flat_grad)
-        state["prev_loss"] = prev_loss
+        memory.save(state)
         return orig_loss
+
+    def _scalar_type(self, lr):
+        """torch's gtd, t and the line search's scalars are 0-d tensors of the parameters' dtype; that only shows
+        against a float32 lr tensor, which makes the steps float32 where they meet Python floats, so only then
+        are they kept as TensorScalars."""
+        if not isinstance(lr, TensorScalar):
+            return float
+        dtype = self._params[0].numpy(force=True).dtype
+        return lambda x: tensor_scalar(np.asarray(x, dtype))
+
+    @staticmethod
+    def _direction(memory, flat_grad, state, history_size):
+        """The quasi-Newton direction ``-H g``, after adding the last step's pair ``(s, y)`` to the history
+        (when its curvature ``y.s`` is positive); the steepest descent on the first iteration."""
+        if state["n_iter"] == 1:
+            memory.old_dirs, memory.old_stps, memory.ro = [], [], []
+            memory.h_diag = 1
+            return np.negative(flat_grad)
+        y = flat_grad - memory.prev_flat_grad
+        s = memory.d * float(memory.t)  # a float: a TensorScalar would make s float64
+        ys = float(np.dot(y, s))
+        if ys > 1e-10:
+            if len(memory.old_dirs) == history_size:
+                memory.old_dirs.pop(0)
+                memory.old_stps.pop(0)
+                memory.ro.pop(0)
+            memory.old_dirs.append(y)
+            memory.old_stps.append(s)
+            memory.ro.append(1.0 / ys)
+            memory.h_diag = ys / float(np.dot(y, y))
+        if "al" not in state:
+            state["al"] = [None] * history_size
+        return two_loop_direction(flat_grad, memory.old_dirs, memory.old_stps, memory.ro, memory.h_diag,
+                                  state["al"])
+
+    def _advance(self, evaluate, line_search_fn, memory, loss, flat_grad, gtd, evals_left, scalar, last):
+        """Move the parameters along ``memory.d``: by ``memory.t``, or by the step a strong-Wolfe line search
+        finds. Returns the loss and gradient there (not evaluated on the last iteration without a line search,
+        as torch), the step taken and the closure's evaluations."""
+        t, d = memory.t, memory.d
+        if line_search_fn is None:
+            self._add_grad(t, d)
+            if last:
+                return loss, flat_grad, t, 0
+            return float(evaluate()), self._gather_flat_grad(), t, 1
+        if line_search_fn != "strong_wolfe":
+            raise RuntimeError("only 'strong_wolfe' is supported")
+        x_init = [p.numpy(force=True).copy() for p in self._params]
+
+        def obj_func(x, step, direction):
+            return self._directional_evaluate(evaluate, x, step, direction)
+
+        loss, flat_grad, t, evals = strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=evals_left,
+                                                 scalar=scalar)
+        self._add_grad(t, d)
+        return loss, flat_grad, t, evals
+
+
+class _Memory:
+    """What an L-BFGS step carries over to the next, read from and saved to the state as torch keeps it."""
+
+    def __init__(self, state):
+        self.d = _array(state.get("d"))
+        self.t = state.get("t")
+        self.old_dirs = [_array(v) for v in state.get("old_dirs", [])]
+        self.old_stps = [_array(v) for v in state.get("old_stps", [])]
+        self.ro = state.get("ro")
+        self.h_diag = state.get("H_diag")
+        self.prev_flat_grad = _array(state.get("prev_flat_grad"))
+        self.prev_loss = state.get("prev_loss")
+
+    def save(self, state):
+        state["d"] = None if self.d is None else new_state_tensor(self.d)
+        state["t"] = self.t if self.t is None else float(self.t)
+        state["old_dirs"] = [new_state_tensor(v) for v in self.old_dirs]
+        state["old_stps"] = [new_state_tensor(v) for v in self.old_stps]
+        state["ro"] = self.ro
+        state["H_diag"] = self.h_diag
+        state["prev_flat_grad"] = None if self.prev_flat_grad is None else new_state_tensor(self.prev_flat_grad)
+        state["prev_loss"] = self.prev_loss

@@ -43,6 +43,20 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     return (xmin_bound + xmax_bound) / 2.0
 
 
+class _Probe:
+    """Evaluations along the search direction: ``at(t)`` is the loss, flat gradient and directional derivative at
+    ``x + t d``; ``evals`` counts them."""
+
+    def __init__(self, obj_func, x, d, scalar):
+        self.obj_func, self.x, self.d, self.scalar = obj_func, x, d, scalar
+        self.evals = 0
+
+    def at(self, t):
+        f_new, g_new = self.obj_func(self.x, t, self.d)
+        self.evals += 1
+        return f_new, g_new, self.scalar(np.dot(g_new, self.d))
+
+
 def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25,
                  scalar=float):
     """Line search along ``d`` for a step ``t`` meeting the strong Wolfe conditions.
@@ -52,27 +66,26 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
     and ``d``'s norm (0-d tensors in torch): ``float``, or a TensorScalar maker when ``t`` is one.
     """
     d_norm = scalar(np.max(np.abs(d)))
-    g = g.copy()
-    f_new, g_new = obj_func(x, t, d)
-    ls_func_evals = 1
-    gtd_new = scalar(np.dot(g_new, d))
+    probe = _Probe(obj_func, x, d, scalar)
+    bracket, done, ls_iter = _bracket(probe, t, f, g.copy(), gtd, c1, c2, max_ls)
+    low = _zoom(probe, bracket, done, ls_iter, f, gtd, d_norm, c1, c2, tolerance_change, max_ls)
+    return bracket[1][low], bracket[2][low], bracket[0][low], probe.evals
 
+
+def _bracket(probe, t, f, g, gtd, c1, c2, max_ls):
+    """Extrapolate from ``t`` until an interval brackets a point meeting the conditions (or ``t`` meets them:
+    ``done``). Returns ``([steps], [losses], [gradients], [directional derivatives])``, done, and the
+    iterations used."""
+    f_new, g_new, gtd_new = probe.at(t)
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
-    done = False
     ls_iter = 0
     while ls_iter < max_ls:
         if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
-            break
+            return ([t_prev, t], [f_prev, f_new], [g_prev, g_new.copy()], [gtd_prev, gtd_new]), False, ls_iter
         if abs(gtd_new) <= -c2 * gtd:
-            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
-            done = True
-            break
+            return ([t], [f_new], [g_new], None), True, ls_iter
         if gtd_new >= 0:
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
-            break
+            return ([t_prev, t], [f_prev, f_new], [g_prev, g_new.copy()], [gtd_prev, gtd_new]), False, ls_iter
         # extrapolate
         min_step = t + 0.01 * (t - t_prev)
         max_step = t * 10
@@ -80,53 +93,46 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
         t = cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
                               bounds=(min_step, max_step))
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = scalar(np.dot(g_new, d))
+        f_new, g_new, gtd_new = probe.at(t)
         ls_iter += 1
+    return ([0, t], [f, f_new], [g, g_new], None), False, ls_iter
 
-    if ls_iter == max_ls:
-        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
 
-    # zoom: shrink the bracket until a point meets the conditions
+def _zoom(probe, bracket, done, ls_iter, f, gtd, d_norm, c1, c2, tolerance_change, max_ls):
+    """Shrink the bracket (in place) until a point meets the conditions; returns the position of its best end."""
+    steps, losses, grads, gtds = bracket
     insuf_progress = False
-    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    low_pos, high_pos = (0, 1) if losses[0] <= losses[-1] else (1, 0)
     while not done and ls_iter < max_ls:
-        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+        if abs(steps[1] - steps[0]) * d_norm < tolerance_change:
             break
-        t = cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0],
-                              bracket[1], bracket_f[1], bracket_gtd[1])
-        # keep t away from the bracket's ends unless progress is good
-        eps = 0.1 * (max(bracket) - min(bracket))
-        if min(max(bracket) - t, t - min(bracket)) < eps:
-            if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                if abs(t - max(bracket)) < abs(t - min(bracket)):
-                    t = max(bracket) - eps
-                else:
-                    t = min(bracket) + eps
-                insuf_progress = False
-            else:
-                insuf_progress = True
-        else:
-            insuf_progress = False
-
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = scalar(np.dot(g_new, d))
+        t = cubic_interpolate(steps[0], losses[0], gtds[0], steps[1], losses[1], gtds[1])
+        t, insuf_progress = _away_from_ends(t, steps, insuf_progress)
+        f_new, g_new, gtd_new = probe.at(t)
         ls_iter += 1
 
-        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
-            bracket[high_pos], bracket_f[high_pos] = t, f_new
-            bracket_g[high_pos], bracket_gtd[high_pos] = g_new.copy(), gtd_new
-            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        if f_new > (f + c1 * t * gtd) or f_new >= losses[low_pos]:
+            steps[high_pos], losses[high_pos] = t, f_new
+            grads[high_pos], gtds[high_pos] = g_new.copy(), gtd_new
+            low_pos, high_pos = (0, 1) if losses[0] <= losses[1] else (1, 0)
         else:
             if abs(gtd_new) <= -c2 * gtd:
                 done = True
-            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
-                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
-                bracket_g[high_pos] = bracket_g[low_pos]
-                bracket_gtd[high_pos] = bracket_gtd[low_pos]
-            bracket[low_pos], bracket_f[low_pos] = t, f_new
-            bracket_g[low_pos], bracket_gtd[low_pos] = g_new.copy(), gtd_new
+            elif gtd_new * (steps[high_pos] - steps[low_pos]) >= 0:
+                steps[high_pos], losses[high_pos] = steps[low_pos], losses[low_pos]
+                grads[high_pos] = grads[low_pos]
+                gtds[high_pos] = gtds[low_pos]
+            steps[low_pos], losses[low_pos] = t, f_new
+            grads[low_pos], gtds[low_pos] = g_new.copy(), gtd_new
+    return low_pos
 
-    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+
+def _away_from_ends(t, steps, insuf_progress):
+    """Keep ``t`` a tenth of the bracket away from its ends unless progress is good (torch's safeguard)."""
+    eps = 0.1 * (max(steps) - min(steps))
+    if min(max(steps) - t, t - min(steps)) >= eps:
+        return t, False
+    if insuf_progress or t >= max(steps) or t <= min(steps):
+        t = max(steps) - eps if abs(t - max(steps)) < abs(t - min(steps)) else min(steps) + eps
+        return t, False
+    return t, True
