@@ -53,19 +53,16 @@ def run(cfg, *, overrides: Sequence[str] = (), launch_dir: str | Path | None = N
 
 def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) -> RunResult:
     from . import budget, resume, tracking
-    from .tracking.lease import Lease
 
     validate(cfg)
     launch_dir = Path(launch_dir or Path.cwd())
     spooling = spooling_for(cfg, launch_dir)
     check_spool_dir(spooling.root)
-    http_timeout = float(cfg.tracking.get("http_timeout", 30))
-    lock_timeout = float(cfg.tracking.get("lock_timeout", 60))
     uri = parent.tracking_uri if parent is not None else tracking.resolve_uri(cfg.tracking.get("uri"), launch_dir)
     resumption = None
     if cfg.get("resume"):
         # a resume reads the store first
-        client = client or tracking.open_client(uri, http_timeout=http_timeout, lock_timeout=lock_timeout)
+        client = client or _open_client(cfg, uri)
         resumption = resume.prepare(client, cfg, overrides, uri, spooling.root)
         cfg = resumption.cfg
         validate(cfg)
@@ -77,8 +74,7 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
     resolved = redact_tree(plain(cfg))  # what is written of the config: params, config.yaml
     signals.check()
-    client = client or tracking.open_client(uri, allow_unreachable=spooling.at_start, http_timeout=http_timeout,
-                                             lock_timeout=lock_timeout)
+    client = client or _open_client(cfg, uri, allow_unreachable=spooling.at_start)
     signals.check()
     if resumption is not None:
         experiment_id = resumption.experiment_id
@@ -88,19 +84,16 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
         experiment_id = experiment_for(client, experiment, location, bool(cfg.tracking.get("artifact_location")),
                                        spooling)
     signals.check()
-    name = redact(run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides))
-    batch_size = int(cfg.tracking.batch_size)
-    lease = Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
     with tempfile.TemporaryDirectory(prefix="run-artifacts-") as scratch:
         if resumption is not None:
-            tracked = tracking.TrackedRun.resume(client, resumption.run_id, experiment_id, uri, spooling, batch_size,
-                                                 lease=lease)
-            tracked.set_tag("resumed_from_step", resumption.step)
+            tracked = _resumed_run(client, cfg, resumption, experiment_id, uri, spooling)
         else:
+            name = redact(run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides))
             tracked = tracking.TrackedRun.start(
                 client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags), params=flatten(resolved),
-                parent_run_id=parent.run_id if parent else None, batch_size=batch_size, tracking_uri=uri,
-                spooling=spooling, experiment_name=experiment, artifact_location=location, lease=lease)
+                parent_run_id=parent.run_id if parent else None, batch_size=int(cfg.tracking.batch_size),
+                tracking_uri=uri, spooling=spooling, experiment_name=experiment, artifact_location=location,
+                lease=_lease(cfg))
         loop = Loop(cfg, problem, tracked, Path(scratch))
         try:
             with tracked:
@@ -113,6 +106,30 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
                            loop.failure, None if tracked.stored else tracked.spool_dir)
     print_summary(result, cfg)
     return result
+
+
+def _open_client(cfg, uri, allow_unreachable=False):
+    from . import tracking
+
+    return tracking.open_client(uri, allow_unreachable=allow_unreachable,
+                                http_timeout=float(cfg.tracking.get("http_timeout", 30)),
+                                lock_timeout=float(cfg.tracking.get("lock_timeout", 60)))
+
+
+def _lease(cfg):
+    """This process's claim on the run it writes, renewed every ``lease_heartbeat`` seconds."""
+    from .tracking.lease import Lease
+
+    return Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
+
+
+def _resumed_run(client, cfg, resumption, experiment_id, uri, spooling):
+    from . import tracking
+
+    tracked = tracking.TrackedRun.resume(client, resumption.run_id, experiment_id, uri, spooling,
+                                         int(cfg.tracking.batch_size), lease=_lease(cfg))
+    tracked.set_tag("resumed_from_step", resumption.step)
+    return tracked
 
 
 def _record_and_run(loop: Loop, resolved: dict, resumption) -> None:
