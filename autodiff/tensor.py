@@ -1,6 +1,7 @@
 """The Tensor: a numpy array with autograd metadata, behaving as torch.Tensor does."""
 from __future__ import annotations
 
+import operator
 import warnings
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,13 @@ if TYPE_CHECKING:   # the methods autodiff.methods binds at import, declared for
 else:
     TensorMethods = object
 
-__all__ = ["Tensor", "Size"]
+__all__ = ["Tensor", "Size", "storage"]
+
+#: ``storage(tensor)``: the ndarray holding a tensor's elements, its own memory (what ``tensor.numpy(force=True)``
+#: returns: writing into it changes the tensor), read with no check and no Python frame. The optimizers' per-step
+#: code reads every parameter's, gradient's and state buffer's array through it: there a method call per array
+#: costs a measurable share of a small step (docs/performance.md).
+storage = operator.attrgetter("_data")
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "

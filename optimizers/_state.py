@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import autodiff as ad
+from autodiff.tensor import storage
 
 __all__ = ["advance_step", "new_state_tensor", "scalar_dtype", "step_state", "zeros_state"]
 
@@ -21,7 +22,7 @@ def new_state_tensor(array: np.ndarray) -> ad.Tensor:
 
 def zeros_state(param: ad.Tensor) -> ad.Tensor:
     """A zero state buffer shaped and typed like ``param``."""
-    return new_state_tensor(np.zeros_like(param.numpy(force=True)))
+    return new_state_tensor(np.zeros_like(storage(param)))
 
 
 def step_state(fused=False) -> ad.Tensor:
@@ -36,6 +37,6 @@ def advance_step(step: ad.Tensor) -> float:
     floats is exact in double and rounded once on assignment. It costs a tenth of a 0-d ufunc
     (about 1.5 us), which the runner's many small steps notice.
     """
-    count = step.numpy(force=True)  # the tensor's own memory: the write below is the update
+    count = storage(step)  # the tensor's own memory: the write below is the update
     count[()] = float(count) + 1.0
     return float(count)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional.adabelief import apply_adabelief_
 from ._functional._moments import adam_moment_scalars
 from .adam import check_adam_hyperparameters
@@ -48,7 +50,7 @@ class AdaBelief(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, moments = hyper
-        max_exp_avg_var = state["max_exp_avg_var"].numpy(force=True) if amsgrad else None
-        apply_adabelief_(param.numpy(force=True), grad.numpy(force=True),
-                         state["exp_avg"].numpy(force=True), state["exp_avg_var"].numpy(force=True),
+        max_exp_avg_var = storage(state["max_exp_avg_var"]) if amsgrad else None
+        apply_adabelief_(storage(param), storage(grad),
+                         storage(state["exp_avg"]), storage(state["exp_avg_var"]),
                          max_exp_avg_var, moments, step, lr, beta1, beta2, eps)

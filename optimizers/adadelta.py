@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional import adadelta_
 from .optimizer import Optimizer, check_lr, check_nonnegative, hyperparameter_reader
 
@@ -46,6 +48,6 @@ class Adadelta(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, rho, eps, weight_decay, maximize = hyper
-        adadelta_(param.numpy(force=True), grad.numpy(force=True),
-                  state["square_avg"].numpy(force=True), state["acc_delta"].numpy(force=True),
+        adadelta_(storage(param), storage(grad),
+                  storage(state["square_avg"]), storage(state["acc_delta"]),
                   lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff.tensor import storage
+
 from ._functional import adafactor_
 from .optimizer import Optimizer, hyperparameter_reader, new_state_tensor, to_scalar
 
@@ -56,7 +58,7 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, state, param, group):
-        grad = param.grad.numpy(force=True)
+        grad = storage(param.grad)
         if grad.ndim > 1:  # the second moment kept factored: row and column means
             state["row_var"] = new_state_tensor(np.zeros(grad.shape[:-1] + (1,), grad.dtype))
             state["col_var"] = new_state_tensor(
@@ -69,14 +71,14 @@ class Adafactor(Optimizer):
         if eps1 is None:
             # torch takes machine epsilon from the first parameter it updates, for the group
             first = next((p for p in group["params"] if p.grad is not None), None)
-            eps1 = None if first is None else float(np.finfo(first.numpy(force=True).dtype).eps)
+            eps1 = None if first is None else float(np.finfo(storage(first).dtype).eps)
         return lr, beta2_decay, eps1, eps2, d, weight_decay, group["maximize"]
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta2_decay, eps1, eps2, d, weight_decay, maximize = hyper
-        adafactor_(param.numpy(force=True), grad.numpy(force=True),
-                   state["row_var"].numpy(force=True) if "row_var" in state else None,
-                   state["col_var"].numpy(force=True) if "col_var" in state else None,
-                   state["variance"].numpy(force=True) if "variance" in state else None,
+        adafactor_(storage(param), storage(grad),
+                   storage(state["row_var"]) if "row_var" in state else None,
+                   storage(state["col_var"]) if "col_var" in state else None,
+                   storage(state["variance"]) if "variance" in state else None,
                    step=step, lr=lr, beta2_decay=beta2_decay, eps1=eps1, eps2=eps2, d=d,
                    weight_decay=weight_decay, maximize=maximize)

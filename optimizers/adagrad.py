@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff.tensor import storage
+
 from ._functional import adagrad_
 from .optimizer import (Optimizer, check_kernel_flags, check_lr, check_nonnegative, hyperparameter,
                         hyperparameter_reader, new_state_tensor)
@@ -45,7 +47,7 @@ class Adagrad(Optimizer):
 
     def _init_state(self, state, param, group):
         initial = hyperparameter(group["initial_accumulator_value"], "initial_accumulator_value")
-        state["sum"] = new_state_tensor(np.full_like(param.numpy(force=True), float(initial)))
+        state["sum"] = new_state_tensor(np.full_like(storage(param), float(initial)))
 
     def _read_group(self, group):
         lr, lr_decay, weight_decay, eps = _read_hyperparameters(group)
@@ -55,6 +57,6 @@ class Adagrad(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, lr_decay, weight_decay, eps, maximize = hyper
-        adagrad_(param.numpy(force=True), grad.numpy(force=True), state["sum"].numpy(force=True),
+        adagrad_(storage(param), storage(grad), storage(state["sum"]),
                  step=step, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                  maximize=maximize)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import autodiff as ad
+from autodiff.tensor import storage
 
 from ._functional import adam_, fused
 from ._functional._moments import adam_moment_scalars
@@ -104,9 +105,9 @@ class Adam(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         fused, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled, moments = hyper
-        arrays = (param.numpy(force=True), grad.numpy(force=True),
-                  state["exp_avg"].numpy(force=True), state["exp_avg_sq"].numpy(force=True),
-                  state["max_exp_avg_sq"].numpy(force=True) if amsgrad else None)
+        arrays = (storage(param), storage(grad),
+                  storage(state["exp_avg"]), storage(state["exp_avg_sq"]),
+                  storage(state["max_exp_avg_sq"]) if amsgrad else None)
         if fused:
             adam_fused(*arrays, step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional import adamax_
 from ._functional._moments import moment_scalars
 from .adam import check_adam_hyperparameters
@@ -53,6 +55,6 @@ class Adamax(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, eps, weight_decay, maximize, moments = hyper
-        adamax_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
-                state["exp_inf"].numpy(force=True), step=step, lr=lr, beta1=beta1, beta2=beta2,
+        adamax_(storage(param), storage(grad), storage(state["exp_avg"]),
+                storage(state["exp_inf"]), step=step, lr=lr, beta1=beta1, beta2=beta2,
                 eps=eps, weight_decay=weight_decay, maximize=maximize, moments=moments)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff.tensor import storage
+
 from ._functional import asgd_
 from .optimizer import (Optimizer, check_lr, check_nonnegative, hyperparameter,
                         hyperparameter_reader, new_state_tensor, scalar_dtype, takes_foreach_path,
@@ -55,7 +57,7 @@ class ASGD(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, lambd, alpha, t0, weight_decay, maximize, foreach = hyper
-        asgd_(param.numpy(force=True), grad.numpy(force=True), state["ax"].numpy(force=True),
-              state["eta"].numpy(force=True), state["mu"].numpy(force=True), step=step, lr=lr,
+        asgd_(storage(param), storage(grad), storage(state["ax"]),
+              storage(state["eta"]), storage(state["mu"]), step=step, lr=lr,
               lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize,
-              foreach_step=state["step"].numpy(force=True) if foreach else None)
+              foreach_step=storage(state["step"]) if foreach else None)

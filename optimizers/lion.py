@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional import lion_
 from .optimizer import Optimizer, check_betas, check_lr, check_nonnegative, hyperparameter_reader
 
@@ -42,5 +44,5 @@ class Lion(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, weight_decay, maximize = hyper
-        lion_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
+        lion_(storage(param), storage(grad), storage(state["exp_avg"]),
               lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, maximize=maximize)

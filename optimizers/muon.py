@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional import muon_
 from .optimizer import Optimizer, hyperparameter_reader, to_scalar, zeros_state
 
@@ -76,7 +78,7 @@ class Muon(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, weight_decay, momentum, ns_coefficients, eps, ns_steps, nesterov, adjust_lr_fn = hyper
-        muon_(param.numpy(force=True), grad.numpy(force=True),
-              state["momentum_buffer"].numpy(force=True), lr=lr, weight_decay=weight_decay,
+        muon_(storage(param), storage(grad),
+              storage(state["momentum_buffer"]), lr=lr, weight_decay=weight_decay,
               momentum=momentum, nesterov=nesterov, ns_coefficients=ns_coefficients,
               ns_steps=ns_steps, eps=eps, adjust_lr_fn=adjust_lr_fn)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff.tensor import storage
+
 from ._functional import nadam_
 from ._functional._moments import moment_scalars
 from .adam import check_adam_hyperparameters
@@ -76,8 +78,8 @@ class NAdam(Optimizer):
     def _update(self, param, grad, state, step, hyper):
         (lr, beta1, beta2, eps, weight_decay, momentum_decay, maximize, decoupled, foreach,
          moments) = hyper
-        nadam_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
-               state["exp_avg_sq"].numpy(force=True), state["mu_product"].numpy(force=True),
+        nadam_(storage(param), storage(grad), storage(state["exp_avg"]),
+               storage(state["exp_avg_sq"]), storage(state["mu_product"]),
                step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                momentum_decay=momentum_decay, decoupled_weight_decay=decoupled, maximize=maximize,
                foreach=foreach, moments=moments)

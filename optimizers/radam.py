@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional import radam_
 from ._functional._moments import moment_scalars
 from .adam import check_adam_hyperparameters
@@ -56,7 +58,7 @@ class RAdam(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, beta1, beta2, eps, weight_decay, maximize, decoupled, foreach, moments = hyper
-        radam_(param.numpy(force=True), grad.numpy(force=True), state["exp_avg"].numpy(force=True),
-               state["exp_avg_sq"].numpy(force=True), step=step, lr=lr, beta1=beta1, beta2=beta2,
+        radam_(storage(param), storage(grad), storage(state["exp_avg"]),
+               storage(state["exp_avg_sq"]), step=step, lr=lr, beta1=beta1, beta2=beta2,
                eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled,
                maximize=maximize, foreach=foreach, moments=moments)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional import rmsprop_
 from .optimizer import Optimizer, check_lr, check_nonnegative, hyperparameter_reader, zeros_state
 
@@ -54,9 +56,9 @@ class RMSprop(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         lr, alpha, eps, weight_decay, momentum, centered, maximize = hyper
-        grad_avg = state["grad_avg"].numpy(force=True) if centered else None
-        momentum_buffer = state["momentum_buffer"].numpy(force=True) if momentum > 0 else None
-        rmsprop_(param.numpy(force=True), grad.numpy(force=True),
-                 state["square_avg"].numpy(force=True), grad_avg, momentum_buffer, lr=lr,
+        grad_avg = storage(state["grad_avg"]) if centered else None
+        momentum_buffer = storage(state["momentum_buffer"]) if momentum > 0 else None
+        rmsprop_(storage(param), storage(grad),
+                 storage(state["square_avg"]), grad_avg, momentum_buffer, lr=lr,
                  alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered, maximize=maximize)

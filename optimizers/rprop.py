@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff.tensor import storage
+
 from ._functional import rprop_
 from .optimizer import (Optimizer, check_lr, hyperparameter, hyperparameter_reader,
                         new_state_tensor, zeros_state)
@@ -43,7 +45,7 @@ class Rprop(Optimizer):
     def _init_state(self, state, param, group):
         lr = hyperparameter(group["lr"], "lr", squeeze=True, number=True)
         state["prev"] = zeros_state(param)
-        state["step_size"] = new_state_tensor(np.full_like(param.grad.numpy(force=True), float(lr)))
+        state["step_size"] = new_state_tensor(np.full_like(storage(param.grad), float(lr)))
 
     def _read_group(self, group):
         _, (etaminus, etaplus), (step_size_min, step_size_max) = _read_hyperparameters(group)
@@ -51,6 +53,6 @@ class Rprop(Optimizer):
 
     def _update(self, param, grad, state, step, hyper):
         etaminus, etaplus, step_size_min, step_size_max, maximize = hyper
-        rprop_(param.numpy(force=True), grad.numpy(force=True), state["prev"].numpy(force=True),
-               state["step_size"].numpy(force=True), etaminus=etaminus, etaplus=etaplus,
+        rprop_(storage(param), storage(grad), storage(state["prev"]),
+               storage(state["step_size"]), etaminus=etaminus, etaplus=etaplus,
                step_size_min=step_size_min, step_size_max=step_size_max, maximize=maximize)

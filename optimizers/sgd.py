@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autodiff.tensor import storage
+
 from ._functional import fused, sgd_
 from ._functional.sgd import apply_sgd_, sgd_scalars
 from .optimizer import (Optimizer, check_kernel_flags, check_step_flags, hyperparameter_reader,
@@ -90,10 +92,10 @@ class SGD(Optimizer):
             state = self.state[param]
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = new_state_tensor(grad.numpy(force=True).copy())
+                buffer = state["momentum_buffer"] = new_state_tensor(storage(grad).copy())
                 first_step = True
-            buffer = buffer.numpy(force=True)
+            buffer = storage(buffer)
         if fused:
-            sgd_fused(param.numpy(force=True), grad.numpy(force=True), buffer, *scalars, first_step)
+            sgd_fused(storage(param), storage(grad), buffer, *scalars, first_step)
         else:
-            apply_sgd_(param.numpy(force=True), grad.numpy(force=True), buffer, scalars, first_step)
+            apply_sgd_(storage(param), storage(grad), buffer, scalars, first_step)

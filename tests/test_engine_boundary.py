@@ -1,5 +1,6 @@
 """Code outside the engine reaches a tensor's array through its public API (``numpy(force=True)``, ``detach()``,
-``tolist()``, ``item()``), never through ``Tensor._data``: the engine may change how it stores a tensor."""
+``tolist()``, ``item()``, and ``autodiff.tensor.storage`` on hot paths), never through ``Tensor._data``: the engine
+may change how it stores a tensor."""
 from __future__ import annotations
 
 import ast
@@ -29,3 +30,13 @@ def test_no_code_outside_the_engine_reads_tensor_data():
     assert any(p.name == "loop.py" for p in sources)
     found = [f"{p.relative_to(ROOT)}:{line}" for p in sources for line in _private_reads(ast.parse(p.read_text()))]
     assert not found, f"Tensor._data used outside autodiff (use tensor.numpy(force=True) and friends): {found}"
+
+
+def test_storage_is_the_tensors_own_memory():
+    import autodiff as ad
+    from autodiff.tensor import storage
+
+    t = ad.tensor([1.0, 2.0], requires_grad=True)
+    assert storage(t) is t.numpy(force=True)
+    storage(t)[0] = 5.0
+    assert t.tolist() == [5.0, 2.0]
