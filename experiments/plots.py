@@ -1,5 +1,10 @@
 """Figures of runs (matplotlib's Agg backend: no display needed): loss curves, and for objectives of two
-coordinates the loss contour with the paths drawn on it. Used for single runs and for sweep comparisons."""
+coordinates the loss contour with the paths drawn on it. Used for single runs and for sweep comparisons.
+
+What they keep true: legends sit right of the axes, never over a curve or a path; the contour's two parameter axes
+share one scale (a circle looks round, a valley keeps its angle); a log loss axis is labelled in plain numbers (1,
+3, 10, 0.1), its minor ticks only when the losses span less than a decade.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 GRID = 60
+LEGEND_OUTSIDE = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=7)
 
 
 def _pyplot():
@@ -49,12 +55,43 @@ def loss_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], bands
             axes.fill_between(band_steps, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     if _positive(all_values):
         axes.set_yscale("log")
+        readable_log_ticks(axes.yaxis, min(all_values), max(all_values))
     axes.set_xlabel("step")
     axes.set_ylabel("loss")
     if len(series) <= 12:
-        axes.legend(fontsize=7)
+        axes.legend(**LEGEND_OUTSIDE)
     axes.grid(alpha=0.3)
+    axes.grid(alpha=0.12, which="minor")
     return figure
+
+
+def plain_number(value: float) -> str:
+    """A tick label without TeX: ``1``, ``0.5``, ``3``, ``20000``; ``1e-5`` and ``3e6`` beyond those."""
+    if value == 0:
+        return "0"
+    if 1e-4 <= abs(value) < 1e5:
+        return np.format_float_positional(float(f"{value:.4g}"), trim="-")
+    mantissa, exponent = f"{value:.2g}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def readable_log_ticks(axis, low: float, high: float) -> None:
+    """Plain labels on a log axis spanning ``low..high``: powers of ten labelled over a decade or more (the 2..9
+    multiples between them marked, unlabelled); under a decade the 2, 3 and 5 multiples labelled too; under a
+    factor of 2, evenly spaced values (no power of ten or 2/3/5 multiple may fall inside)."""
+    from matplotlib import ticker
+
+    plain = ticker.FuncFormatter(lambda value, _: plain_number(value))
+    decades = np.log10(high / low) if high > low else 0.0
+    if decades < np.log10(2):
+        axis.set_major_locator(ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+        axis.set_major_formatter(plain)
+        axis.set_minor_locator(ticker.NullLocator())
+        return
+    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0,) if decades >= 1 else (1.0, 2.0, 3.0, 5.0)))
+    axis.set_major_formatter(plain)
+    axis.set_minor_locator(ticker.LogLocator(base=10, subs=tuple(float(k) for k in range(2, 10))))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def coordinates(params: dict) -> list[tuple[str, tuple]] | None:
@@ -117,7 +154,8 @@ def contour_figure(grid, paths: Sequence[tuple[str, np.ndarray]], objective=None
             axes.plot(point[0], point[1], "x", color="red", markersize=9)
     axes.set_xlim(xs[0], xs[-1])
     axes.set_ylim(ys[0], ys[-1])
+    axes.set_aspect("equal", adjustable="box")  # both axes are parameters: one unit is one unit
     axes.set_title("log(1 + loss - min) and the paths")
     if len(paths) <= 12:
-        axes.legend(fontsize=7, loc="best")
+        axes.legend(**LEGEND_OUTSIDE)
     return figure
