@@ -3,6 +3,9 @@ objectives, and tables of final losses.
 
     python -m experiments.compare <parent run id | experiment name or id> [--tracking-uri URI] [--out DIR]
 
+The files go to ``comparisons/<target>/`` under the current directory (``--out DIR`` elsewhere); the repository's
+``.gitignore`` ignores ``comparisons/``.
+
 A parent run (a sweep) compares its child runs; an experiment compares its top-level runs that are not parents.
 The sweep callback attaches the same files to the parent run when a sweep ends: ``comparison.png``,
 ``comparison_contour.png`` (2-D objectives), ``final_losses.csv`` (one row per run) and ``summary.csv`` (per
@@ -15,6 +18,7 @@ import argparse
 import csv
 import math
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -29,6 +33,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 from .recording import LOSS
 from .tracking.lifecycle import PARENT_TAG
 
+COMPARISONS = "comparisons"  # the folder under the launch directory (ignored by the repository's .gitignore)
 LOSS_KEYS = (LOSS, "loss")  # "loss": runs recorded before the metrics were named for the MLflow UI's sections
 
 
@@ -202,6 +207,13 @@ def attach_comparison(client, parent_run_id: str) -> list[str]:
         return [f.name for f in files]
 
 
+def default_out_dir(target: str, launch_dir: Path) -> Path:
+    """``<launch_dir>/comparisons/<target>``, the target made a safe folder name (an experiment may be named
+    ``a/b`` or ``..``)."""
+    name = re.sub(r"[^A-Za-z0-9._=-]", "_", target).strip(".") or "_"
+    return launch_dir / COMPARISONS / name
+
+
 def main(argv: list[str] | None = None) -> int:
     from .tracking import open_client, resolve_uri
 
@@ -209,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", help="a parent run id, or an experiment name or id")
     parser.add_argument("--tracking-uri", default=None,
                         help="default: $MLFLOW_TRACKING_URI, else sqlite:///<current directory>/mlflow.db")
-    parser.add_argument("--out", default=None, help="output directory (default: ./comparison-<target>)")
+    parser.add_argument("--out", default=None, help=f"output directory (default: ./{COMPARISONS}/<target>)")
     args = parser.parse_args(argv)
     uri = resolve_uri(args.tracking_uri, Path.cwd())
     client = open_client(uri)
@@ -219,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"no runs to compare under {args.target!r} in {redact(uri)}", file=sys.stderr)
         return 1
-    out_dir = Path(args.out or f"comparison-{args.target}")
+    out_dir = Path(args.out) if args.out else default_out_dir(args.target, Path.cwd())
     files = write_comparison(client, runs, out_dir)
     print(f"compared {len(runs)} runs{' of parent ' + parent.info.run_id if parent else ''}: "
           + ", ".join(str(f) for f in files))

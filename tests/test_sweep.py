@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,15 @@ def test_the_compare_cli_draws_the_comparison_of_runs_in_the_store(store, tmp_pa
     rows = list(csv.DictReader((tmp_path / "cmp" / "summary.csv").open()))
     assert sorted(int(row["runs"]) for row in rows) == [2, 2]
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 0
+
+
+def test_the_compare_cli_writes_under_comparisons_which_git_ignores(store):
+    out = run_cli(["repeats"], store, module="experiments.compare")
+    assert "compared 4 runs" in out.stdout
+    written = store / "comparisons" / "repeats" / "comparison.png"
+    assert written.stat().st_size > 0 and not list(store.glob("comparison-*"))
+    ignored = subprocess.run(["git", "check-ignore", "-q", "comparisons/repeats/comparison.png"], cwd=ROOT)
+    assert ignored.returncode == 0, "comparisons/ is not in the repository's .gitignore"
 
 
 def test_optuna_tunes_with_the_in_memory_study(store):
