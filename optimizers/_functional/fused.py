@@ -10,17 +10,27 @@ as torch's fused kernel), without fastmath (no reassociation).
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # numba is optional: fused=True then runs the numpy kernels
-    numba = None
 
-
+@functools.cache
 def available() -> bool:
-    """Whether the fused kernels can run (numba is importable)."""
-    return numba is not None
+    """Whether the fused kernels can run (numba is installed). numba itself is imported on the first fused step:
+    importing it takes about 0.1 s, which ``import optimizers`` would otherwise pay every time."""
+    return importlib.util.find_spec("numba") is not None
+
+
+@functools.cache
+def _kernels():
+    """The compiled SGD and Adam kernels (compiled once, then cached on disk by numba)."""
+    import numba
+
+    # error_model="numpy": no Python ZeroDivisionError check, which keeps the loops vectorized.
+    compile_ = numba.njit(cache=True, nogil=True, error_model="numpy")
+    return compile_(_sgd_kernel_py), compile_(_adam_kernel_py)
 
 
 def _flat(*arrays):
@@ -41,7 +51,7 @@ def sgd_fused_(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_
         b = p[:0]  # unused without momentum; numba wants an array of the same type
     # Scalars in the arrays' dtype, as numpy's kernels (and torch's fused kernel) compute.
     real = p.dtype.type
-    _sgd_kernel(p, g, b, real(-lr), real(momentum), real(1 - dampening), real(weight_decay),
+    _kernels()[0](p, g, b, real(-lr), real(momentum), real(1 - dampening), real(weight_decay),
                 nesterov, maximize, first_step, momentum != 0, dampening == 0)
     return True
 
@@ -61,7 +71,7 @@ def adam_fused_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     decay = 1 - lr * weight_decay if decoupled_weight_decay else 1.0
     coupled = 0.0 if decoupled_weight_decay else weight_decay
     weight = 1 - beta1
-    _adam_kernel(p, g, m, v, vmax, amsgrad, maximize, real(decay), real(coupled), real(weight),
+    _kernels()[1](p, g, m, v, vmax, amsgrad, maximize, real(decay), real(coupled), real(weight),
                  real(1 - weight), weight < 0.5, real(beta2), real(1 - beta2), real(eps),
                  real(-step_size), real(bias_correction2_sqrt))
     return True
@@ -101,9 +111,3 @@ def _adam_kernel_py(p, g, m, v, vmax, amsgrad, maximize, decay, weight_decay, we
             vmax[i] = vi
         p[i] = theta + mi * neg_step_size / (np.sqrt(vi) / bias_correction2_sqrt + eps)
 
-
-if numba is not None:
-    # error_model="numpy": no Python ZeroDivisionError check, which keeps the loops vectorized.
-    _compile = numba.njit(cache=True, nogil=True, error_model="numpy")
-    _sgd_kernel = _compile(_sgd_kernel_py)
-    _adam_kernel = _compile(_adam_kernel_py)
