@@ -147,54 +147,43 @@ def write_tables(summaries: list[RunSummary], out_dir: Path) -> list[Path]:
     return [runs_path, summary_path]
 
 
-def contour_paths(client, summaries: list[RunSummary]):
-    """(grid, [(label, path)], objective) when the runs minimise one 2-D objective, else None."""
-    import mlflow.artifacts
-    from omegaconf import OmegaConf
+def contour_files(trajectories, out_dir: Path) -> list[Path]:
+    """The paths on the true loss's contour, one figure per group of runs on the same data (2-D objectives):
+    ``comparison_contour.png``, or ``comparison_contour_<k>.png`` titled with what tells the groups apart."""
+    from .explorer import group_runs
 
-    from . import objectives
-    from .trajectory import ARTIFACT
-
-    if not summaries:
-        return None
-    uri = client.tracking_uri if hasattr(client, "tracking_uri") else None
-    try:
-        config_file = mlflow.artifacts.download_artifacts(run_id=summaries[0].run_id, artifact_path="config.yaml",
-                                                          tracking_uri=uri)
-        cfg = OmegaConf.load(config_file)
-        objective = objectives.build(cfg.objective)
-    except Exception:  # noqa: BLE001 - no config artifact or an objective not installed here: no contour
-        return None
-    template = objective.initial_params()
-    if plots.coordinates(template) is None:
-        return None
-    paths = []
-    for s in summaries:
-        try:
-            local = mlflow.artifacts.download_artifacts(run_id=s.run_id, artifact_path=ARTIFACT, tracking_uri=uri)
-        except Exception:  # noqa: BLE001 - a run without trajectory (logging.trajectory=false)
+    groups = [g for g in group_runs(trajectories) if g.objective is not None
+              and plots.coordinates(g.objective.initial_params()) is not None]
+    files = []
+    for k, group in enumerate(groups, start=1):
+        members = [trajectories[i] for i in group.runs]
+        paths = [(t.name, t.flat("param")) for t in members]
+        grid = plots.contour_grid(group.objective, group.objective.initial_params(), [p for _, p in paths])
+        if grid is None:
             continue
-        with np.load(local) as z:
-            path = np.concatenate([z[f"param/{name}"].reshape(len(z["step"]), -1) for name in template], axis=1)
-        paths.append((s.name, path))
-    if not paths:
-        return None
-    grid = plots.contour_grid(objective, template, [p for _, p in paths])
-    return (grid, paths, objective) if grid is not None else None
+        figure = plots.contour_figure(grid, paths, group.objective)
+        name = "comparison_contour.png" if len(groups) == 1 else f"comparison_contour_{k}.png"
+        if len(groups) > 1:
+            figure.axes[0].set_title(group.label)
+        files.append(plots.save(figure, out_dir / name))
+    return files
 
 
 def write_comparison(client, runs, out_dir: Path) -> list[Path]:
     """Every comparison file for ``runs`` into ``out_dir``; returns their paths."""
+    from . import explorer
+
     out_dir.mkdir(parents=True, exist_ok=True)
     summaries = summarise(client, runs)
     files = write_tables(summaries, out_dir)
     series, bands = group_curves(summaries)
     if series:
         files.append(plots.save(plots.loss_figure(series, bands), out_dir / "comparison.png"))
-    contour = contour_paths(client, summaries)
-    if contour is not None:
-        grid, paths, objective = contour
-        files.append(plots.save(plots.contour_figure(grid, paths, objective), out_dir / "comparison_contour.png"))
+    trajectories, missing = explorer.load(client, runs)
+    files += contour_files(trajectories, out_dir)
+    page = explorer.comparison_page(trajectories, out_dir / explorer.ARTIFACT, missing=missing)
+    if page is not None:
+        files.append(page)
     return files
 
 

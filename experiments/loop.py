@@ -153,6 +153,8 @@ class Loop:
             rows = {f"param/{n}": a for n, a in params.items()}
             if grads is not None:
                 rows.update({f"grad/{n}": g for n, g in grads.items()})
+            if lr is not None:
+                rows["lr"] = np.float64(float(lr))
             if state:
                 rows.update(state)
             self.trajectory.add(step, loss, rows)
@@ -269,6 +271,8 @@ class Loop:
         scratch = self.scratch
         if self.trajectory is not None and self.trajectory.steps:
             self.tracked.log_artifact(self.trajectory.save(scratch / ARTIFACT))
+            if self.cfg.logging.plots and not signals.received():
+                self.save_explorer()
         if self.cfg.logging.plots and self.losses and not signals.received():  # an interrupted run stops now
             from . import plots
 
@@ -280,6 +284,16 @@ class Loop:
             if grid is not None and self.path:
                 figure = plots.contour_figure(grid, [(title, np.array(self.path))], self.problem.objective)
                 self.tracked.log_artifact(plots.save(figure, scratch / "contour.png"))
+
+    def save_explorer(self) -> None:
+        """The run's trajectory explorer, ``explorer.html`` (:mod:`experiments.explorer`)."""
+        from . import explorer
+
+        cfg = self.cfg
+        path = explorer.run_page(self.scratch / explorer.ARTIFACT, self.trajectory.arrays(), cfg,
+                                 self.problem.objective, self.tracked.run_id, f"{cfg.optimizer.name} lr={cfg.lr}",
+                                 "FAILED" if self.failure else "FINISHED")
+        self.tracked.log_artifact(path)
 
 
 def _first_call_returns(loss_tensor, optimizer, objective, params, step):

@@ -105,6 +105,8 @@ def contour_grid(objective, params: dict, paths: Sequence[np.ndarray] = ()):
     """``(xs, ys, losses)`` over the objective's ``plot_bounds`` (or a window around the paths), else None."""
     import autodiff as ad
 
+    from .explorer.landscape import true_loss
+
     layout = coordinates(params)
     if layout is None:
         return None
@@ -116,6 +118,7 @@ def contour_grid(objective, params: dict, paths: Sequence[np.ndarray] = ()):
         low, high = points.min(axis=0), points.max(axis=0)
         pad = np.maximum(0.25 * (high - low), 0.5)
         bounds = ((low[0] - pad[0], high[0] + pad[0]), (low[1] - pad[1], high[1] + pad[1]))
+    loss = true_loss(objective)  # the full-data loss, not a step's minibatch
     xs = np.linspace(*bounds[0], GRID)
     ys = np.linspace(*bounds[1], GRID)
     losses = np.empty((GRID, GRID))
@@ -128,7 +131,7 @@ def contour_grid(objective, params: dict, paths: Sequence[np.ndarray] = ()):
                     size = int(np.prod(shape))
                     point[name] = ad.tensor(np.array([next(values) for _ in range(size)]).reshape(shape),
                                             dtype=ad.float64)
-                losses[i, j] = float(objective.loss(point, 0).item())
+                losses[i, j] = float(loss(point).item())
     return xs, ys, losses
 
 

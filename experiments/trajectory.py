@@ -6,6 +6,8 @@
 - ``param/<name>``: ``(k, *shape)``, the parameters at which that step's gradient was taken (the final row: the
   parameters after the last update);
 - ``grad/<name>``: ``(k, *shape)``, that gradient (NaN in the final row, where no gradient is taken);
+- ``lr``: float64 ``(k,)``, the first parameter group's learning rate used by that step's update (NaN in the final
+  row);
 - ``<state key>/<name>``: the optimizer's state tensors right after that step's update (NaN in rows where the
   optimizer did not hold the key yet, and in the final row).
 

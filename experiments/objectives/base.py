@@ -36,12 +36,15 @@ class Objective:
         min_value: the known minimum of the loss, or ``None`` (e.g. unbounded below).
         plot_bounds: ``((x_min, x_max), (y_min, y_max))``, the contour window of a 2-D objective (one parameter
             of two elements, or two scalar parameters), else ``None``.
+        minibatches: whether ``loss(params, step)`` sees a part of the data that changes with the step (then
+            :meth:`full_loss` is the true objective, which contour plots and the explorer draw).
     """
 
     name: str = ""
     optimum: dict[str, np.ndarray] | None = None
     min_value: float | None = None
     plot_bounds: Bounds | None = None
+    minibatches: bool = False
 
     @classmethod
     def footprint(cls, **options) -> Footprint | None:
@@ -57,6 +60,11 @@ class Objective:
     def loss(self, params: dict[str, ad.Tensor], step: int) -> ad.Tensor:
         """The scalar loss at ``params``; ``step`` selects the minibatch where there is one."""
         raise NotImplementedError
+
+    def full_loss(self, params: dict[str, ad.Tensor]) -> ad.Tensor:
+        """The loss over all the data: the true objective, as drawn on landscapes (``loss(params, 0)`` for an
+        objective without minibatches; one with minibatches overrides this)."""
+        return self.loss(params, 0)
 
     @property
     def optima(self) -> list[dict[str, np.ndarray]]:

@@ -81,6 +81,7 @@ class LogisticRegression(Objective):
                 f"Allowed: true or false."
             )
         self.fit_intercept = fit_intercept
+        self.minibatches = self.batch_size is not None
         self.data_seed = _validate.integer(data_seed, "data_seed", 0)
         self.x, self.y = make_dataset(self.n_samples, self.n_features, self.data_seed)
         self._w = _validate.vector(init, "init", self.n_features, np.zeros(self.n_features))
@@ -122,9 +123,15 @@ class LogisticRegression(Objective):
         return order[k * self.batch_size : (k + 1) * self.batch_size]
 
     def loss(self, params, step):
+        return self._loss(params, self.batch(step))
+
+    def full_loss(self, params):
+        """The loss over every sample (``optimum`` and ``min_value`` are this function's)."""
+        return self._loss(params, None)
+
+    def _loss(self, params, rows):
         w = params["w"]
         x, y = self._constants.get("X", w.dtype), self._constants.get("y", w.dtype)
-        rows = self.batch(step)
         if rows is not None:
             index = ad.tensor(rows, dtype=ad.int64)
             x, y = x[index], y[index]
