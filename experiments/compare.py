@@ -8,8 +8,10 @@ The files go to ``comparisons/<target>/`` under the current directory (``--out D
 
 A parent run (a sweep) compares its child runs; an experiment compares its top-level runs that are not parents.
 The sweep callback attaches the same files to the parent run when a sweep ends: ``comparison.png``,
-``comparison_contour.png`` (2-D objectives), ``final_losses.csv`` (one row per run) and ``summary.csv`` (per
-configuration: runs, mean, std, min, max of the final loss).
+``comparison_contour.png`` (2-D objectives, on the true loss; runs on other data, such as another ``data_seed``, get
+a figure each: ``comparison_contour_<k>.png``), ``explorer.html`` (the trajectory explorer,
+:mod:`experiments.explorer`), ``final_losses.csv`` (one row per run) and ``summary.csv`` (per configuration: runs,
+mean, std, min, max of the final loss).
 """
 
 from __future__ import annotations
