@@ -2,29 +2,35 @@
 
 Each class keeps torch's constructor, defaults, state keys, validation messages and printout; its
 arithmetic is a numpy function in :mod:`optimizers._functional`.
+
+The classes are imported when first named (``from optimizers import Adam``, ``optimizers.Adam``: PEP 562's module
+``__getattr__``), so that choosing one optimizer by name (the runner, :mod:`plugin_registry`) imports only that one;
+``dir(optimizers)`` and ``__all__`` list them all, as torch.optim's do.
 """
 
-from .optimizer import Optimizer
-from .adadelta import Adadelta
-from .adafactor import Adafactor
-from .adagrad import Adagrad
-from .adam import Adam
-from .adamax import Adamax
-from .adamw import AdamW
-from .asgd import ASGD
-from .lbfgs import LBFGS
-from .muon import Muon
-from .nadam import NAdam
-from .radam import RAdam
-from .rmsprop import RMSprop
-from .rprop import Rprop
-from .sgd import SGD
-from .lion import Lion
-from .adabelief import AdaBelief
-from . import lr_scheduler, registry  # after the classes: both build on Optimizer
+import importlib
 
-__all__ = [
-    "Optimizer",
-    "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop", "Adagrad", "Adadelta",
-    "ASGD", "Adafactor", "LBFGS", "Muon", "Lion", "AdaBelief",
-]
+from .optimizer import Optimizer
+from . import lr_scheduler, registry  # after Optimizer: both build on it
+
+#: Each built-in class and the module that holds it.
+_MODULES = {
+    "SGD": "sgd", "Adam": "adam", "AdamW": "adamw", "Adamax": "adamax", "NAdam": "nadam", "RAdam": "radam",
+    "RMSprop": "rmsprop", "Rprop": "rprop", "Adagrad": "adagrad", "Adadelta": "adadelta", "ASGD": "asgd",
+    "Adafactor": "adafactor", "LBFGS": "lbfgs", "Muon": "muon", "Lion": "lion", "AdaBelief": "adabelief",
+}
+
+__all__ = ["Optimizer", *_MODULES]
+
+
+def __getattr__(name: str):
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next lookup is an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
