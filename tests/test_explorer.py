@@ -110,6 +110,19 @@ def test_the_readout_holds_every_recorded_value_exactly():
     assert np.all(np.abs(cosine[:-1]) <= 1 + 1e-6) and np.isnan(cosine[-1])
 
 
+def test_a_minibatch_run_carries_its_full_data_loss_along_the_path():
+    sgd = run("sgd", "sgd", LOGISTIC, 40, 0.5)
+    data = page_json(explorer.page_html([sgd], "t", "s", explorer.RUN_PAGE_BYTES))
+    full = data["runs"][0]["full_loss"]
+    steps, values = decoded(full["step"]), decoded(full["value"])
+    np.testing.assert_array_equal(steps, np.arange(41))
+    objective = objectives.build(LOGISTIC)
+    expected = landscape.loss_at(objective, [("w", (2,))], sgd.arrays["param/w"].astype(np.float64))
+    np.testing.assert_allclose(values, expected, rtol=1e-12)
+    assert not np.allclose(values[:-1], sgd.arrays["loss"][:-1])  # the recorded losses are the minibatches'
+    assert data["groups"][0]["minibatches"] is True
+
+
 def test_sizes_stay_within_budget():
     k = 1000
     rng = np.random.default_rng(0)

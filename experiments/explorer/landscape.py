@@ -18,7 +18,7 @@ import numpy as np
 
 GRID = 64  # loss evaluations per side of the landscape (GRID**2 in all)
 PCA_ROWS = 600  # points per run used to find the plane (all of them are used to measure its variance)
-LEVELS = 18
+LEVELS = 20
 
 
 @dataclass
@@ -185,12 +185,17 @@ def loss_grid(objective, layout, plane: Plane, bounds, size: int = GRID) -> np.n
 
 
 def levels(grid: np.ndarray, count: int = LEVELS) -> list[float]:
-    """Contour levels spaced evenly in log(1 + loss - min) (so the valleys of functions like Rosenbrock's show),
-    as loss values."""
+    """Contour levels at ``min + d`` for ``d`` spaced geometrically from the grid's lowest percent to its highest
+    value (so the valleys of functions like Rosenbrock's, and the bowl around a minimum, show), as loss values."""
     finite = grid[np.isfinite(grid)]
     if not finite.size:
         return []
     low = float(finite.min())
-    shifted = np.log1p(finite - low)
-    edges = np.linspace(0.0, float(shifted.max()), count + 1)[1:-1]
-    return [low + float(np.expm1(e)) for e in edges if e > 0]
+    above = finite - low
+    top = float(above.max())
+    if top <= 0:
+        return []
+    bottom = max(float(np.quantile(above, 0.01)), top * 1e-4)
+    if bottom <= 0 or bottom >= top:
+        bottom = top * 1e-4
+    return [low + float(d) for d in np.geomspace(bottom, top, count + 1)[:-1]]

@@ -51,6 +51,10 @@ def page_data(runs: list[RunTrajectory], groups: list[Group], title: str, subtit
     used = sum(len(json.dumps(g, default=_plain)) for g in group_data) + 80_000  # the landscapes, scripts, styles
     shown, stride = payload.readout_plan(runs, max(int(0.92 * max_bytes) - used, 100_000))
     run_data = [payload.run_payload(run, planes[i], shown, stride) for i, run in enumerate(runs)]
+    for group in groups:
+        if getattr(group.objective, "minibatches", False):
+            for i in group.runs:
+                run_data[i]["full_loss"] = payload.full_loss_along(runs[i], group.objective)
     return {"title": title, "subtitle": subtitle, "groups": group_data, "runs": run_data,
             "notes": list(notes) + _notes(runs, groups, shown, stride, max_bytes)}
 
@@ -75,6 +79,10 @@ def _notes(runs, groups, shown: int, stride: int, max_bytes: int) -> list[str]:
     if any(int(np.prod(shape)) > shown for run in runs for _, shape in run.layout):
         notes.append(f"Tensors of more than {shown} elements: the readout shows their first {shown} elements and "
                      "their norm (each run's trajectory.npz holds every element).")
+    if any(getattr(g.objective, "minibatches", False) for g in groups):
+        notes.append(f"Minibatch objectives: the loss each step recorded is its minibatch's; the full-data loss "
+                     f"(the landscape's function) is drawn along each path at up to {payload.FULL_LOSS_POINTS} "
+                     "steps, evenly spaced.")
     if stride > 1:
         notes.append(f"To keep this page under {max_bytes / 1e6:.0f} MB it holds every {stride}th recorded step "
                      "(and the last); each run's trajectory.npz holds them all.")

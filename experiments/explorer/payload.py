@@ -18,6 +18,7 @@ from .runs import Group, RunTrajectory
 
 MAX_SHOWN = 6
 BASE64 = 4 / 3
+FULL_LOSS_POINTS = 500  # full-data loss evaluations per run along its path (minibatch objectives)
 FIXED_BYTES_PER_ROW = 4 + 8 + 8 + 3 * 2 * 4 + 4  # step, loss, lr, position/-lr*grad/update in the plane, cosine
 
 
@@ -173,3 +174,11 @@ def _optima(objective, layout, plane: landscape.Plane) -> list[list[float]]:
         else:
             out.append([float(v) for v in plane.project(point[None])[0]])
     return out
+
+
+def full_loss_along(run: RunTrajectory, objective) -> dict:
+    """The true (full-data) loss at up to ``FULL_LOSS_POINTS`` recorded steps of ``run``, evenly spaced."""
+    k = len(run.steps)
+    rows = kept_rows(k, max(1, math.ceil(k / FULL_LOSS_POINTS)))
+    values = landscape.loss_at(objective, run.layout, run.flat("param")[rows])
+    return {"step": encode(run.steps[rows], "i4"), "value": encode(values, "f8")}

@@ -29,6 +29,7 @@ class Explorer {
   decodeRun(r, index) {
     const run = { ...r, index, colour: runColour(index), single: r.dtype === "float32" };
     for (const key of ["step", "loss", "lr", "pos", "descent", "update", "cos"]) run[key] = decodeArray(r[key]);
+    if (r.full_loss) { run.fullStep = decodeArray(r.full_loss.step); run.fullLoss = decodeArray(r.full_loss.value); }
     run.tensors = r.tensors.map((t) => ({ ...t, values: decodeArray(t.values), norm: decodeArray(t.norm) }));
     const finite = Array.from(run.loss).filter(Number.isFinite);
     run.finalLoss = run.loss[run.loss.length - 1];
@@ -41,7 +42,8 @@ class Explorer {
     htmlEl("h2", {}, section, group.label);
     const note = htmlEl("p", { class: "plane-note" }, section);
     const full = group.minibatches ? " the true objective over the full data set (not a step's minibatch)" : " the loss";
-    note.textContent = group.grid ? `Landscape: ${group.plane}. Shades and contour lines:${full}.`
+    const drawn = group.kind === "line" ? "The curve" : "Shades and contour lines";
+    note.textContent = group.grid ? `Landscape: ${group.plane}. ${drawn}:${full}.`
       : `Paths in ${group.plane}. No landscape: ${group.problem || "the objective is unknown"}.`;
     if (group.problem) note.classList.add("problem");
     const row = htmlEl("div", { class: "row" }, section);
@@ -56,10 +58,15 @@ class Explorer {
   charts(parent, group, members) {
     const series = (values, extra) => members.map((r) => ({ run: r.index, colour: r.colour, label: r.name, steps: r.step,
                                                           values: values(r), ...(extra || {}) }));
-    const lossCaption = group.minibatches ? "<b>Loss</b> as each step recorded it: that step's minibatch"
-      : "<b>Loss</b> at each recorded step";
+    const lossCaption = group.minibatches ? "<b>Loss</b>: thin, each step's minibatch loss as recorded; thick, the " +
+      "full-data loss along the path (the landscape's function)" : "<b>Loss</b> at each recorded step";
+    const losses = series((r) => r.loss, group.minibatches ? { faint: true } : {});
+    for (const r of members) {
+      if (r.fullStep) losses.push({ run: r.index, colour: r.colour, label: `${r.name} (full data)`, steps: r.fullStep,
+                                    values: r.fullLoss, width: 2.2 });
+    }
     const out = [
-      new LineChart(parent, { kind: "loss", yLabel: "loss", series: series((r) => r.loss), caption: lossCaption }, this),
+      new LineChart(parent, { kind: "loss", yLabel: "loss", series: losses, caption: lossCaption }, this),
       new LineChart(parent, { kind: "cosine", yLabel: "cos(−∇L, Δθ)", series: series((r) => r.cos), fixed: [-1, 1], log: false,
                               caption: "<b>cos(−∇L, Δθ)</b>: 1 when the update follows the negative gradient; momentum and " +
                                        "per-coordinate scaling turn it away" }, this),
@@ -114,6 +121,17 @@ class Explorer {
     this.playButton = document.getElementById("play");
     this.playButton.addEventListener("click", () => (this.timer ? this.pause() : this.play()));
     this.speed = document.getElementById("speed");
+    // the space bar plays and pauses, the arrow keys step (when no other control has the focus)
+    document.addEventListener("keydown", (event) => {
+      const focus = document.activeElement;
+      if (focus && ["INPUT", "SELECT", "BUTTON"].includes(focus.tagName)) return;
+      if (event.key === " ") { event.preventDefault(); this.timer ? this.pause() : this.play(); }
+      if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+        event.preventDefault();
+        const next = Number(slider.value) + (event.key === "ArrowRight" ? 1 : -1);
+        this.setIndex(Math.min(this.steps.length - 1, Math.max(0, next)));
+      }
+    });
   }
 
   play() {
@@ -180,6 +198,13 @@ class Readout {
     const loss = group.minibatches ? "loss (the step's minibatch)" : "loss";
     this.row("recorded step", (r, i) => String(r.step[i]));
     this.row(loss, (r, i) => exact(r.loss[i], false));
+    if (group.minibatches) {
+      this.row("loss over the full data", (r, i) => {
+        if (!r.fullStep) return "—";
+        const row = lastRowAtOrBefore(r.fullStep, r.step[i]);
+        return exact(r.fullLoss[row], false) + (r.fullStep[row] !== r.step[i] ? `  (at step ${r.fullStep[row]})` : "");
+      });
+    }
     this.row("learning rate", (r, i) => (r.lr ? exact(r.lr[i], false) : "—"));
     this.row("cos(−∇L, Δθ)", (r, i) => short(r.cos[i]));
     const labels = [];

@@ -41,7 +41,7 @@ class LineChart {
     lo = values.length ? (robust ? pick(0.01) : values[0]) : 0;
     hi = values.length ? (robust ? pick(0.99) : values[values.length - 1]) : 1;
     if (this.options.fixed) [lo, hi] = this.options.fixed;
-    this.log = this.options.log !== false && positive && values.length > 0 && hi / lo > 20;
+    this.log = this.options.log !== false && positive && values.length > 0 && hi > lo;
     const { x, y, w, h } = this.box;
     this.sx = linearScale(x0, x1, x, x + w);
     const magnitudes = values.map(Math.abs).filter((v) => v > 0).sort((a, b) => a - b);
@@ -57,7 +57,8 @@ class LineChart {
     const keep = thinIndices(s.values, s.steps.length, 1500);
     const points = keep.map((i) => [this.sx(s.steps[i]), this.sy(s.values[i])]);
     return svgEl("path", { class: "series", d: pathData(points), stroke: s.colour, "data-run": s.run,
-                           "stroke-dasharray": s.dash || "none" }, plot);
+                           "stroke-dasharray": s.dash || "none", "stroke-width": s.width || 1.5,
+                           "stroke-opacity": s.faint ? 0.35 : 1 }, plot);
   }
 
   setStep(step) {

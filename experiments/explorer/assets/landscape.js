@@ -27,6 +27,10 @@ class Landscape {
     svgEl("rect", { class: "frame", x, y, width: w, height: h }, this.svg);
     this.drawOptima();
     this.paths = {}; this.markers = {}; this.arrows = {};
+    // markers and arrows above every path, clipped to the plot like them (a run that left the window leaves it)
+    this.overlay = svgEl("g", { "clip-path": `url(#${clip}-overlay)` }, this.svg);
+    svgEl("rect", { x: x - 6, y: y - 6, width: w + 12, height: h + 12 },
+          svgEl("clipPath", { id: `${clip}-overlay` }, this.svg.querySelector("defs")));
     for (const index of group.runs) this.drawRun(index);
     this.scaleLabel = svgEl("text", { x: x + w - 6, y: y + h - 8, "text-anchor": "end", class: "arrow-scale" }, this.svg);
     this.caption = htmlEl("figcaption", {}, this.figure);
@@ -128,12 +132,12 @@ class Landscape {
     this.paths[index].drawn = keep;
     const [sx, sy] = this.screen(run, 0);
     svgEl("circle", { class: "start", cx: sx, cy: sy, r: 4, stroke: colour }, layer);
-    const arrows = svgEl("g", { class: "arrows", "data-run": index }, this.svg);
+    const arrows = svgEl("g", { class: "arrows", "data-run": index }, this.overlay);
     this.arrows[index] = {
       descent: svgEl("path", { fill: "none", stroke: colour, "stroke-width": 1.6, "stroke-dasharray": "4 3", opacity: 0.9 }, arrows),
       update: svgEl("path", { fill: "none", stroke: colour, "stroke-width": 2.2 }, arrows),
     };
-    this.markers[index] = svgEl("circle", { class: "marker", r: 5.5, fill: colour, "data-run": index }, this.svg);
+    this.markers[index] = svgEl("circle", { class: "marker", r: 5.5, fill: colour, "data-run": index }, this.overlay);
   }
 
   arrowPath(x, y, dx, dy) {
@@ -156,7 +160,7 @@ class Landscape {
       marker.setAttribute("cy", Number.isFinite(cy) ? cy : -100);
       marker.dataset.row = row;
       const pixels = (v) => [this.sx(run.pos[2 * row] + v[2 * row]) - cx, this.sy(run.pos[2 * row + 1] + v[2 * row + 1]) - cy];
-      vectors.push([index, cx, cy, this.group.kind === "line" ? [0, 0] : pixels(run.descent), pixels(run.update)]);
+      vectors.push([index, cx, cy, pixels(run.descent), pixels(run.update)]);
     }
     let longest = 0;
     for (const [index, , , a, b] of vectors) {
@@ -169,7 +173,7 @@ class Landscape {
       this.arrows[index].descent.setAttribute("d", this.arrowPath(cx, cy, descent[0] * factor, descent[1] * factor));
       this.arrows[index].update.setAttribute("d", this.arrowPath(cx, cy, update[0] * factor, update[1] * factor));
     }
-    this.scaleLabel.textContent = factor === 1 ? "" : `arrows drawn ×${short(factor)}`;
+    this.scaleLabel.textContent = factor === 1 ? "" : `arrows drawn ×${Number(factor.toPrecision(2))}`;
   }
 
   setVisible(index, visible) {
@@ -179,7 +183,7 @@ class Landscape {
   listen() {
     const { x, y, w, h } = this.box;
     const hit = svgEl("rect", { x, y, width: w, height: h, fill: "transparent" }, this.svg);
-    this.svg.insertBefore(hit, this.svg.querySelector(".arrows"));
+    this.svg.insertBefore(hit, this.overlay);
     hit.addEventListener("mousemove", (event) => {
       const r = this.svg.getBoundingClientRect(), mx = event.clientX - r.left, my = event.clientY - r.top;
       const px = this.sx.invert(mx), py = this.sy.invert(my), near = this.nearest(mx, my);

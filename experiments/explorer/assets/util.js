@@ -99,7 +99,7 @@ function symlogScale(d0, d1, c, r0, r1) {
 
 function symlogTicks(d0, d1, c) {
   const ticks = [0];
-  for (let e = Math.ceil(Math.log10(c)) + 1; e <= 300; e++) {  // none inside the linear part but 0
+  for (let e = Math.ceil(Math.log10(c)); e <= 300; e++) {
     const v = Math.pow(10, e);
     if (v > Math.max(Math.abs(d0), Math.abs(d1))) break;
     if (v <= d1) ticks.push(v);
@@ -127,6 +127,18 @@ function logTicks(d0, d1) {
   return ticks.length >= 2 ? ticks : niceTicks(d0, d1, 4);
 }
 
+// Tick labels with as many digits as the spacing of the ticks needs (0.0098, 0.0099, 0.01 rather than 0.01 twice).
+function tickTexts(ticks, log) {
+  if (log || ticks.length < 2) return ticks.map((v) => tickText(v, log));
+  const step = Math.abs(ticks[1] - ticks[0]), largest = Math.max(...ticks.map(Math.abs));
+  if (largest >= 1e5 || largest < 1e-3) {
+    const digits = Math.min(12, Math.max(1, Math.ceil(Math.log10(largest / step)) + 1));
+    return ticks.map((v) => (v === 0 ? "0" : Number(v.toPrecision(digits)).toExponential()));
+  }
+  const decimals = Math.min(12, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+  return ticks.map((v) => String(Number(v.toFixed(decimals))));
+}
+
 function tickText(v, log) {
   if (log && v < 0) return "-" + tickText(-v, log);
   if (log && v === 0) return "0";
@@ -141,20 +153,26 @@ function drawAxes(svg, box, sx, sy, labels) {
   const xt = sx.log ? logTicks(...sx.domain) : niceTicks(...sx.domain, Math.max(2, Math.round(box.w / 80)));
   const yt = sy.log ? logTicks(...sy.domain) : sy.symlog ? symlogTicks(...sy.domain, sy.symlog)
     : niceTicks(...sy.domain, Math.max(2, Math.round(box.h / 45)));
-  for (const v of xt) {
+  const xs = tickTexts(xt, sx.log), ys = tickTexts(yt, sy.log || sy.symlog);
+  let lastX = -Infinity, lastY = Infinity;
+  xt.forEach((v, i) => {
     const x = sx(v);
-    if (!(x >= box.x - 0.5 && x <= box.x + box.w + 0.5)) continue;
+    if (!(x >= box.x - 0.5 && x <= box.x + box.w + 0.5)) return;
     svgEl("line", { x1: x, x2: x, y1: box.y, y2: box.y + box.h }, grid);
     svgEl("line", { x1: x, x2: x, y1: box.y + box.h, y2: box.y + box.h + 4 }, axis);
-    svgEl("text", { x, y: box.y + box.h + 16, "text-anchor": "middle" }, axis).textContent = tickText(v, sx.log);
-  }
-  for (const v of yt) {
+    if (x - lastX < 7 * xs[i].length) return;  // no label over its neighbour's
+    svgEl("text", { x, y: box.y + box.h + 16, "text-anchor": "middle" }, axis).textContent = xs[i];
+    lastX = x;
+  });
+  yt.forEach((v, i) => {
     const y = sy(v);
-    if (!(y >= box.y - 0.5 && y <= box.y + box.h + 0.5)) continue;
+    if (!(y >= box.y - 0.5 && y <= box.y + box.h + 0.5)) return;
     svgEl("line", { x1: box.x, x2: box.x + box.w, y1: y, y2: y }, grid);
     svgEl("line", { x1: box.x - 4, x2: box.x, y1: y, y2: y }, axis);
-    svgEl("text", { x: box.x - 7, y: y + 3.5, "text-anchor": "end" }, axis).textContent = tickText(v, sy.log || sy.symlog);
-  }
+    if (lastY - y < 13) return;
+    svgEl("text", { x: box.x - 7, y: y + 3.5, "text-anchor": "end" }, axis).textContent = ys[i];
+    lastY = y;
+  });
   svgEl("text", { class: "axis-label", x: box.x + box.w / 2, y: box.y + box.h + 32, "text-anchor": "middle" }, axis)
     .textContent = labels[0];
   svgEl("text", { class: "axis-label", transform: `translate(${box.x - 44},${box.y + box.h / 2}) rotate(-90)`,
