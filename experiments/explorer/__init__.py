@@ -52,12 +52,13 @@ def comparison_page(runs: list[RunTrajectory], path: str | Path, title: str | No
         return None
     notes = [f"Not shown (no trajectory.npz): {', '.join(missing)}."] if missing else []
     common = _shared_words([t.name for t in runs])
-    if common:
-        notes.insert(0, f"Every run's name also holds: {' '.join(common)}.")
-        for t in runs:
-            t.name = " ".join(w for w in t.name.split() if w not in common) or t.name
+    for t in runs:  # the legend keeps what tells the runs apart; the subtitle says what they share
+        t.name = " ".join(w for w in t.name.split() if w not in common) or t.name
     objectives = sorted({str((t.objective_cfg or {}).get("name", "?")) for t in runs})
     title = title or f"{len(runs)} runs on {', '.join(objectives)}"
+    longest = max((int(t.steps[-1]) for t in runs if len(t.steps)), default=0)
+    subtitle = subtitle or (f"{len(runs)} runs of up to {longest:,} steps"
+                            + (f"; every one with {' '.join(common)}." if common else "."))
     path = Path(path)
     path.write_text(page_html(runs, title, subtitle, COMPARISON_PAGE_BYTES, notes=notes), encoding="utf-8")
     return path
