@@ -214,7 +214,7 @@ def _lines(path: Path) -> Iterator[dict]:
 
 def apply(client, run_id: str | None, record: dict, directory: Path | None = None) -> str:
     """Carry out one journal ``record`` on ``client``; returns the run id (new after ``create_run``)."""
-    from mlflow.entities import Metric, Param
+    from mlflow.entities import Param
 
     op = record["op"]
     if op == "create_run":
@@ -225,8 +225,9 @@ def apply(client, run_id: str | None, record: dict, directory: Path | None = Non
     if run_id is None:
         raise ValueError(f"record {record.get('seq')} ({op}) comes before its run was created")
     if op == "metrics":
-        client.log_batch(run_id, metrics=[Metric(k, v, ts, step) for k, v, ts, step in record["points"]],
-                         synchronous=True)
+        from .bulk import log_points
+
+        log_points(client, run_id, record["points"])
     elif op == "params":
         client.log_batch(run_id, params=[Param(k, v) for k, v in record["params"]], synchronous=True)
     elif op == "tag":

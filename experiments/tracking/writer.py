@@ -18,16 +18,16 @@ from collections.abc import Callable, Sequence
 from .faults import retrying
 
 Point = tuple[int, int, Sequence[str], Sequence[float]]  # step, timestamp in ms, metric keys, values
+MAX_WRITE = 50_000  # points handed to the sink at most at once (what waited while the last write ran)
 
 
 def mlflow_sink(client, run_id: str) -> Callable[[list], None]:
-    """Send metrics to ``run_id`` with ``MlflowClient.log_batch``, retrying while SQLite reports a lock."""
-
-    from mlflow.entities import Metric
+    """Send metrics to ``run_id`` (:func:`.bulk.log_points`: straight into a SQL store's tables, else
+    ``log_batch``), retrying while SQLite reports a lock."""
+    from .bulk import log_points
 
     def send(points: list) -> None:
-        metrics = [Metric(key, value, timestamp, step) for key, value, timestamp, step in points]
-        retrying(client.log_batch, run_id, metrics=metrics, synchronous=True)
+        retrying(log_points, client, run_id, points)
 
     return send
 
@@ -145,10 +145,10 @@ class BatchWriter:
             points, drain = taken
             try:
                 for step, timestamp, keys, values in points:
-                    for key, value in zip(keys, values):
-                        batch.append((key, value, timestamp, step))
-                        if len(batch) == self._batch_size:
-                            self._send(batch)
+                    batch.extend([(key, value, timestamp, step) for key, value in zip(keys, values)])
+                    if len(batch) >= MAX_WRITE:
+                        self._send_full_batches(batch)
+                self._send_full_batches(batch)
                 if batch and drain:
                     self._send(batch)
             except _Abandoned:
@@ -166,13 +166,22 @@ class BatchWriter:
                 self._carried = len(batch)
                 self._cond.notify_all()
 
-    def _send(self, batch: list) -> None:
-        """Hand ``batch`` to the sink and empty it (in place: :meth:`abandon` reads it)."""
+    def _send_full_batches(self, batch: list) -> None:
+        """Hand every whole ``batch_size`` of ``batch`` to the sink in one call (one transaction on a SQL store;
+        ``log_batch`` calls of ``batch_size`` elsewhere) and keep the rest in ``batch``."""
+        whole = len(batch) // self._batch_size * self._batch_size
+        if whole:
+            self._send(batch, whole)
+
+    def _send(self, batch: list, count: int | None = None) -> None:
+        """Hand the first ``count`` points of ``batch`` (all by default) to the sink, then remove them (in place:
+        :meth:`abandon` reads it)."""
         if self._abandoned:
             raise _Abandoned
-        self._sink(list(batch))
-        self.points_written += len(batch)
-        batch.clear()
+        count = len(batch) if count is None else count
+        self._sink(batch[:count])
+        self.points_written += count
+        del batch[:count]
 
 
 class _Abandoned(Exception):
