@@ -149,5 +149,7 @@ def closing_line(error: Interrupted | KeyboardInterrupt) -> str:
 def exit_interrupted(error: KeyboardInterrupt) -> None:
     """Print the closing line and exit with 130 (SIGINT) or 143 (SIGTERM); no traceback."""
     signum = getattr(error, "signum", _state.signum or signal.SIGINT)
+    for ignored in (signal.SIGINT, signal.SIGTERM):  # one more Ctrl-C while exiting must not kill by the signal
+        signal.signal(ignored, signal.SIG_IGN)
     print(closing_line(error), file=sys.stderr, flush=True)
     sys.exit(exit_code(signum))

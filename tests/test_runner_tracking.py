@@ -51,7 +51,8 @@ def test_the_writer_sends_full_batches_and_flush_sends_the_rest(client, experime
     for step in range(50):
         writer.add(step, 1000 + step, keys, [float(step * 10 + i) for i in range(7)])
     writer.flush()
-    assert sum(sizes) == 350 and all(s == 100 for s in sizes[:-1]) and sizes[-1] == 50
+    # whole batches (several at once when they waited), then what is left on flush
+    assert sum(sizes) == 350 and all(s % 100 == 0 for s in sizes[:-1]) and sizes[-1] == 50
     writer.add(50, 2000, keys, [1.0] * 7)
     writer.close()
     assert sum(sizes) == 357
