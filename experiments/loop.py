@@ -290,9 +290,15 @@ class Loop:
         from . import explorer
 
         cfg = self.cfg
-        path = explorer.run_page(self.scratch / explorer.ARTIFACT, self.trajectory.arrays(), cfg,
-                                 self.problem.objective, self.tracked.run_id, f"{cfg.optimizer.name} lr={cfg.lr}",
-                                 "FAILED" if self.failure else "FINISHED")
+        try:
+            path = explorer.run_page(self.scratch / explorer.ARTIFACT, self.trajectory.arrays(), cfg,
+                                     self.problem.objective, self.tracked.run_id, f"{cfg.optimizer.name} lr={cfg.lr}",
+                                     "FAILED" if self.failure else "FINISHED")
+        except (OSError, MemoryError):
+            raise  # a full disk or no memory left: the run's own handling says what was kept
+        except Exception as error:  # noqa: BLE001 - a page that cannot be drawn does not undo the run it shows
+            print(f"explorer.html was not written: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            return
         self.tracked.log_artifact(path)
 
 

@@ -157,6 +157,12 @@ def test_the_readout_plan_thins_steps_only_past_the_budget():
     assert shown == 1 and stride > 1
 
 
+def test_a_run_with_no_update_has_a_page():
+    arrays = {"step": np.array([0]), "loss": np.array([24.2]), "param/x": np.array([[-1.2, 1.0]], np.float32)}
+    data = page_json(explorer.page_html([RunTrajectory("a", "a", arrays, ROSENBROCK)], "t", "s", 3_000_000))
+    assert data["runs"][0]["rows"] == 1 and data["groups"][0]["grid"] is not None
+
+
 def test_the_page_is_self_contained():
     html = explorer.page_html([run("sgd", "sgd", ROSENBROCK, 5, 0.001)], "t", "s", explorer.RUN_PAGE_BYTES)
     assert not re.search(r'<(script|link|img)[^>]+(src|href)=', html)

@@ -44,7 +44,8 @@ class RunTrajectory:
         """``(k, D)`` float64: every parameter (``kind="param"``) or gradient (``"grad"``) flattened together."""
         k = len(self.steps)
         parts = [np.asarray(self.arrays[f"{kind}/{name}"], dtype=np.float64).reshape(k, -1)
-                 for name, _ in self.layout if f"{kind}/{name}" in self.arrays]
+                 if f"{kind}/{name}" in self.arrays else np.full((k, int(np.prod(shape))), np.nan)
+                 for name, shape in self.layout]  # no gradient at all: a run stopped before its first step
         return np.concatenate(parts, axis=1) if parts else np.full((k, 0), np.nan)
 
     def state_keys(self) -> list[tuple[str, str]]:
