@@ -144,7 +144,11 @@ def group_payload(group: Group, runs: list[RunTrajectory], grid_size: int = land
                                   [r.losses for r in members])
     else:
         window = landscape.window(plane, positions, [r.losses for r in members], bounds)
-    out = {"label": group.label, "kind": plane.kind, "axes": plane.axes, "plane": plane.describe(),
+    description = plane.describe()
+    if plane.kind == "pca":
+        description += ("; the paths are projected onto it, and off the plane the loss differs from the surface "
+                        "drawn under them (the curves and the readout give each step's own loss)")
+    out = {"label": group.label, "kind": plane.kind, "axes": plane.axes, "plane": description,
            "window": list(window), "runs": group.runs, "explained": plane.explained, "problem": group.problem,
            "minibatches": bool(getattr(group.objective, "minibatches", False)), "grid": None, "optima": []}
     if group.objective is not None:

@@ -100,6 +100,8 @@ class Explorer {
       const box = htmlEl("input", { type: "checkbox", "data-run": r.index }, item);
       box.checked = true;
       box.addEventListener("change", () => this.setVisible(r.index, box.checked));
+      item.addEventListener("mouseenter", () => this.highlight(r.index));
+      item.addEventListener("mouseleave", () => this.highlight(null));
       htmlEl("span", { class: "swatch", style: `background:${r.colour}` }, item);
       const text = htmlEl("span", {}, item);
       htmlEl("div", { class: "name" }, text, r.name);
@@ -169,6 +171,13 @@ class Explorer {
     for (const view of this.views) view.setStep(step);
     for (const readout of this.readouts) readout.setStep(step);
     document.body.dataset.step = step;
+  }
+
+  // Hovering a run in the legend fades the others, so one path stands out among many.
+  highlight(index) {
+    for (const el of document.querySelectorAll("svg [data-run]")) {
+      el.classList.toggle("faded", index !== null && Number(el.getAttribute("data-run")) !== index);
+    }
   }
 
   setVisible(index, visible) {
