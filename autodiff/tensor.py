@@ -29,7 +29,7 @@ _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
     "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
     "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
-    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations.")
+    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 class Size(tuple):
@@ -293,6 +293,8 @@ class Tensor(TensorMethods):
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
             suffixes.append("requires_grad=True")
+        if self._tangent is not None and self._tangent[0] is state.forward_token:
+            suffixes.append(f"tangent={tangent_of(self)}")     # as torch's: a 0-d tangent prints as its number
         return tensor_repr(self._data, suffixes)
 
     __str__ = __repr__
@@ -337,6 +339,18 @@ class Tensor(TensorMethods):
 
 _SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
                  "int32": "int", "bool": "bool"}
+
+
+def tangent_of(tensor: Tensor) -> Tensor:
+    """A dual tensor's tangent as a Tensor: the one given to make_dual, or one made once and kept (torch returns
+    the same tangent object each time it is asked)."""
+    token, value, *given = tensor._tangent
+    if given and given[0] is not None:
+        return given[0]
+    if type(value) is not Tensor:
+        value = Tensor._from_array(np.asarray(value))
+    tensor._tangent = (token, tensor._tangent[1], value)
+    return value
 
 
 def _rebuild(data, requires_grad):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..grad_mode import state
 from ..ops.indexing import getitem
-from ..tensor import Tensor
+from ..tensor import Tensor, tangent_of
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level", "exit_dual_level"]
 
@@ -47,21 +47,41 @@ class dual_level:
 
 
 def make_dual(tensor: Tensor, tangent, *, level=None) -> Tensor:
-    """A view of ``tensor`` carrying ``tangent`` (same shape) as its forward-mode derivative."""
+    """A view of ``tensor`` carrying ``tangent`` (same shape) as its forward-mode derivative.
+
+    As torch's, the tangent is kept as given (``unpack_dual(...).tangent is tangent``, an in-place change to it is
+    seen) when its layout is the primal's; otherwise it is copied to the primal's layout.
+    """
     if state.forward_token is None:
-        raise RuntimeError("make_dual can only be used inside a dual_level() context. Use `with "
-                           "fwAD.dual_level():` before calling make_dual.")
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
+                           "enter_dual_level() first.")
+    if tensor._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
+    if tangent._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     tangent_shape = tangent.shape
     if tuple(tangent_shape) != tuple(tensor.shape):
         raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of the original "
                            f"Tensor, this is not supported. Tensor is of size {list(tensor.shape)} while the given "
                            f"forward gradient is of size {list(tangent_shape)}.")
     dual = getitem(tensor, Ellipsis) if tensor.requires_grad else Tensor._from_array(tensor._data)
-    if isinstance(tangent, Tensor) and not tangent._requires_grad:
-        tangent = tangent._data
-    dual._tangent = (state.forward_token, tangent if isinstance(tangent, Tensor) else
-                     np.asarray(tangent, dtype=tensor._data.dtype))
+    given = tangent if _same_layout(tensor, tangent) else None
+    if not tangent._requires_grad:
+        tangent = np.asarray(tangent._data, dtype=tensor._data.dtype)
+    dual._tangent = (state.forward_token, tangent, given)
     return dual
+
+
+def _same_layout(primal: Tensor, tangent: Tensor) -> bool:
+    """Whether torch keeps the tangent object: the same strides (in elements) and no offset into its storage."""
+    p, t = primal._data, tangent._data
+    if [s // p.itemsize for s in p.strides] != [s // t.itemsize for s in t.strides]:
+        return False
+    return tangent._base is None or storage_start(tangent) == storage_start(tangent._base)
+
+
+def storage_start(tensor: Tensor) -> int:
+    return tensor._data.__array_interface__["data"][0]
 
 
 def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:
@@ -70,8 +90,7 @@ def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:
     if tensor._base is not None and tensor._view_version != tensor._vc[0]:
         tensor._view.refresh(tensor)     # a view whose base changed in place: its tangent is re-read from the base's
     if tensor._tangent is not None and tensor._tangent[0] is state.forward_token and state.forward_token:
-        t = tensor._tangent[1]
-        tangent = t if isinstance(t, Tensor) else Tensor._from_array(np.asarray(t))
+        tangent = tangent_of(tensor)
     return UnpackedDualTensor(_primal_view(tensor), tangent)
 
 

@@ -29,11 +29,42 @@ def _add_forward(x, y, alpha=1):
         raise broadcast_error(x, y) from None
 
 
+_BOOL = np.dtype(bool)
+
+
+def _is_bool(x):
+    return type(x) is bool or (type(x) is _ndarray and x.dtype is _BOOL)
+
+
+def _refuse_bool_subtraction(x, y):
+    """torch's error for ``-`` with a bool operand (numpy would compute ``1 - mask`` as integers)."""
+    if _is_bool(x) and _is_bool(y):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                       "invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def _sub_forward(x, y, alpha=1):
+    if _is_bool(x) or _is_bool(y):
+        _refuse_bool_subtraction(x, y)
     try:
         return fix_dtype(np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha)), x, y)
     except ValueError:
         raise broadcast_error(x, y) from None
+
+
+def _rsub_forward(x, other):
+    if _is_bool(x) or _is_bool(other):
+        _refuse_bool_subtraction(x, other)
+    return fix_dtype(np.subtract(other, x), x, other)
+
+
+def _neg_forward(x):
+    if x.dtype is _BOOL:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return np.negative(x)
 
 
 def _mul_forward(x, y):
@@ -52,7 +83,7 @@ ADD = defop("AddBackward0", _add_forward,
 SUB = defop("SubBackward0", _sub_forward,
             **by_input(lambda i, g, ans, x, y, alpha=1: g if i == 0 else -_scaled(g, alpha), 2), saves=((), ()))
 # `other - x` with a scalar `other`: torch records it as RsubBackward1.
-RSUB = defop("RsubBackward1", lambda x, other: fix_dtype(np.subtract(other, x), x, other),
+RSUB = defop("RsubBackward1", _rsub_forward,
              (lambda g, ans, x, other: -g, None),
              (lambda t, ans, x, other: -t, None),
              saves=((), ()))
@@ -84,7 +115,7 @@ DIV = defop("DivBackward0", quiet(_div_forward),
 reciprocal = declare("reciprocal", unary("ReciprocalBackward0", quiet(lambda x: np.reciprocal(
     x if x.dtype.kind == "f" else x.astype(get_default_dtype().numpy_dtype))), lambda ans, x: -(ans * ans),
     reads=(-1,)), inplace=True)
-neg = declare("neg", defop("NegBackward0", np.negative, (lambda g, ans, x: -g,), (lambda t, ans, x: -t,),
+neg = declare("neg", defop("NegBackward0", _neg_forward, (lambda g, ans, x: -g,), (lambda t, ans, x: -t,),
                            saves=((),)), aliases=("negative",), inplace=True)
 
 
