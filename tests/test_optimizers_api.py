@@ -4,6 +4,7 @@ notebooks' optimizer cells, zero_grad, closures, hooks and state_dict round trip
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
 import json
 import sys
@@ -387,47 +388,78 @@ def test_fused_and_foreach_give_the_same_numbers():
 
 
 # ------------------------------------------------------------------------------ hooks
-def test_step_hooks_run_in_order_and_remove():
-    a, b = seed_tensors()
-    opt = SGD([a, b], lr=0.1)
-    seed_loss(a, b).backward()
+@pytest.fixture(params=["autodiff", "torch"])
+def lib(request):
+    """(tensor module, optimizer module): autodiff with optimizers, or torch with torch.optim."""
+    if request.param == "torch":
+        torch = pytest.importorskip("torch")
+        return torch, torch.optim
+    return ad, optimizers
+
+
+def hooked_sgd(lib):
+    m, optim = lib
+    p = m.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = m.tensor([1.0, 1.0])
+    return optim.SGD([p], lr=0.1)
+
+
+def test_step_hooks_run_in_order_and_remove(lib):
+    opt = hooked_sgd(lib)
     calls = []
     pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", o is opt, args, kwargs)))
-    post = opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", o is opt)))
+    post = opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", o is opt, args, kwargs)))
     opt.step()
-    assert calls == [("pre", True, (), {}), ("post", True)]
+    assert calls == [("pre", True, (opt,), {}), ("post", True, (opt,), {})]
     pre.remove()
     post.remove()
     opt.step()
     assert len(calls) == 2
 
 
-def test_pre_hook_may_replace_the_arguments():
-    a, b = seed_tensors()
-    opt = SGD([a, b], lr=0.1)
-    seed_loss(a, b).backward()
+def test_step_hooks_receive_the_arguments_of_step(lib):
+    """torch passes step's own positional arguments, the optimizer first, and its keyword arguments."""
+    opt = hooked_sgd(lib)
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: seen.append(("pre", args, kwargs)))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append(("post", args, kwargs)))
+    opt.step(None)
+    opt.step(closure=None)
+    type(opt).step(opt)
+    assert seen == [("pre", (opt, None), {}), ("post", (opt, None), {}),
+                    ("pre", (opt,), {"closure": None}), ("post", (opt,), {"closure": None}),
+                    ("pre", (opt,), {}), ("post", (opt,), {})]
+
+
+def test_pre_hook_may_replace_the_arguments(lib):
+    m, _ = lib
+    opt = hooked_sgd(lib)
+    seen = []
 
     def closure():
-        return ad.tensor(7.0)
+        return m.tensor(7.0)
 
-    opt.register_step_pre_hook(lambda o, args, kwargs: ((), {"closure": closure}))
+    opt.register_step_pre_hook(lambda o, args, kwargs: ((o,), {"closure": closure}))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append((args, kwargs)))
     assert opt.step().item() == 7.0
+    assert seen == [((opt,), {"closure": closure})]
     opt.register_step_pre_hook(lambda o, args, kwargs: "nonsense")
-    with pytest.raises(RuntimeError, match="must return None or a tuple of \\(new_args, new_kwargs\\)"):
+    with pytest.raises(RuntimeError, match="must return None or a tuple of \\(new_args, new_kwargs\\), but got "
+                                           "nonsense."):
         opt.step()
 
 
-def test_global_hooks_and_handles_as_context_managers():
-    from optimizers.optimizer import register_optimizer_step_post_hook
-
-    a, b = seed_tensors()
-    opt = SGD([a, b], lr=0.1)
-    seed_loss(a, b).backward()
+def test_global_hooks_and_handles_as_context_managers(lib):
+    module = importlib.import_module(lib[1].__name__ + ".optimizer")   # torch.optim has no attribute optimizer
+    opt = hooked_sgd(lib)
     seen = []
-    with register_optimizer_step_post_hook(lambda o, args, kwargs: seen.append(type(o).__name__)):
+    post = module.register_optimizer_step_post_hook(lambda o, args, kwargs: seen.append(("post", args)))
+    with module.register_optimizer_step_pre_hook(lambda o, args, kwargs: seen.append(("pre", args))):
+        with post:
+            opt.step(None)
         opt.step()
     opt.step()
-    assert seen == ["SGD"]
+    assert seen == [("pre", (opt, None)), ("post", (opt, None)), ("pre", (opt,))]
 
 
 # ------------------------------------------------------------------------------ state_dict
