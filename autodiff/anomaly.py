@@ -33,6 +33,8 @@ def _set(mode: bool, check_nan: bool) -> None:
 class detect_anomaly:
     """Enable anomaly detection inside the block (or the decorated function)."""
 
+    __module__ = "autodiff.autograd.anomaly_mode"     # where torch's says it lives
+
     def __init__(self, check_nan: bool = True) -> None:
         self.prev, self.prev_check_nan = state.anomaly, state.anomaly_check_nan
         self.check_nan = check_nan
@@ -54,6 +56,8 @@ class detect_anomaly:
 
 class set_detect_anomaly:
     """Set anomaly detection on or off: immediately, and back to the previous setting as a context manager."""
+
+    __module__ = "autodiff.autograd.anomaly_mode"
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         self.prev, self.prev_check_nan = state.anomaly, state.anomaly_check_nan

@@ -15,6 +15,7 @@ __all__ = ["dtype", "float32", "float64", "int64", "bool", "get_default_dtype", 
 
 
 class dtype:
+    __module__ = "autodiff"     # torch.dtype.__module__ is "torch"
     __slots__ = ("name", "numpy_dtype", "is_floating_point", "itemsize")
 
     def __init__(self, name: str, numpy_dtype) -> None:

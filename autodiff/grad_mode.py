@@ -6,6 +6,10 @@ import functools
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 
 
+#: Where torch's grad-mode classes say they live (torch.no_grad.__module__ == "torch.autograd.grad_mode").
+PUBLIC_MODULE = "autodiff.autograd.grad_mode"
+
+
 class _State:
     # One module-level object so the hot path reads a single attribute.
     grad_enabled = True
@@ -59,16 +63,20 @@ class _NoParamContext(_GradModeContext):
 
 class no_grad(_NoParamContext):
     """Disable gradient recording inside the block (or the decorated function)."""
+    __module__ = PUBLIC_MODULE
     mode = False
 
 
 class enable_grad(_NoParamContext):
     """Enable gradient recording inside the block (or the decorated function)."""
+    __module__ = PUBLIC_MODULE
     mode = True
 
 
 class set_grad_enabled(_GradModeContext):
     """Set grad mode to ``mode``: immediately, and back to the previous mode when used as a context manager."""
+
+    __module__ = PUBLIC_MODULE
 
     def __init__(self, mode: bool) -> None:
         self._prev = state.grad_enabled

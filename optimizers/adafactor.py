@@ -35,6 +35,8 @@ class Adafactor(Optimizer):
     State: ``step``, and ``row_var``/``col_var`` (ndim > 1) or ``variance``.
     """
 
+    __module__ = "optimizers"   # torch.optim.Adafactor.__module__ is "torch.optim"
+
     _flag_defaults = dict(foreach=None)
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,

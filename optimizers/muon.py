@@ -41,6 +41,8 @@ class Muon(Optimizer):
     Example: ``Muon([w_matrix], lr=0.02)``. State: ``momentum_buffer``.
     """
 
+    __module__ = "optimizers"   # torch.optim.Muon.__module__ is "torch.optim"
+
     _counts_steps = False  # torch's Muon keeps no step count
 
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,

@@ -25,7 +25,7 @@ LAYERS = [
      "autodiff.ops.shape",
      "autodiff.ops.reductions", "autodiff.ops.softmax", "autodiff.ops.linalg", "autodiff.ops"},
     {"autodiff.engine"},
-    {"autodiff.autograd.anomaly_mode", "autodiff.autograd.forward_ad", "autodiff.autograd.functional",
+    {"autodiff.autograd.anomaly_mode", "autodiff.autograd.grad_mode", "autodiff.autograd.forward_ad", "autodiff.autograd.functional",
      "autodiff.autograd._jacobians", "autodiff.autograd._functional_args",
      "autodiff.autograd.gradcheck", "autodiff.autograd"},
     {"autodiff.methods", "autodiff", "autodiff._declarations"},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..engine import backward, grad
 from ..grad_mode import enable_grad, no_grad, set_grad_enabled
-from . import forward_ad, functional
+from . import forward_ad, functional, grad_mode
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 

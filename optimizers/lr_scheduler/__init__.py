@@ -32,3 +32,9 @@ __all__ = [
     "PolynomialLR",
     "LRScheduler",
 ]
+
+# torch's schedulers report their public module (StepLR.__module__ == "torch.optim.lr_scheduler"), whichever file
+# defines them; ours do the same (reprs, pickles and docs name optimizers.lr_scheduler.StepLR).
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
