@@ -24,8 +24,14 @@ from .tracking.parent import ParentRun
 _open_parents: list[ParentRun] = []  # parents this process opened and has not ended yet
 
 
-def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None) -> ParentRun:
-    from .tags import run_tags
+def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None, overrides: list[str] = (),
+                swept: set[str] = frozenset()) -> ParentRun:
+    """The parent run of a sweep (or of one configuration's repeats): tagged with the sweep's ``overrides`` as
+    given, and with the run tags of what it does not vary (``swept``: the keys it varies)."""
+    import json
+
+    from .tags import constant_overrides, parent_tags
+    from .tracking.parent import CONSTANT_TAG
     from .tracking import TrackedRun, get_or_create_experiment, open_client, resolve_uri
     from .tracking.store import default_artifact_location
 
@@ -33,19 +39,22 @@ def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None) -> Pare
     client = open_client(uri, lock_timeout=float(cfg.tracking.get("lock_timeout", 60)))
     experiment = str(cfg.tracking.experiment)
     experiment_id = get_or_create_experiment(client, experiment, default_artifact_location(uri, experiment))
-    tags = run_tags(cfg, [], {"sweep": "parent"})
+    tags = parent_tags(cfg, overrides, swept)
+    constant = tuple(constant_overrides(overrides)) if sweep_dir else ()
     if sweep_dir:
         tags["sweep_dir"] = str(sweep_dir)
+        tags[CONSTANT_TAG] = json.dumps(constant)
     run = TrackedRun.start(client, experiment_id, name, tags=tags)
-    run.writer.close()  # a parent logs no metrics
-    parent = ParentRun(run.run_id, experiment_id, uri)
+    run.writer.close()  # a parent logs its summary through the client when it ends
+    parent = ParentRun(run.run_id, experiment_id, uri, constant)
     _open_parents.append(parent)
     atexit.register(_end_if_open, parent)
     return parent
 
 
-def close_parent(parent: ParentRun, status: str = "FINISHED") -> None:
-    """Attach the children's comparison and end the parent with ``status`` (FAILED if some child failed)."""
+def close_parent(parent: ParentRun, status: str = "FINISHED") -> str:
+    """Attach the children's comparison and summary and end the parent with ``status``; returns the closing line
+    that points at it."""
     from .compare import attach_comparison, child_runs
     from .tracking import open_client
     from .tracking.faults import retrying
@@ -58,10 +67,38 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> None:
         failed = [c for c in children if c.info.status != "FINISHED"]
         client.set_tag(parent.run_id, "children", str(len(children)))
         client.set_tag(parent.run_id, "children_not_finished", str(len(failed)))
+        best = _record_best(client, parent.run_id, children)
         if children:
             attach_comparison(client, parent.run_id)
     finally:
         retrying(client.set_terminated, parent.run_id, status)
+    return _closing_line(parent, status, children, best)
+
+
+def _record_best(client, run_id: str, children: list):
+    """``Summary/best_final_loss`` and the tags ``best_run_id``, ``best_run_name`` of the child that has it."""
+    from .recording import FINAL_LOSS, PARENT_BEST_FINAL_LOSS
+
+    finished = [c for c in children if c.info.status == "FINISHED" and FINAL_LOSS in c.data.metrics]
+    if not finished:
+        return None
+    best = min(finished, key=lambda c: c.data.metrics[FINAL_LOSS])
+    client.log_metric(run_id, PARENT_BEST_FINAL_LOSS, best.data.metrics[FINAL_LOSS], step=0)
+    client.set_tag(run_id, "best_run_id", best.info.run_id)
+    client.set_tag(run_id, "best_run_name", best.info.run_name or best.info.run_id)
+    return best
+
+
+def _closing_line(parent: ParentRun, status: str, children: list, best) -> str:
+    from .credentials import redact
+    from .recording import FINAL_LOSS
+    from .tracking import where_to_view
+
+    verdict = "finished" if status == "FINISHED" else f"ended {status}"
+    found = (f", best final loss {best.data.metrics[FINAL_LOSS]!r} ({best.info.run_name})" if best is not None
+             else ", no run finished")
+    return redact(f"sweep {parent.run_id} {verdict}: {len(children)} runs{found}. "
+                  f"{where_to_view(parent.tracking_uri, parent.experiment_id, parent.run_id)}")
 
 
 def end_open_parents(status: str) -> None:
@@ -118,11 +155,14 @@ class MlflowSweepCallback(Callback):
     def _open(self, config, sweep_dir: str) -> None:
         from omegaconf import OmegaConf
 
+        from .tags import swept_keys
+
         launch_dir = Path(config.hydra.runtime.cwd)
         overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)  # lr=${...} as typed
         name = "sweep " + (" ".join(overrides) or Path(sweep_dir).name)
+        swept = swept_keys(overrides, list((config.hydra.sweeper.get("params") or {}).keys()))
         try:
-            self.parent = open_parent(config, launch_dir, name, sweep_dir)
+            self.parent = open_parent(config, launch_dir, name, sweep_dir, overrides, swept)
         except TrackingUnavailable as error:
             if not config.tracking.get("spool"):
                 exit_with(error)
@@ -136,7 +176,7 @@ class MlflowSweepCallback(Callback):
     def on_multirun_end(self, config, **kwargs) -> None:
         signals.check()  # the jobs stopped early because the sweep was interrupted: the parent ends KILLED
         if self.parent is not None:
-            close_parent(self.parent, "FINISHED")
+            print(close_parent(self.parent, "FINISHED"), flush=True)
 
 
 def _own_sweep_folder(config) -> str:

@@ -44,6 +44,25 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
     return out
 
 
+EXPERIMENT_KEYS = ("optimizer", "objective", "scheduler", "steps", "seed", "dtype")  # what makes a run what it is
+PLUMBING = {"optimizer": ("default_lr",)}  # kept in config.yaml only (optimizer.lr holds the rate used)
+
+
+def experiment_params(resolved: Mapping) -> dict[str, str]:
+    """The MLflow params of a run: what defines the experiment (the optimizer's hyperparameters, the objective's
+    settings, the scheduler's, ``steps``, ``seed``, ``dtype``), flattened. Where and how it is recorded
+    (``tracking``, ``logging``, ``checkpoint``, ``limits``, ``resume``) is in the ``config.yaml`` artifact only."""
+    kept = {}
+    for key in EXPERIMENT_KEYS:
+        if key not in resolved:
+            continue
+        value = resolved[key]
+        if isinstance(value, Mapping):
+            value = {k: v for k, v in value.items() if k not in PLUMBING.get(key, ())}
+        kept[key] = value
+    return flatten(kept)
+
+
 def _integer(cfg, key: str, minimum: int, meaning: str) -> None:
     value = cfg.get(key) if isinstance(cfg, Mapping) or hasattr(cfg, "get") else None
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

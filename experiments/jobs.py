@@ -57,6 +57,7 @@ def run_job(cfg) -> float:
 def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: str | None) -> float:
     from omegaconf import open_dict
 
+    from .tags import varying_overrides
     from .tracking import open_client, resolve_uri
     from .tracking.parent import ParentRun
 
@@ -76,7 +77,8 @@ def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: s
     if parent is None:  # a single configuration with several seeds: its own parent run, compared at the end
         from .callbacks import close_parent, open_parent
 
-        parent = open_parent(cfg, launch_dir, " ".join(overrides) or "repeats", sweep_dir=None)
+        parent = open_parent(cfg, launch_dir, " ".join(overrides) or "repeats", sweep_dir=None,
+                             overrides=overrides, swept={"seed"})
         own_parent = True
     else:
         own_parent = False
@@ -88,7 +90,8 @@ def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: s
             seeded = cfg.copy()
             with open_dict(seeded):
                 seeded.seed = int(cfg.seed) + i
-            name = " ".join([*overrides, f"seed={seeded.seed}"])
+            name = " ".join([*overrides, f"seed={seeded.seed}"]) if own_parent else " ".join(
+                [*varying_overrides(overrides, parent.constant), f"seed={seeded.seed}"])
             results.append(run(seeded, overrides=overrides, launch_dir=launch_dir, parent=parent, run_name=name,
                                extra_tags={**group, "repeat": str(i)}, client=client))
         status = "FINISHED"
@@ -97,7 +100,7 @@ def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: s
         raise
     finally:
         if own_parent:
-            close_parent(parent, status)
+            print(close_parent(parent, status), flush=True)
     losses = [_loss(r) for r in results]
     return float(sum(losses) / len(losses))
 

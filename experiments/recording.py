@@ -36,6 +36,7 @@ UPDATE_COSINE = "Optimizer/update_cosine"
 FINAL_LOSS = "Summary/final_loss"
 BEST_LOSS = "Summary/best_loss"
 BEST_STEP = "Summary/best_step"
+PARENT_BEST_FINAL_LOSS = "Summary/best_final_loss"  # a sweep's parent: the lowest final loss of its runs
 COUNTER_KEYS = frozenset({"step"})  # torch's per-parameter step count: the step axis says it already
 
 

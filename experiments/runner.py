@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import signals
-from .config import flatten, plain, validate
+from .config import experiment_params, plain, validate
 from .credentials import redact, redact_tree
 from .loop import Loop
 from .preflight import check_spool_dir
 from .problem import build_problem
-from .tags import default_run_name, run_tags
+from .tags import default_run_name, run_tags, varying_overrides
 from .tracking.config import artifact_location_for, experiment_for, spooling_for
 
 
@@ -88,9 +88,11 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
         if resumption is not None:
             tracked = _resumed_run(client, cfg, resumption, experiment_id, uri, spooling)
         else:
-            name = redact(run_name or cfg.tracking.get("run_name") or default_run_name(cfg, overrides))
+            name = redact(run_name or cfg.tracking.get("run_name") or default_run_name(
+                cfg, varying_overrides(overrides, parent.constant) if parent is not None else overrides))
             tracked = tracking.TrackedRun.start(
-                client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags), params=flatten(resolved),
+                client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags),
+                params=experiment_params(resolved),
                 parent_run_id=parent.run_id if parent else None, batch_size=int(cfg.tracking.batch_size),
                 tracking_uri=uri, spooling=spooling, experiment_name=experiment, artifact_location=location,
                 lease=_lease(cfg))
@@ -159,10 +161,10 @@ def _stopped(tracked, loop: Loop) -> str:
 
 
 def print_summary(result: RunResult, cfg) -> None:
-    from .tracking import ui_command
+    from .tracking import where_to_view
 
     verdict = "finished" if result.status == "FINISHED" else f"FAILED ({result.failure})"
-    where = (f"View it: {ui_command(result.tracking_uri)}" if result.spool is None else
+    where = (where_to_view(result.tracking_uri, result.experiment_id, result.run_id) if result.spool is None else
              f"Its records wait in {result.spool} for the store (python -m experiments.sync {result.spool})")
     print(redact(f"run {result.run_id} {verdict}: final loss {result.final_loss!r} after {result.steps_done} steps "
                  f"({cfg.optimizer.name} on {cfg.objective.name}). {where}"), flush=True)

@@ -37,3 +37,37 @@ def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> di
 def default_run_name(cfg, overrides: Sequence[str]) -> str:
     """The overrides that make this run what it is (``optimizer=adam lr=0.1``), or the optimizer's name."""
     return " ".join(overrides) or str(cfg.optimizer.name)
+
+
+def swept_keys(overrides: Sequence[str], sweeper_params: Sequence[str] = ()) -> set[str]:
+    """The keys a sweep varies: those of its sweep overrides (``optimizer=sgd,adam``, ``lr=range(...)``) and of
+    its sweeper's search space (``hydra.sweeper.params``)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return {o.key_or_group for o in parsed if o.is_sweep_override()} | set(sweeper_params)
+
+
+def constant_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides of a sweep that every job gets as they are (``objective=quadratic``, not ``lr=0.1,0.2``)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return [o.input_line for o in parsed if not o.is_sweep_override()]
+
+
+def parent_tags(cfg, overrides: Sequence[str], swept: set[str]) -> dict[str, str]:
+    """A sweep's parent run: its overrides as given, ``sweep=parent``, and the run tags of what it does not vary
+    (no single ``optimizer`` when the optimizer is swept)."""
+    tags = run_tags(cfg, overrides, {"sweep": "parent"})
+    for key in ("optimizer", "objective", "dtype", "seed"):
+        if key in swept:
+            tags.pop(key)
+    return tags
+
+
+def varying_overrides(overrides: Sequence[str], constant: Sequence[str]) -> list[str]:
+    """What sets a sweep's job apart from the other jobs, to name its run: its overrides but the sweep's constant
+    ones (all of them when none differs)."""
+    varying = [o for o in overrides if o not in set(constant)]
+    return varying or list(overrides)

@@ -145,7 +145,7 @@ def test_with_tracking_spool_a_run_starts_without_the_server_and_is_uploaded_lat
         client = client_of(server)
         [run] = client.search_runs([client.get_experiment_by_name("offline").experiment_id])
         assert run.info.status == "FINISHED" and f"run {run.info.run_id}: " in synced.stdout
-        assert run.data.params["lr"] == "0.1" and run.data.tags["optimizer"] == "adam"
+        assert run.data.params["optimizer.lr"] == "0.1" and run.data.tags["optimizer"] == "adam"
         assert every_point_present(client, run.info.run_id, 20)["param/a.1"] == 21
         assert "trajectory.npz" in {a.path for a in client.list_artifacts(run.info.run_id)}
     assert not spools_in(tmp_path)

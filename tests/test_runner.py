@@ -67,18 +67,25 @@ def test_params_tags_artifacts_and_summary_line(store, adam_seed):
     assert run.info.status == "FINISHED"
     assert run.info.run_name == "optimizer=adam lr=0.1 objective=seed steps=2"
     params = run.data.params
-    assert params["lr"] == "0.1" and params["optimizer.lr"] == "0.1" and params["steps"] == "2"
+    assert params["optimizer.lr"] == "0.1" and params["steps"] == "2" and params["dtype"] == "float32"
     assert params["optimizer.name"] == "adam" and params["optimizer.betas"] == "[0.9, 0.999]"
-    assert params["objective.name"] == "seed" and params["seed"] == "0"
+    assert params["objective.name"] == "seed" and params["seed"] == "0" and params["scheduler"] == "null"
+    # only what defines the experiment: where and how it is recorded is in config.yaml
+    assert {key.split(".")[0] for key in params} == {"optimizer", "objective", "scheduler", "steps", "seed", "dtype"}
+    assert "optimizer.default_lr" not in params
     tags = run.data.tags
     assert tags["optimizer"] == "adam" and tags["objective"] == "seed"
     assert tags["overrides"] == "optimizer=adam lr=0.1 objective=seed steps=2"
     assert len(tags["git_commit"]) == 40
-    assert client.get_experiment(run.info.experiment_id).name == "seed"
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.name == "seed" and experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert experiment.tags["mlflow.note.content"].startswith("Optimizer trajectories recorded by `python run.py`")
     artifacts = {a.path for a in client.list_artifacts(run_id)}
     assert {"config.yaml", "trajectory.npz", "loss.png"} <= artifacts
     assert f"final loss {history(client, run_id, 'Objective/loss')[-1][1]!r}" in out.stdout
-    assert f"mlflow ui --backend-store-uri sqlite:///{store.resolve() / 'mlflow.db'} --host 127.0.0.1" in out.stdout
+    assert (f"View it at http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+            f"?workflowType=machine_learning (served by: mlflow ui --backend-store-uri "
+            f"sqlite:///{store.resolve() / 'mlflow.db'} --host 127.0.0.1)") in out.stdout
 
 
 def test_the_trajectory_artifact_loads_in_one_line_and_matches_the_metrics(store, adam_seed):

@@ -35,13 +35,24 @@ def read_csv(client, run_id: str, name: str) -> list[dict]:
 
 
 def test_a_sweep_is_one_parent_with_a_child_per_job_and_a_comparison(store):
-    parent, children, _ = sweep(store, "basic", "optimizer=sgd,adam", "lr=0.01,0.1", "objective=quadratic",
-                                "steps=20")
+    parent, children, out = sweep(store, "basic", "optimizer=sgd,adam", "lr=0.01,0.1", "objective=quadratic",
+                                  "steps=20")
     client = client_for(store)
     assert parent.info.status == "FINISHED"
-    names = sorted(c.info.run_name for c in children)
-    assert names == sorted(f"optimizer={o} lr={lr} objective=quadratic steps=20"
-                           for o in ("sgd", "adam") for lr in ("0.01", "0.1"))
+    names = sorted(c.info.run_name for c in children)  # what differs between the jobs, not what all share
+    assert names == sorted(f"optimizer={o} lr={lr}" for o in ("sgd", "adam") for lr in ("0.01", "0.1"))
+    assert all(c.data.tags["overrides"].endswith("objective=quadratic steps=20") for c in children)
+    parent = client.get_run(parent.info.run_id)
+    tags = parent.data.tags
+    assert tags["overrides"] == "optimizer=sgd,adam lr=0.01,0.1 objective=quadratic steps=20"
+    assert "optimizer" not in tags and tags["objective"] == "quadratic"  # swept: no single optimizer
+    best = min(children, key=lambda c: c.data.metrics["Summary/final_loss"])
+    assert parent.data.metrics["Summary/best_final_loss"] == best.data.metrics["Summary/final_loss"]
+    assert (tags["best_run_id"], tags["best_run_name"]) == (best.info.run_id, best.info.run_name)
+    closing = out.stdout.strip().splitlines()[-1]
+    assert closing.startswith(f"sweep {parent.info.run_id} finished: 4 runs, best final loss ")
+    assert (f"View it at http://127.0.0.1:5000/#/experiments/{parent.info.experiment_id}/runs/"
+            f"{parent.info.run_id}?workflowType=machine_learning (served by: mlflow ui --backend-store-uri ") in closing
     assert {c.info.experiment_id for c in children} == {parent.info.experiment_id}
     assert all(c.info.status == "FINISHED" for c in children)
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
@@ -107,7 +118,7 @@ def test_optuna_tunes_with_the_in_memory_study(store):
     parent, children, out = sweep(store, "optuna", "hparams_search=rosenbrock_optuna", "hydra.sweeper.n_trials=3",
                                   "steps=10", "tracking.experiment=optuna")
     assert len(children) == 3 and all(c.info.status == "FINISHED" for c in children)
-    assert len({c.data.params["lr"] for c in children}) == 3
+    assert len({c.data.params["optimizer.lr"] for c in children}) == 3
     assert "Best value" in out.stdout + out.stderr
 
 

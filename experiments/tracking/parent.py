@@ -12,6 +12,7 @@ from ..errors import TrackingUnavailable
 from .store import open_client
 
 FILENAME = "mlflow_parent.json"
+CONSTANT_TAG = "sweep_constant_overrides"  # JSON list, for jobs that read the parent from the store
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ParentRun:
     run_id: str
     experiment_id: str
     tracking_uri: str
+    constant: tuple[str, ...] = ()  # the sweep's overrides every job gets as they are: left out of child run names
 
     def write(self, sweep_dir: str | Path) -> Path:
         path = Path(sweep_dir) / FILENAME
@@ -36,7 +38,8 @@ class ParentRun:
         from ..credentials import reveal
 
         fields = json.loads(path.read_text())
-        return cls(**{**fields, "tracking_uri": reveal(fields["tracking_uri"])})
+        return cls(**{**fields, "tracking_uri": reveal(fields["tracking_uri"]),
+                      "constant": tuple(fields.get("constant", ()))})
 
     @classmethod
     def find(cls, tracking_uri: str, experiment: str, sweep_dir: str) -> "ParentRun | None":
@@ -52,4 +55,7 @@ class ParentRun:
             return None
         runs = client.search_runs([found.experiment_id], max_results=1,
                                   filter_string=f"tags.sweep = 'parent' and tags.sweep_dir = '{sweep_dir}'")
-        return cls(runs[0].info.run_id, found.experiment_id, tracking_uri) if runs else None
+        if not runs:
+            return None
+        constant = runs[0].data.tags.get(CONSTANT_TAG, "")
+        return cls(runs[0].info.run_id, found.experiment_id, tracking_uri, tuple(json.loads(constant or "[]")))

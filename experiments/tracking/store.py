@@ -56,11 +56,42 @@ def sqlite_uri(path: str | os.PathLike) -> str:
     return "sqlite:///" + str(Path(path).resolve())
 
 
+UI_ADDRESS = "http://127.0.0.1:5000"  # where `mlflow ui --host 127.0.0.1` serves, its default port
+
+
 def ui_command(uri: str) -> str:
     """The shell command that opens the MLflow UI on ``uri``'s runs (loopback only), or how to reach a server."""
     if uri.startswith(("http://", "https://")):
-        return f"open {uri} in a browser"
+        return f"open {ui_address(uri)} in a browser"
     return f"mlflow ui --backend-store-uri {shlex.quote(uri)} --host 127.0.0.1"
+
+
+def ui_address(uri: str) -> str:
+    """The UI's address for the store ``uri``: an http(s) tracking server itself (without user and password),
+    else the one ``ui_command`` serves."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("http", "https"):
+        return UI_ADDRESS
+    host = parsed.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    netloc = f"{host}:{parsed.port}" if parsed.port else host
+    return f"{parsed.scheme}://{netloc}{parsed.path.rstrip('/')}"
+
+
+def run_link(uri: str, experiment_id: str, run_id: str) -> str:
+    """The address of run ``run_id`` in the UI's model-training view (it opens in its GenAI view otherwise)."""
+    return f"{ui_address(uri)}/#/experiments/{experiment_id}/runs/{run_id}?workflowType=machine_learning"
+
+
+def where_to_view(uri: str, experiment_id: str | None, run_id: str) -> str:
+    """``View it at <link> (served by: mlflow ui ...)``: the closing lines' pointer to a run."""
+    if experiment_id is None:
+        return f"View it: {ui_command(uri)}"
+    link = run_link(uri, experiment_id, run_id)
+    if uri.startswith(("http://", "https://")):
+        return f"View it at {link}"
+    return f"View it at {link} (served by: {ui_command(uri)})"
 
 
 def start_failure(uri: str, error: BaseException) -> BaseException:
@@ -81,6 +112,22 @@ def default_artifact_location(uri: str, name: str) -> str | None:
     return (Path(uri[len("sqlite:///"):]).parent / "mlruns" / safe).as_uri()
 
 
+# What the MLflow UI shows of an experiment the runner creates: its description (the experiment page's "About"
+# text) and its kind (a model-training experiment, not a GenAI one). Charts and columns are the browser's own
+# settings (its local storage), which no client can preset: docs/runner.md says which clicks set them.
+EXPERIMENT_TAGS = {
+    "mlflow.note.content": (
+        "Optimizer trajectories recorded by `python run.py`: one run per optimizer configuration on this objective "
+        "(a sweep: a parent run and a child run per job). On a run's *Model metrics* tab the sections `Objective` "
+        "(loss, loss_gap, distance_to_optimum) and `Optimizer` (grad_norm, lr, update_norm, update_cosine) come "
+        "first, then `Summary` and one section per tensor kind (`param`, `grad`, the optimizer's state). Params "
+        "are what defines a run (the optimizer's hyperparameters, the objective's settings, steps, seed, dtype, "
+        "the scheduler); the whole configuration is the artifact `config.yaml`, every element at every step "
+        "`trajectory.npz`."),
+    "mlflow.experimentKind": "custom_model_development",
+}
+
+
 def get_or_create_experiment(client, name: str, artifact_location: str | None = None) -> str:
     """The id of experiment ``name``, created if missing; safe when several processes race to create it."""
     for _ in range(5):
@@ -94,7 +141,8 @@ def get_or_create_experiment(client, name: str, artifact_location: str | None = 
                 )
             return experiment.experiment_id
         try:
-            return retrying(client.create_experiment, name, artifact_location=artifact_location, patient=True)
+            return retrying(client.create_experiment, name, artifact_location=artifact_location,
+                            tags=EXPERIMENT_TAGS, patient=True)
         except Exception as error:  # another process created it first: read it back
             if "already exists" not in str(error).lower() and "unique constraint" not in str(error).lower():
                 raise

@@ -33,10 +33,13 @@ class MlflowServer:
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(self.port),
+                "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
+                "--artifacts-destination", str(self.root / "artifacts"), "--workers", "1"]
+
     def start(self) -> "MlflowServer":
-        command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
-                   "--artifacts-destination", str(self.root / "artifacts"), "--workers", "1"]
+        command = self.command()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                         env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
@@ -78,3 +81,16 @@ class MlflowServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class MlflowUi(MlflowServer):
+    """``mlflow ui --backend-store-uri <store> --host 127.0.0.1 --port <port>``, the command a run's closing line
+    gives, on the store ``backend_store_uri`` (``root`` holds only its log)."""
+
+    def __init__(self, root: Path, backend_store_uri: str, port: int | None = None) -> None:
+        super().__init__(root, port)
+        self.backend_store_uri = backend_store_uri
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", self.backend_store_uri, "--host",
+                "127.0.0.1", "--port", str(self.port)]
