@@ -141,6 +141,8 @@ class Loop:
         if self.best[1] >= 0:
             keys += [recording.BEST_LOSS, recording.BEST_STEP]
             values += [self.best[0], float(self.best[1])]
+        if self.skip:  # a resumed run that had logged its summary already
+            keys, values = self._not_stored_yet(step, keys, values)
         if keys:
             self.tracked.log_metrics(step, keys, values)
 

@@ -69,9 +69,9 @@ def test_params_tags_artifacts_and_summary_line(store, adam_seed):
     params = run.data.params
     assert params["optimizer.lr"] == "0.1" and params["steps"] == "2" and params["dtype"] == "float32"
     assert params["optimizer.name"] == "adam" and params["optimizer.betas"] == "[0.9, 0.999]"
-    assert params["objective.name"] == "seed" and params["seed"] == "0" and params["scheduler"] == "null"
+    assert params["objective.name"] == "seed" and params["seed"] == "0"
     # only what defines the experiment: where and how it is recorded is in config.yaml
-    assert {key.split(".")[0] for key in params} == {"optimizer", "objective", "scheduler", "steps", "seed", "dtype"}
+    assert {key.split(".")[0] for key in params} == {"optimizer", "objective", "steps", "seed", "dtype"}
     assert "optimizer.default_lr" not in params
     tags = run.data.tags
     assert tags["optimizer"] == "adam" and tags["objective"] == "seed"
@@ -151,6 +151,8 @@ def test_a_2d_objective_gets_a_contour_plot_lbfgs_runs_and_a_scheduler_changes_l
     run_id = run_id_from(run_cli(["optimizer=sgd", "lr=0.001", "scheduler=step", "scheduler.step_size=1",
                                   "scheduler.gamma=0.5", "steps=3"], store).stdout)
     assert history(client, run_id, "Optimizer/lr") == [(0, 0.001), (1, 0.0005), (2, 0.00025)]
+    params = client.get_run(run_id).data.params
+    assert (params["scheduler.name"], params["scheduler.gamma"], params["scheduler.step_size"]) == ("StepLR", "0.5", "1")
 
 
 def test_a_diverging_run_is_failed_with_the_reason_and_step(store):
