@@ -49,7 +49,8 @@ def test_runs_go_to_the_server_named_by_tracking_uri_or_the_environment(server, 
     assert {"config.yaml", "trajectory.npz", "loss.png"} <= {a.path for a in client.list_artifacts(run_id)}
     assert any((server.root / "artifacts").rglob("trajectory.npz"))  # the server's own artifact root
     assert not (tmp_path / "mlflow.db").exists() and not spools_in(tmp_path)
-    assert f"View it: open {server.uri} in a browser" in out.stdout
+    link = f"{server.uri}/#/experiments/{run.info.experiment_id}/runs/{run_id}?workflowType=machine_learning"
+    assert f"View it at {link}" in out.stdout  # the server itself serves the UI
 
     out = run_cli(["optimizer=sgd", "steps=3", "tracking.experiment=remote"], tmp_path,
                   env={"MLFLOW_TRACKING_URI": server.uri})

@@ -152,7 +152,8 @@ def test_a_2d_objective_gets_a_contour_plot_lbfgs_runs_and_a_scheduler_changes_l
                                   "scheduler.gamma=0.5", "steps=3"], store).stdout)
     assert history(client, run_id, "Optimizer/lr") == [(0, 0.001), (1, 0.0005), (2, 0.00025)]
     params = client.get_run(run_id).data.params
-    assert (params["scheduler.name"], params["scheduler.gamma"], params["scheduler.step_size"]) == ("StepLR", "0.5", "1")
+    scheduler = (params["scheduler.name"], params["scheduler.gamma"], params["scheduler.step_size"])
+    assert scheduler == ("StepLR", "0.5", "1")
 
 
 def test_a_diverging_run_is_failed_with_the_reason_and_step(store):

@@ -159,3 +159,16 @@ def test_plugin_entries_come_from_the_signature():
     entry = plugin_entry("radam")
     assert entry["lr"] == "${lr}" and entry["default_lr"] == 0.001 and entry["betas"] == [0.9, 0.999]
     assert set(entry) - {"name", "lr", "default_lr"} == set(registry.signature_defaults("radam")) - {"lr"}
+
+
+def test_the_ui_link_is_the_servers_own_address_without_credentials_or_mlflow_uis_default():
+    from experiments.tracking.store import run_link, where_to_view
+
+    route = "/#/experiments/3/runs/abc?workflowType=machine_learning"
+    assert run_link("sqlite:////tmp/mlflow.db", "3", "abc") == "http://127.0.0.1:5000" + route
+    assert run_link("https://alice:secret@mlflow.example.org:8443/", "3", "abc") == (
+        "https://mlflow.example.org:8443" + route)
+    assert run_link("http://[::1]:5001", "3", "abc") == "http://[::1]:5001" + route
+    assert where_to_view("sqlite:////tmp/mlflow.db", "3", "abc").endswith(
+        "(served by: mlflow ui --backend-store-uri sqlite:////tmp/mlflow.db --host 127.0.0.1)")
+    assert "secret" not in where_to_view("http://alice:secret@host:5000", "3", "abc")

@@ -7,7 +7,8 @@ The modules are layered, each importing only those below it (tests/test_tracking
 < ``config``, ``parent``."""
 
 from .lifecycle import FAILURE_TAG, PARENT_TAG, Spooling, TrackedRun
-from .store import check_artifact_location, get_or_create_experiment, open_client, resolve_uri, ui_command, where_to_view
+from .store import (check_artifact_location, get_or_create_experiment, open_client, resolve_uri, ui_command,
+                    where_to_view)
 from .writer import BatchWriter, mlflow_sink
 
 __all__ = ["BatchWriter", "FAILURE_TAG", "PARENT_TAG", "Spooling", "TrackedRun", "check_artifact_location",
