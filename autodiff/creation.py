@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import dtypes
+from . import _device, dtypes
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
@@ -102,6 +102,7 @@ def _check_nested(data, dim=0):
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, numpy arrays or tensors)."""
+    _device.check(device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
                       "sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
@@ -122,6 +123,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
+    _device.check(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtypes.to_numpy(dtype)):
@@ -161,18 +163,22 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    _device.check(device)
     return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    _device.check(device)
     return _finish(np.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    _device.check(device)
     return _finish(np.empty(_size(size, "empty"), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, numbers.Integral)
                  else dtypes.get_default_dtype().numpy_dtype)
@@ -180,6 +186,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -201,6 +208,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     With ``step = (end - start) / (steps - 1)``, the first half is ``start + step * i`` and the second half
     ``end - step * (steps - 1 - i)``, each a fused multiply-add (one rounding), in the output's precision.
     """
+    _device.check(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     target = _float_dtype(dtype)
@@ -239,6 +247,7 @@ def _split(a):
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -247,6 +256,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    _device.check(device)
     if "size" in kwargs:
         size = (kwargs.pop("size"),)
     rng = (generator or default_generator).rng
@@ -254,6 +264,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+    _device.check(device)
     if "size" in kwargs:
         size = (kwargs.pop("size"),)
     rng = (generator or default_generator).rng
@@ -261,6 +272,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
 
 
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if high is None:
         low, high = 0, low
     elif isinstance(high, (tuple, list)):      # randint(high, size)
@@ -277,24 +289,53 @@ def _like(input, dtype):
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    _device.check(device)
     return _finish(np.zeros(input.shape, dtype=_like(input, dtype)), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    _device.check(device)
     return _finish(np.ones(input.shape, dtype=_like(input, dtype)), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    _device.check(device)
     return _finish(np.empty(input.shape, dtype=_like(input, dtype)), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    _device.check(device)
     return _finish(np.full(input.shape, fill_value, dtype=_like(input, dtype)), requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    _device.check(device)
     return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    _device.check(device)
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Samples of N(mean, std**2): elementwise for tensor ``mean`` and/or ``std`` (broadcast), or of ``size`` for
+    two numbers, as torch's four overloads. Not differentiable (torch's gradient w.r.t. mean and std is zero)."""
+    _device.check(device)
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if not tensors and size is None:
+        raise TypeError("normal() received an invalid combination of arguments - got (float, float), but expected "
+                        "(float mean, float std, tuple of ints size)")
+    means, stds = (v._data if isinstance(v, Tensor) else v for v in (mean, std))
+    if tensors:
+        shape = np.broadcast_shapes(*(np.shape(v) for v in (means, stds)))   # (torch's broadcast error: below)
+        target = dtypes.result_type([t._data for t in tensors], [])
+    else:
+        shape = _size((size,), "normal")
+        target = _float_dtype(dtype)
+    if isinstance(std, Tensor) and np.any(stds < 0):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    if not isinstance(std, Tensor) and std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    rng = (generator or default_generator).rng
+    return _finish((means + stds * rng.standard_normal(shape)).astype(target), requires_grad)

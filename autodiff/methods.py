@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import creation, dtypes
+from . import _device, creation, dtypes
+from .legacy import tensor_type
 from .engine import tensor_backward
 from .ops import PUBLIC
 from .ops import comparison as C
@@ -86,19 +87,38 @@ def _type_as(self, other):
 
 def _to(self, *args, **kwargs):
     dtype = kwargs.get("dtype")
+    _device.check(kwargs.get("device"))
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif not isinstance(a, str) and a is not None:
+        elif isinstance(a, (str, _device.device)):
+            _device.check(a)
+        elif a is not None:
             dtype = a
     return self if dtype is None else S.to(self, dtype)
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill with samples of N(mean, std**2) (the old values get no gradient, as after copy_)."""
+    return self.copy_(creation.normal(mean, std, tuple(self.shape), generator=generator, dtype=self.dtype))
+
+
+def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    """Fill with samples of U(a, b)."""
+    rng = (generator or creation.default_generator).rng
+    return self.copy_(Tensor._from_array((a + (b - a) * rng.random(self.shape)).astype(self._data.dtype)))
+
+
+def _cuda(self, device=None, non_blocking=False):
+    _device.check("cuda")
 
 
 EXTRA = {"where": _where_method, "float": _float, "double": _double, "long": _long, "view_as": _view_as,
          "expand_as": _expand_as, "type_as": _type_as, "to": _to,
          "T": property(lambda self: S.permute(self, tuple(reversed(range(self.ndim))))),
          "mT": property(lambda self: S.transpose(self, -2, -1)),
-         "cpu": lambda self: self, "contiguous": lambda self, memory_format=None: self}
+         "cpu": lambda self: self, "contiguous": lambda self, memory_format=None: self, "cuda": _cuda,
+         "type": tensor_type, "normal_": _normal_, "uniform_": _uniform_}
 
 
 def _detached(data):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import dtypes
+from . import _device, dtypes
 from ._formatting import tensor_repr
 from .grad_mode import state
 from .utils.hooks import RemovableHandle
@@ -118,6 +118,12 @@ class Tensor(TensorMethods):
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
+
+    @property
+    def device(self) -> _device.device:
+        return _device.CPU
+
+    is_cuda = False
 
     @property
     def grad_fn(self):

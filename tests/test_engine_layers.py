@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "autodiff"
 
 LAYERS = [
     {"autodiff.dtypes", "autodiff.grad_mode", "autodiff._quiet", "autodiff._formatting", "autodiff.anomaly",
-     "autodiff.utils", "autodiff.utils.hooks", "autodiff._tensor_methods"},
+     "autodiff.utils", "autodiff.utils.hooks", "autodiff._tensor_methods", "autodiff._device", "autodiff.cuda"},
     {"autodiff.tensor"},
     {"autodiff.node", "autodiff.creation"},
     {"autodiff.dispatch"},
@@ -23,12 +23,12 @@ LAYERS = [
     {"autodiff.ops._helpers", "autodiff.ops.declare", "autodiff.ops.elementwise", "autodiff.ops.compound",
      "autodiff.ops.comparison", "autodiff.ops.selection", "autodiff.ops.indexing", "autodiff.ops.concat",
      "autodiff.ops.shape",
-     "autodiff.ops.reductions", "autodiff.ops.softmax", "autodiff.ops.linalg", "autodiff.ops"},
+     "autodiff.ops.reductions", "autodiff.ops.softmax", "autodiff.ops.linalg", "autodiff.ops.sorting", "autodiff.ops.special", "autodiff.ops"},
     {"autodiff.engine"},
     {"autodiff.autograd.anomaly_mode", "autodiff.autograd.grad_mode", "autodiff.autograd.forward_ad", "autodiff.autograd.functional",
      "autodiff.autograd._jacobians", "autodiff.autograd._functional_args",
-     "autodiff.autograd.gradcheck", "autodiff.autograd"},
-    {"autodiff.methods", "autodiff", "autodiff._declarations"},
+     "autodiff.autograd.gradcheck", "autodiff.autograd.variable", "autodiff.autograd"},
+    {"autodiff.methods", "autodiff", "autodiff._declarations", "autodiff.legacy", "autodiff.linalg"},
 ]
 
 

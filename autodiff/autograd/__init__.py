@@ -6,6 +6,7 @@ from ..grad_mode import enable_grad, no_grad, set_grad_enabled
 from . import forward_ad, functional, grad_mode
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .variable import Variable
 
 __all__ = ["grad", "backward", "forward_ad", "functional", "no_grad", "enable_grad", "set_grad_enabled",
-           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "GradcheckError"]
+           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "GradcheckError", "Variable"]

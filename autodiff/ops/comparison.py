@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor
 from .declare import declare
 
@@ -44,3 +45,23 @@ logical_or = declare("logical_or", _compare(np.logical_or))
 def logical_not(input):
     out = np.logical_not(_data(input))
     return Tensor._from_array(np.asarray(out)) if isinstance(input, Tensor) else out
+
+
+@declare("isclose")
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other|, elementwise (infinities equal to themselves)."""
+    a, b = _data(input), _data(other)
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{_type(a)} did not match {_type(b)}")
+    with np.errstate(invalid="ignore"):
+        out = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Tensor._from_array(np.asarray(out))
+
+
+@declare("allclose")
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def _type(array):
+    return dtypes.type_name(array.dtype)

@@ -43,6 +43,7 @@ MV = defop("MvBackward0", _forward, **_rules)
 MM = defop("MmBackward0", _forward, **_rules)
 VM = defop("SqueezeBackward4", _forward, **_rules)  # torch computes vector @ matrix as unsqueeze, mm, squeeze
 MATMUL = defop("UnsafeViewBackward0", _forward, **_rules)
+BMM = defop("BmmBackward0", _forward, **_rules)
 
 
 def _check(x, y):
@@ -83,6 +84,18 @@ def matmul(input, other):
     return out
 
 
+@declare("bmm")
+def bmm(input, mat2):
+    for name, x in (("batch1", input), ("batch2", mat2)):
+        if x.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    b, n, k = input.shape
+    if tuple(mat2.shape[:2]) != (b, k):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: "
+                           f"[{mat2.shape[0]}, {mat2.shape[1]}].")
+    return apply(BMM, input, mat2)
+
+
 @declare("dot")
 def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
@@ -117,3 +130,25 @@ def outer(input, vec2):
 
 def _name(x):
     return type_name(x._data.dtype if hasattr(x, "_data") else x.dtype)
+
+
+# -- eigenvalues of a symmetric matrix (autodiff.linalg.eigvalsh): the lower triangle is read, as torch's UPLO="L"
+
+def _eigh(x, uplo="L"):
+    return np.linalg.eigh(x._data if hasattr(x, "_data") else x, UPLO=uplo)
+
+
+def _eigvalsh_vjp(g, ans, x, uplo="L"):
+    # d(lambda_k) = v_k^T dA v_k: the cotangent is V diag(g) V^T. V is taken as a constant here, so this rule
+    # gives first derivatives only (a second derivative would need the eigenvectors' own derivative).
+    vectors = _eigh(x, uplo)[1]
+    return matmul(vectors * unsqueeze(g, -2), np.swapaxes(vectors, -1, -2))
+
+
+def _eigvalsh_jvp(t, ans, x, uplo="L"):
+    vectors = _eigh(x, uplo)[1]
+    return (vectors * matmul(t, vectors)).sum(-2)
+
+
+EIGVALSH = defop("LinalgEighBackward0", lambda x, uplo="L": np.linalg.eigvalsh(x, UPLO=uplo),
+                 (_eigvalsh_vjp,), (_eigvalsh_jvp,), saves=((0,),))

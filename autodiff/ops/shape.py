@@ -7,6 +7,7 @@ layout (indexing scatters it, adding where an index repeats).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -69,6 +70,17 @@ def _expand_forward(x, shape):
 EXPAND = defop("ExpandBackward0", _expand_forward,
                (lambda g, ans, x, shape: g, None), (lambda t, ans, x, shape: expand(t, shape), None),
                saves=((), ()))
+def _repeat_vjp(g, ans, x, repeats):
+    """Sum the cotangent over the copies: each dimension split into (repeats, size), the repeats summed."""
+    lead = len(repeats) - x.ndim
+    shape = (1,) * lead + tuple(x.shape)
+    split = tuple(n for pair in zip(repeats, shape) for n in pair)
+    summed = _sum_dims(reshape(g, split), tuple(range(0, 2 * len(shape), 2)))
+    return reshape(summed, x.shape)
+
+
+REPEAT = defop("RepeatBackward0", lambda x, repeats: np.tile(x, repeats),
+               (_repeat_vjp, None), (lambda t, ans, x, repeats: repeat(t, *repeats), None), saves=((), ()))
 CLONE = defop("CloneBackward0", lambda x: np.array(x, copy=True),
               (lambda g, ans, x: g,), (lambda t, ans, x: clone(t),), saves=((),))
 TO_COPY = defop("ToCopyBackward0", lambda x, dtype: x.astype(dtype),
@@ -89,7 +101,7 @@ def reshape(input, *shape):
 view = declare("view", reshape, function=False)   # only Tensor.view, as torch
 
 
-@declare("transpose")
+@declare("transpose", aliases=("swapaxes", "swapdims"))
 def transpose(input, dim0, dim1):
     d0, d1 = normalize_dims((dim0, dim1), input.ndim)
     return apply_view(TRANSPOSE, input, d0, d1)
@@ -171,9 +183,51 @@ def expand(input, *sizes):
     return apply_view(EXPAND, input, full)
 
 
+@declare("repeat", function=False)
+def repeat(input, *repeats):
+    repeats = _shape_arg(repeats)
+    if len(repeats) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    return apply(REPEAT, input, repeats)
+
+
+@declare("meshgrid", method=False)
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids, each input expanded along the others' dimensions (views, as torch's)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t!r}")
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = (tensors[1], tensors[0]) + tuple(tensors[2:]) if swap else tuple(tensors)
+    shape = tuple(t.numel() for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view = (1,) * i + (-1,) + (1,) * (len(order) - i - 1)
+        grids.append(expand(reshape(t, view), shape))
+    if swap:                     # torch's "xy": the first two inputs swapped, then their grids swapped back
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
 @declare("clone")
 def clone(input):
     return apply(CLONE, input)
+
+
+def _sum_dims(x, dims):
+    # the reductions are a layer above: summing through numpy on arrays, through the table's sum on tensors
+    if isinstance(x, Tensor):
+        return x.sum(dims) if dims else x
+    return np.sum(x, axis=dims) if dims else x
 
 
 def to(input, dtype):
