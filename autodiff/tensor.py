@@ -73,7 +73,7 @@ class Tensor(TensorMethods):
 
     __module__ = "autodiff"   # shown as autodiff.Tensor, as torch shows torch.Tensor
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_vc", "_retains_grad", "_tangent",
-                 "_backward_hooks", "_base", "_view", "_view_version", "__weakref__")
+                 "_backward_hooks", "_base", "_view", "_view_version", "_param", "__weakref__")
     # numpy must hand mixed operations (ndarray * Tensor) to the Tensor's reflected operators.
     __array_ufunc__ = None
 
@@ -301,7 +301,9 @@ class Tensor(TensorMethods):
             suffixes.append("requires_grad=True")
         if self._tangent is not None and self._tangent[0] is state.forward_token:
             suffixes.append(f"tangent={tangent_of(self)}")     # as torch's: a 0-d tangent prints as its number
-        return tensor_repr(self._data, suffixes)
+        text = tensor_repr(self._data, suffixes)
+        # an nn.Parameter (a tensor marked so: autodiff.nn.Parameter) prints as torch prints one
+        return "Parameter containing:\n" + text if getattr(self, "_param", False) else text
 
     __str__ = __repr__
 

@@ -28,7 +28,8 @@ LAYERS = [
     {"autodiff.autograd.anomaly_mode", "autodiff.autograd.grad_mode", "autodiff.autograd.forward_ad", "autodiff.autograd.functional",
      "autodiff.autograd._jacobians", "autodiff.autograd._functional_args",
      "autodiff.autograd.gradcheck", "autodiff.autograd.variable", "autodiff.autograd"},
-    {"autodiff.methods", "autodiff", "autodiff._declarations", "autodiff.legacy", "autodiff.linalg"},
+    {"autodiff.methods", "autodiff", "autodiff._declarations", "autodiff.legacy", "autodiff.linalg",
+     "autodiff.serialization"},
 ]
 
 
