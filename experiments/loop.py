@@ -64,8 +64,6 @@ class Loop:
                     file=sys.stderr)
 
     def run(self) -> None:
-        import autodiff as ad
-
         params, optimizer, scheduler = self.problem.params, self.problem.optimizer, self.problem.scheduler
         objective = self.problem.objective
         steps = int(self.cfg.steps)
@@ -88,13 +86,7 @@ class Loop:
                 recorded = step % self.every == 0 or not finite
                 before = {n: t.numpy(force=True).copy() for n, t in params.items()} if recorded else None
                 if not finite:
-                    where = "loss" if not math.isfinite(loss) else recording.first_non_finite(
-                        {f"grad/{n}": g for n, g in grads.items()})
-                    self._record(step, loss, before, grads, norm, None, None)
-                    self.final_loss, self.steps_done = loss, step
-                    self._record_summary(step)
-                    self.failure = f"non-finite {where if where != 'loss' else 'loss ' + repr(loss)} at step {step}"
-                    self.tracked.fail(self.failure)
+                    self._stop_non_finite(step, loss, before, grads, norm)
                     return
                 lr = optimizer.param_groups[0].get("lr")
                 optimizer.step(_first_call_returns(loss_tensor, optimizer, objective, params, step))
@@ -110,22 +102,40 @@ class Loop:
                     self.save_checkpoint(self.steps_done)
                 if bar is not None:
                     bar.update(1)
-            with ad.no_grad():
-                loss = float(objective.loss(params, steps).item())
-            final = {n: t.numpy(force=True) for n, t in params.items()}
-            self._note_best(steps, loss)
-            self._record(steps, loss, final, None, None, None, None)
-            self.final_loss = loss
-            self._record_summary(steps)
-            if not math.isfinite(loss):
-                self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
-                self.tracked.fail(self.failure)
-            else:
-                self.drop_checkpoints()  # a finished run is not resumed
+            self._finish(steps)
         finally:
             errstate.__exit__(None, None, None)
             if bar is not None:
                 bar.close()
+
+    def _stop_non_finite(self, step: int, loss: float, params, grads, norm) -> None:
+        """A non-finite loss or gradient at ``step``: that step recorded, the run FAILED saying where."""
+        where = "loss" if not math.isfinite(loss) else recording.first_non_finite(
+            {f"grad/{n}": g for n, g in grads.items()})
+        self._record(step, loss, params, grads, norm, None, None)
+        self.final_loss, self.steps_done = loss, step
+        self._record_summary(step)
+        self.failure = f"non-finite {where if where != 'loss' else 'loss ' + repr(loss)} at step {step}"
+        self.tracked.fail(self.failure)
+
+    def _finish(self, steps: int) -> None:
+        """After the last update: the final loss and parameters recorded at step ``steps``, the summary, and the
+        checkpoints dropped (a finished run is not resumed) unless that loss is not finite."""
+        import autodiff as ad
+
+        params, objective = self.problem.params, self.problem.objective
+        with ad.no_grad():
+            loss = float(objective.loss(params, steps).item())
+        final = {n: t.numpy(force=True) for n, t in params.items()}
+        self._note_best(steps, loss)
+        self._record(steps, loss, final, None, None, None, None)
+        self.final_loss = loss
+        self._record_summary(steps)
+        if not math.isfinite(loss):
+            self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
+            self.tracked.fail(self.failure)
+        else:
+            self.drop_checkpoints()
 
     def _note_best(self, step: int, loss: float) -> None:
         if loss < self.best[0]:  # NaN never is
