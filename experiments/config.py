@@ -46,11 +46,15 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
 
 EXPERIMENT_KEYS = ("optimizer", "objective", "scheduler", "steps", "seed", "dtype")  # what makes a run what it is
 PLUMBING = {"optimizer": ("default_lr",)}  # kept in config.yaml only (optimizer.lr holds the rate used)
+# torch's implementation switches: they choose how a step is computed, not what it computes, so they are params
+# only when set (fused=true or foreach=true is worth telling apart; None and False, the defaults, are noise)
+IMPLEMENTATION_FLAGS = {"optimizer": ("foreach", "fused", "capturable", "differentiable")}
 
 
 def experiment_params(resolved: Mapping) -> dict[str, str]:
     """The MLflow params of a run: what defines the experiment (the optimizer's hyperparameters, the objective's
-    settings, the scheduler's, ``steps``, ``seed``, ``dtype``), flattened. Where and how it is recorded
+    settings, the scheduler's, ``steps``, ``seed``, ``dtype``; torch's implementation switches only when set),
+    flattened. Where and how it is recorded
     (``tracking``, ``logging``, ``checkpoint``, ``limits``, ``resume``) is in the ``config.yaml`` artifact only."""
     kept = {}
     for key in EXPERIMENT_KEYS:
@@ -58,7 +62,8 @@ def experiment_params(resolved: Mapping) -> dict[str, str]:
             continue
         value = resolved[key]
         if isinstance(value, Mapping):
-            value = {k: v for k, v in value.items() if k not in PLUMBING.get(key, ())}
+            value = {k: v for k, v in value.items() if k not in PLUMBING.get(key, ())
+                     and not (k in IMPLEMENTATION_FLAGS.get(key, ()) and not v)}
         kept[key] = value
     return flatten(kept)
 

@@ -73,6 +73,9 @@ def test_params_tags_artifacts_and_summary_line(store, adam_seed):
     # only what defines the experiment: where and how it is recorded is in config.yaml
     assert {key.split(".")[0] for key in params} == {"optimizer", "objective", "steps", "seed", "dtype"}
     assert "optimizer.default_lr" not in params
+    # torch's implementation switches at their defaults say nothing about the experiment
+    assert not {"optimizer.foreach", "optimizer.fused", "optimizer.capturable", "optimizer.differentiable"} & set(params)
+    assert params["optimizer.amsgrad"] == "False"  # a switch of the maths stays
     tags = run.data.tags
     assert tags["optimizer"] == "adam" and tags["objective"] == "seed"
     assert tags["overrides"] == "optimizer=adam lr=0.1 objective=seed steps=2"
