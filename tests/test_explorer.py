@@ -352,3 +352,13 @@ def test_a_wheel_holds_the_page_assets(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for asset in ("page.html", "page.css", "util.js", "chart.js", "landscape.js", "app.js"):
         assert f"experiments/explorer/assets/{asset}" in names
+
+
+def test_a_comparison_names_runs_by_what_differs_and_says_what_they_share(tmp_path):
+    arrays = {"step": np.arange(3), "loss": np.array([3.0, 2.0, 1.0]), "param/x": np.zeros((3, 2), np.float32),
+              "grad/x": np.ones((3, 2), np.float32)}
+    runs = [RunTrajectory(str(i), f"optimizer={name} lr=0.1 tracking.experiment=e", dict(arrays), ROSENBROCK)
+            for i, name in enumerate(("sgd", "adam"))]
+    html = explorer.comparison_page(runs, tmp_path / "page.html").read_text()
+    assert [r.name for r in runs] == ["optimizer=sgd", "optimizer=adam"]
+    assert "every one with lr=0.1." in html and "tracking.experiment" not in html.split("<script")[0]

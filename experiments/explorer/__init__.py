@@ -57,8 +57,9 @@ def comparison_page(runs: list[RunTrajectory], path: str | Path, title: str | No
     objectives = sorted({str((t.objective_cfg or {}).get("name", "?")) for t in runs})
     title = title or f"{len(runs)} runs on {', '.join(objectives)}"
     longest = max((int(t.steps[-1]) for t in runs if len(t.steps)), default=0)
+    said = [w for w in common if not w.startswith(WHERE_RECORDED)]  # where a run is stored says nothing of it
     subtitle = subtitle or (f"{len(runs)} runs of up to {longest:,} steps"
-                            + (f"; every one with {' '.join(common)}." if common else "."))
+                            + (f"; every one with {' '.join(said)}." if said else "."))
     path = Path(path)
     path.write_text(page_html(runs, title, subtitle, COMPARISON_PAGE_BYTES, notes=notes), encoding="utf-8")
     return path
@@ -74,6 +75,9 @@ def load(client, runs) -> tuple[list[RunTrajectory], list[str]]:
         else:
             loaded.append(trajectory)
     return loaded, missing
+
+
+WHERE_RECORDED = ("tracking.", "logging.", "checkpoint.", "limits.", "hydra.")
 
 
 def _shared_words(names: list[str]) -> list[str]:
