@@ -8,6 +8,7 @@ import autodiff as ad
 
 from ._functional import strong_wolfe, two_loop_direction
 from ._functional._scalars import TensorScalar, tensor_scalar
+from ._functional.lbfgs import fused_add
 from .optimizer import Optimizer, hyperparameter_reader, new_state_tensor, to_scalar
 
 
@@ -80,7 +81,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             values = p.numpy(force=True)  # the parameter's own memory, updated in place
             n = values.size
-            values += (step_size * update[offset:offset + n]).reshape(values.shape)
+            values[...] = fused_add(values.reshape(-1), step_size, update[offset:offset + n]).reshape(values.shape)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -96,7 +97,7 @@ class LBFGS(Optimizer):
         group = self.param_groups[0]
         (lr, max_iter, max_eval, tolerance_grad, tolerance_change,
          history_size) = _read_hyperparameters(group)
-        scalar = self._scalar_type(lr)
+        scalar = self._scalar_type()
 
         def evaluate():
             return self._evaluate_closure(closure)
@@ -118,7 +119,7 @@ class LBFGS(Optimizer):
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
-            memory.d = self._direction(memory, flat_grad, state, history_size)
+            memory.d = self._direction(memory, flat_grad, state, history_size, scalar)
             memory.prev_flat_grad, memory.prev_loss = flat_grad.copy(), loss
             if state["n_iter"] == 1:
                 memory.t = min(1.0, 1.0 / scalar(np.sum(np.abs(flat_grad)))) * lr
@@ -144,17 +145,15 @@ class LBFGS(Optimizer):
         memory.save(state)
         return orig_loss
 
-    def _scalar_type(self, lr):
-        """torch's gtd, t and the line search's scalars are 0-d tensors of the parameters' dtype; that only shows
-        against a float32 lr tensor, which makes the steps float32 where they meet Python floats, so only then
-        are they kept as TensorScalars."""
-        if not isinstance(lr, TensorScalar):
-            return float
+    def _scalar_type(self):
+        """torch's ``t``, ``gtd``, ``ys``, ``ro``, ``H_diag`` and the line search's scalars are 0-d tensors of the
+        parameters' dtype: here TensorScalars, which compute as those do (float32 arithmetic for float32
+        parameters, where Python floats would compute in float64 and move the iterates apart)."""
         dtype = self._params[0].numpy(force=True).dtype
         return lambda x: tensor_scalar(np.asarray(x, dtype))
 
     @staticmethod
-    def _direction(memory, flat_grad, state, history_size):
+    def _direction(memory, flat_grad, state, history_size, scalar):
         """The quasi-Newton direction ``-H g``, after adding the last step's pair ``(s, y)`` to the history
         (when its curvature ``y.s`` is positive); the steepest descent on the first iteration."""
         if state["n_iter"] == 1:
@@ -163,7 +162,7 @@ class LBFGS(Optimizer):
             return np.negative(flat_grad)
         y = flat_grad - memory.prev_flat_grad
         s = memory.d * float(memory.t)  # a float: a TensorScalar would make s float64
-        ys = float(np.dot(y, s))
+        ys = scalar(np.dot(y, s))
         if ys > 1e-10:
             if len(memory.old_dirs) == history_size:
                 memory.old_dirs.pop(0)
@@ -172,7 +171,7 @@ class LBFGS(Optimizer):
             memory.old_dirs.append(y)
             memory.old_stps.append(s)
             memory.ro.append(1.0 / ys)
-            memory.h_diag = ys / float(np.dot(y, y))
+            memory.h_diag = ys / scalar(np.dot(y, y))
         if "al" not in state:
             state["al"] = [None] * history_size
         return two_loop_direction(flat_grad, memory.old_dirs, memory.old_stps, memory.ro, memory.h_diag,
@@ -202,24 +201,42 @@ class LBFGS(Optimizer):
 
 
 class _Memory:
-    """What an L-BFGS step carries over to the next, read from and saved to the state as torch keeps it."""
+    """What an L-BFGS step carries over to the next, read from and saved to the state as torch keeps it: vectors
+    as tensors, and ``t``, ``ro``, ``H_diag`` and ``al`` as 0-d tensors where torch's are (Python numbers where
+    torch's are: ``t = lr``, the first ``H_diag = 1``)."""
 
     def __init__(self, state):
         self.d = _array(state.get("d"))
-        self.t = state.get("t")
+        self.t = _scalar(state.get("t"))
         self.old_dirs = [_array(v) for v in state.get("old_dirs", [])]
         self.old_stps = [_array(v) for v in state.get("old_stps", [])]
-        self.ro = state.get("ro")
-        self.h_diag = state.get("H_diag")
+        self.ro = None if state.get("ro") is None else [_scalar(v) for v in state["ro"]]
+        self.h_diag = _scalar(state.get("H_diag"))
         self.prev_flat_grad = _array(state.get("prev_flat_grad"))
         self.prev_loss = state.get("prev_loss")
 
     def save(self, state):
         state["d"] = None if self.d is None else new_state_tensor(self.d)
-        state["t"] = self.t if self.t is None else float(self.t)
+        state["t"] = _state_scalar(self.t)
         state["old_dirs"] = [new_state_tensor(v) for v in self.old_dirs]
         state["old_stps"] = [new_state_tensor(v) for v in self.old_stps]
-        state["ro"] = self.ro
-        state["H_diag"] = self.h_diag
+        state["ro"] = None if self.ro is None else [_state_scalar(v) for v in self.ro]
+        state["H_diag"] = _state_scalar(self.h_diag)
         state["prev_flat_grad"] = None if self.prev_flat_grad is None else new_state_tensor(self.prev_flat_grad)
         state["prev_loss"] = self.prev_loss
+        if "al" in state:
+            state["al"] = [_state_scalar(v) for v in state["al"]]
+
+
+def _scalar(value):
+    """A state value as the step computes with it: a 0-d tensor as a TensorScalar, a number as is."""
+    return tensor_scalar(value.numpy(force=True)) if isinstance(value, ad.Tensor) else value
+
+
+def _state_scalar(value):
+    """A TensorScalar or numpy scalar as torch keeps it, a 0-d tensor of its dtype; a Python number as is."""
+    if isinstance(value, TensorScalar):
+        return new_state_tensor(np.asarray(float(value), value.numpy_type))
+    if isinstance(value, np.generic):
+        return new_state_tensor(np.asarray(value))
+    return value

@@ -68,6 +68,41 @@ def test_lbfgs_on_rosenbrock_matches_torch(name, kwargs, golden):
     assert_trajectories_equal(ours, golden_case(golden, name), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("name,kwargs", oc.LBFGS_FLOAT32_CASES, ids=[c[0] for c in oc.LBFGS_FLOAT32_CASES])
+def test_lbfgs_in_float32_follows_torchs_arithmetic_bit_for_bit(name, kwargs, golden):
+    """torch's step scalars are float32 0-d tensors and its updates fused multiply-adds: Python floats or separate
+    roundings would move the iterates apart from the 4th evaluation on."""
+    ours = oc.run_lbfgs_ours(kwargs, oc.LBFGS_FLOAT32_STEPS, "float32", oc.LBFGS_FLOAT32_START)
+    assert_trajectories_equal(ours, golden_case(golden, name), rtol=0, atol=0)
+    np.testing.assert_allclose(ours["param0"][-1], [1.0, 1.0], atol=1e-4)
+
+
+def test_lbfgs_keeps_its_step_scalars_as_torch_does():
+    """t, ro and H_diag in the state are 0-d tensors of the parameters' dtype where torch's are, and survive a
+    state_dict round trip as such."""
+    import autodiff as ad
+    import optimizers
+
+    x = ad.tensor([-1.5, 2.0], requires_grad=True)
+    opt = optimizers.LBFGS([x], lr=0.5, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    state = opt.state[x]
+    assert all(isinstance(v, ad.Tensor) and v.dtype == ad.float32 and v.dim() == 0
+               for v in [state["t"], state["H_diag"], *state["ro"]])
+    assert all(v is None or (isinstance(v, ad.Tensor) and v.dtype == ad.float32) for v in state["al"])
+    resumed = optimizers.LBFGS([x], lr=0.5, line_search_fn="strong_wolfe")
+    resumed.load_state_dict(opt.state_dict())
+    assert resumed.state[x]["H_diag"].dtype == ad.float32
+    resumed.step(closure)
+
+
 def test_lbfgs_strong_wolfe_reaches_rosenbrock_minimum(golden):
     final = np.concatenate([golden_case(golden, "lbfgs-strong_wolfe-tolerances")[f"param{i}"][-1]
                             for i in range(2)])

@@ -112,6 +112,26 @@ class TensorScalar(float):
     def __neg__(self):
         return _wrap(-self._np())
 
+    # A comparison with a Python number rounds the number to the tensor's dtype first, as torch's
+    # ``tensor < 1.00000001`` does (False for a float32 1.0); two TensorScalars compare their values.
+    def __lt__(self, other):
+        other = self._other(other)
+        return NotImplemented if other is NotImplemented else bool(self._np() < other)
+
+    def __le__(self, other):
+        other = self._other(other)
+        return NotImplemented if other is NotImplemented else bool(self._np() <= other)
+
+    def __gt__(self, other):
+        other = self._other(other)
+        return NotImplemented if other is NotImplemented else bool(self._np() > other)
+
+    def __ge__(self, other):
+        other = self._other(other)
+        return NotImplemented if other is NotImplemented else bool(self._np() >= other)
+
+    __hash__ = float.__hash__
+
     def __pos__(self):
         return self
 

@@ -7,22 +7,39 @@ import math
 
 import numpy as np
 
+from ._scalars import TensorScalar
+
+
+def fused_add(x, alpha, y):
+    """``x + alpha * y`` rounded once, in ``x``'s dtype: torch's ``x.add_(y, alpha=alpha)`` on the CPU is a fused
+    multiply-add (separate roundings differ in the last bit, and L-BFGS's iterations amplify that)."""
+    wide = np.float64 if x.dtype == np.float32 else np.longdouble     # exact products for float32
+    dtype = x.dtype.type
+    return (x.astype(wide) + wide(dtype(alpha)) * y.astype(wide)).astype(x.dtype)
+
 
 def two_loop_direction(flat_grad, old_dirs, old_stps, ro, h_diag, al):
     r"""The quasi-Newton direction :math:`d = -H g` from the stored curvature pairs.
 
     ``old_dirs`` are the :math:`y_i` (gradient changes), ``old_stps`` the :math:`s_i` (steps),
-    ``ro`` the :math:`1/(y_i^T s_i)`; ``al`` is a list reused for the first loop's coefficients.
+    ``ro`` the :math:`1/(y_i^T s_i)`; ``al`` is a list reused for the first loop's coefficients. The scalars
+    are computed in the gradient's dtype, as torch's 0-d tensors are.
     """
+    dtype = flat_grad.dtype.type
     q = np.negative(flat_grad)
     for i in range(len(old_dirs) - 1, -1, -1):
-        al[i] = np.dot(old_stps[i], q) * ro[i]
-        q -= al[i] * old_dirs[i]
-    r = q * h_diag
+        al[i] = dtype(np.dot(old_stps[i], q) * dtype(ro[i]))
+        q = fused_add(q, -al[i], old_dirs[i])
+    r = q * dtype(h_diag)
     for i in range(len(old_dirs)):
-        be_i = np.dot(old_dirs[i], r) * ro[i]
-        r += (al[i] - be_i) * old_stps[i]
+        be_i = dtype(np.dot(old_dirs[i], r) * dtype(ro[i]))
+        r = fused_add(r, al[i] - be_i, old_stps[i])
     return r
+
+
+def _sqrt(x):
+    """torch's ``tensor.sqrt()`` in the tensor's dtype (a TensorScalar's ``** 0.5``), a float's otherwise."""
+    return x ** 0.5 if isinstance(x, TensorScalar) else math.sqrt(x)
 
 
 def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -34,7 +51,7 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1**2 - g1 * g2
     if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
+        d2 = _sqrt(d2_square)
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:

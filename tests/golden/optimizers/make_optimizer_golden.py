@@ -31,6 +31,9 @@ def trajectories() -> dict[str, np.ndarray]:
         arrays.update({f"{case[0]}|{k}": v for k, v in record.items()})
     for name, kwargs in oc.LBFGS_CASES:
         arrays.update({f"{name}|{k}": v for k, v in oc.run_lbfgs_torch(kwargs).items()})
+    for name, kwargs in oc.LBFGS_FLOAT32_CASES:
+        record = oc.run_lbfgs_torch(kwargs, oc.LBFGS_FLOAT32_STEPS, "float32", oc.LBFGS_FLOAT32_START)
+        arrays.update({f"{name}|{k}": v for k, v in record.items()})
     for case in oc.MUON_CASES:
         record, _ = oc.run_torch(case, shapes=oc.MUON_SHAPES)
         arrays.update({f"{case[0]}|{k}": v for k, v in record.items()})

@@ -155,6 +155,17 @@ LBFGS_CASES = [
                                            history_size=5, tolerance_grad=1e-5, tolerance_change=1e-7)),
 ]
 ROSENBROCK_START = [np.array([-1.2, 1.0, -0.5]), np.array([0.8, 1.5])]
+# float32 rows, 5 steps from the classic start (-1.5, 2) with lr=1: torch's 0-d tensors (t, gtd, ys, ro, H_diag)
+# compute in float32 there and its parameter updates are fused multiply-adds; ours follow bit for bit. (One
+# caveat for the strong-Wolfe row: its cubic step takes a float32 square root, which torch's vectorized CPU
+# kernel approximates (with AVX-512 about one root in six is one ulp from the correctly rounded one numpy
+# gives); the roots of this row happen to agree.)
+LBFGS_FLOAT32_START = [np.array([-1.5, 2.0])]
+LBFGS_FLOAT32_STEPS = 5
+LBFGS_FLOAT32_CASES = [
+    ("lbfgs-float32", dict(lr=1)),
+    ("lbfgs-float32-strong_wolfe", dict(lr=1, line_search_fn="strong_wolfe")),
+]
 
 
 def rosenbrock(x: np.ndarray):
@@ -172,12 +183,15 @@ def _values(tensor) -> np.ndarray:
     return np.array(getattr(tensor, "_data", None) if hasattr(tensor, "_data") else tensor.numpy())
 
 
-def _lbfgs_run(params, opt, get, set_grads, make_loss, steps):
-    sizes = [v.size for v in ROSENBROCK_START]
+def _lbfgs_run(params, opt, get, set_grads, make_loss, steps, start=ROSENBROCK_START):
+    """Each evaluation computes Rosenbrock in float64 and hands its value and gradient over in the parameters'
+    dtype, the same numbers to both libraries, so only the optimizers' arithmetic can differ."""
+    sizes = [v.size for v in start]
+    dtype = get(params[0]).dtype
 
     def closure():
-        value, grad = rosenbrock(np.concatenate([get(p) for p in params]))
-        set_grads(np.split(grad, np.cumsum(sizes)[:-1]))
+        value, grad = rosenbrock(np.concatenate([get(p) for p in params]).astype(np.float64))
+        set_grads([g.astype(dtype) for g in np.split(grad, np.cumsum(sizes)[:-1])])
         return make_loss(value)
 
     store: dict = {}
@@ -189,15 +203,23 @@ def _lbfgs_run(params, opt, get, set_grads, make_loss, steps):
             "prev_flat_grad": _values(state["prev_flat_grad"]),
             "func_evals": np.array(state["func_evals"]), "n_iter": np.array(state["n_iter"]),
             "t": np.array(float(state["t"])), "prev_loss": np.array(float(state["prev_loss"])),
+            "H_diag": np.array(float(state["H_diag"])), "ro": _float_list(state["ro"], history=100),
         }])
     return {k: np.stack(v) for k, v in store.items()}
 
 
-def run_lbfgs_ours(kwargs, steps=LBFGS_STEPS):
+def _float_list(values, history):
+    """A list of 0-d tensors as a fixed-length float64 row (NaN beyond its end)."""
+    row = np.full(history, np.nan)
+    row[:len(values)] = [float(v) for v in values]
+    return row
+
+
+def run_lbfgs_ours(kwargs, steps=LBFGS_STEPS, dtype="float64", start=ROSENBROCK_START):
     import autodiff as ad
     import optimizers
 
-    params = [ad.tensor(v, dtype=ad.float64, requires_grad=True) for v in ROSENBROCK_START]
+    params = [ad.tensor(v, dtype=getattr(ad, dtype), requires_grad=True) for v in start]
     opt = optimizers.LBFGS(params, **kwargs)
 
     def set_grads(grads):
@@ -205,13 +227,13 @@ def run_lbfgs_ours(kwargs, steps=LBFGS_STEPS):
             p.grad = ad.Tensor._from_array(g.copy())
 
     return _lbfgs_run(params, opt, lambda p: p._data, set_grads,
-                      lambda v: ad.tensor(v, dtype=ad.float64), steps)
+                      lambda v: ad.tensor(v, dtype=getattr(ad, dtype)), steps, start)
 
 
-def run_lbfgs_torch(kwargs, steps=LBFGS_STEPS):
+def run_lbfgs_torch(kwargs, steps=LBFGS_STEPS, dtype="float64", start=ROSENBROCK_START):
     import torch
 
-    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in ROSENBROCK_START]
+    params = [torch.tensor(v, dtype=getattr(torch, dtype), requires_grad=True) for v in start]
     opt = torch.optim.LBFGS(params, **kwargs)
 
     def set_grads(grads):
@@ -219,7 +241,7 @@ def run_lbfgs_torch(kwargs, steps=LBFGS_STEPS):
             p.grad = torch.from_numpy(g.copy())
 
     return _lbfgs_run(params, opt, lambda p: p.detach().numpy(), set_grads,
-                      lambda v: torch.tensor(v, dtype=torch.float64), steps)
+                      lambda v: torch.tensor(v, dtype=getattr(torch, dtype)), steps, start)
 
 
 # -------------------------------------------------------------------------------------- Muon
