@@ -16,7 +16,7 @@ from ._quiet import restore, silence
 from .anomaly import warn_failed
 from .creation import zeros_like
 from .grad_mode import state
-from .node import Node
+from .node import Node, sequence
 from .tensor import Size, Tensor
 from .inplace import check_versions
 from .views import unbroadcast
@@ -141,6 +141,7 @@ class _Pass:
             rule_args = inputs
         rules, variadic, check_nan = op.vjps, op.variadic, self.check_nan
         grads, owned = self.grads, self.owned
+        first_new = next(sequence) if self.create_graph and op.grad_names is not None else None
         for i, key in node.edges:
             if variadic:
                 gi = rules(i, g, ans, *rule_args, **kw)
@@ -150,6 +151,8 @@ class _Pass:
                 gi = rules[i](g, ans, *rule_args)
             if gi is None:
                 continue
+            if first_new is not None:
+                _name_gradient(op, i, node, gi, first_new)
             if check_nan and _has_nan(gi):
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
             data = inputs[i]
@@ -195,6 +198,16 @@ def _recorded(node, g):
     if node.ans_tangent is not None:
         ans._tangent = (state.forward_token, node.ans_tangent)
     return g, ans
+
+
+def _name_gradient(op, i, node, gi, first_new):
+    """Give the node that a rule's recorded result ends in torch's name for it (``TanhBackwardBackward0`` where
+    autodiff's rule ends in a product), if the rule made that node (not a cotangent passed through)."""
+    grad_fn = gi._grad_fn if type(gi) is Tensor else None
+    if grad_fn is not None and type(grad_fn) is Node and grad_fn.seq > first_new:
+        name = op.grad_name(i, node)
+        if name is not None:
+            grad_fn.name_override = name
 
 
 def _has_nan(g) -> bool:

@@ -29,10 +29,10 @@ class Op:
     """
 
     __slots__ = ("name", "forward", "vjps", "jvps", "variadic", "saves", "differentiable", "fills",
-                 "reads_inputs")
+                 "reads_inputs", "grad_names")
 
     def __init__(self, name, forward, vjps=None, jvps=None, *, variadic=False, saves=True, differentiable=True,
-                 fills=False):
+                 fills=False, grad_names=None):
         self.name = name            # the grad_fn name, as torch prints it: "SumBackward0"
         self.forward = forward
         self.vjps = vjps
@@ -45,6 +45,13 @@ class Op:
         self.fills = fills          # writes one value everywhere (fill_, zero_): allowed where elements alias
         # whether a VJP may read an input's value (else the nodes need not remember the inputs' versions)
         self.reads_inputs = not isinstance(saves, tuple) or any(i >= 0 for reads in saves for i in reads)
+        # torch's name for the node a create_graph gradient ends in, where torch's backward is one op of its own
+        # (tanh's: TanhBackwardBackward0): a tuple per input, or a function (input index, node) -> name or None
+        self.grad_names = grad_names
+
+    def grad_name(self, i, node):
+        names = self.grad_names
+        return names(i, node) if callable(names) else names[i]
 
     def reads(self, args) -> set:
         """Indices of the arguments (-1: the output) whose values the VJPs of the grad-requiring inputs read."""

@@ -100,6 +100,31 @@ def test_value_and_grad_fn_match_torch(case):
     close(result["value"], golden["value"], 1e-12)
 
 
+#: torch's names for create_graph gradients that autodiff gives too, besides torch's own backward ops
+#: (``TanhBackwardBackward0``, ``SelectBackwardBackward0`` ...): the inverses of the view ops.
+MATCHED_GRAD_NAMES = {"SqueezeBackward1", "UnsqueezeBackward0", "IndexPutImplBackward0"}
+
+
+def _torch_grad_names(case):
+    return [str(name) for name in GOLDEN[case.id]["grad_names"]]
+
+
+@pytest.mark.parametrize("case", rows("name"))
+def test_create_graph_gradients_carry_torchs_grad_fn_names(case):
+    """Where torch's create_graph gradient ends in a backward op of its own (``TanhBackwardBackward0``) or a view's
+    inverse, ours carries the same grad_fn name (elsewhere both end in ordinary ops, named as each computes)."""
+    for mine, theirs in zip(ours(case)["grad_names"], _torch_grad_names(case)):
+        if "BackwardBackward" in theirs or theirs in MATCHED_GRAD_NAMES:
+            assert mine == theirs
+
+
+def test_the_grad_fn_name_rows_cover_torchs_backward_ops():
+    names = {name for case in CASES for name in _torch_grad_names(case)}
+    assert {"TanhBackwardBackward0", "SigmoidBackwardBackward0", "ThresholdBackwardBackward0",
+            "SoftmaxBackwardDataBackward0", "LogSoftmaxBackwardDataBackward0", "SelectBackwardBackward0",
+            "SliceBackwardBackward0", "SqueezeBackward1", "UnsqueezeBackward0", "IndexPutImplBackward0"} <= names
+
+
 @pytest.mark.parametrize("case", rows("vjp"))
 def test_vjp_matches_torch(case):
     for mine, theirs in zip(ours(case)["grads"], GOLDEN[case.id]["grads"]):
@@ -131,6 +156,7 @@ def test_golden_file_is_torch_today():
     assert set(live) == set(GOLDEN)
     for row_id, fields in live.items():
         assert fields["name"] == GOLDEN[row_id]["name"], row_id
+        assert [str(n) for n in fields["grad_names"]] == [str(n) for n in GOLDEN[row_id]["grad_names"]], row_id
         for key in ("value", "jvp", "v"):
             close(fields[key], GOLDEN[row_id][key], 1e-12)
         for key in ("inputs", "u", "w", "grads", "second", "fwd_second"):
@@ -193,7 +219,8 @@ def test_forward_over_reverse_matches_finite_differences(case):
 # -- coverage -----------------------------------------------------------------------------------------------------
 
 def graph_names(tensors) -> set:
-    """grad_fn names reachable from ``tensors`` (iterative walk over next_functions)."""
+    """grad_fn names reachable from ``tensors`` (iterative walk over next_functions), and the ops autodiff's nodes
+    recorded (a create_graph gradient's node carries torch's name, TanhBackwardBackward0, for a product)."""
     names, seen = set(), set()
     stack = [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
     while stack:
@@ -202,6 +229,9 @@ def graph_names(tensors) -> set:
             continue
         seen.add(id(node))
         names.add(grad_fn_name(node))
+        op = getattr(node, "op", None)      # the op recorded, where the node carries torch's name for another
+        if op is not None:
+            names.add(op.name)
         stack.extend(fn for fn, _ in node.next_functions)
     return names
 

@@ -219,6 +219,20 @@ def test_a_graph_20000_ops_deep_backpropagates(m):
     assert x.grad.item() == pytest.approx(float(expected), rel=1e-3)
 
 
+def test_reading_grad_of_a_non_leaf_warns_as_torch(m):
+    y = vec(m) * 2
+    y.sum().backward()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert y.grad is None
+    text = str(caught[0].message).split(" (Triggered internally at")[0]    # torch adds its C++ source line
+    assert caught[0].category is UserWarning and text == (
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+        "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+        "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+        "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+
 # -- grad mode -----------------------------------------------------------------------------------------------------
 
 def test_no_grad_as_context_manager_and_decorator(m):

@@ -75,13 +75,15 @@ def declare(name, target=None, *, aliases=(), function=True, method=True, inplac
     return func
 
 
-def unary(name, forward, partial, reads):
+def unary(name, forward, partial, reads, grad_name=None):
     """An elementwise op of one input whose VJP and JVP multiply by ``partial(ans, x)``; ``reads`` says what
-    the partial reads: ``(0,)`` the input, ``(-1,)`` the output, ``()`` neither (tests check it)."""
+    the partial reads: ``(0,)`` the input, ``(-1,)`` the output, ``()`` neither (tests check it). ``grad_name``:
+    torch's name for the node of a create_graph gradient, where torch's backward is an op of its own."""
     def vjp(g, ans, x):
         # times() hands a large broadcast 1 through without a pass; small cotangents multiply directly
         return g * partial(ans, x) if type(g) is not _ndarray or g.size <= 4096 else times(g, partial(ans, x))
-    return defop(name, forward, (vjp,), (lambda t, ans, x: t * partial(ans, x),), saves=(tuple(reads),))
+    return defop(name, forward, (vjp,), (lambda t, ans, x: t * partial(ans, x),), saves=(tuple(reads),),
+                 grad_names=grad_name and (grad_name,))
 
 
 def by_input(rule, inputs) -> dict:

@@ -207,7 +207,7 @@ sinh = declare("sinh", unary("SinhBackward0", floating_forward(quiet(np.sinh)), 
 cosh = declare("cosh", unary("CoshBackward0", floating_forward(quiet(np.cosh)), lambda ans, x: sinh(x), reads=(0,)),
                inplace=True)
 tanh = declare("tanh", unary("TanhBackward0", floating_forward(np.tanh), lambda ans, x: 1 - ans * ans,
-                             reads=(-1,)), inplace=True)
+                             reads=(-1,), grad_name="TanhBackwardBackward0"), inplace=True)
 
 
 def _sigmoid_forward(x):
@@ -218,9 +218,9 @@ def _sigmoid_forward(x):
 
 
 sigmoid = declare("sigmoid", unary("SigmoidBackward0", _sigmoid_forward, lambda ans, x: ans * (1 - ans),
-                                   reads=(-1,)), inplace=True)
+                                   reads=(-1,), grad_name="SigmoidBackwardBackward0"), inplace=True)
 relu = declare("relu", unary("ReluBackward0", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False),
-                             lambda ans, x: ans > 0, reads=(-1,)), inplace=True)
+                             lambda ans, x: ans > 0, reads=(-1,), grad_name="ThresholdBackwardBackward0"), inplace=True)
 sign = declare("sign", defop("SignBackward0", np.sign, (lambda g, ans, x: g * 0,), (lambda t, ans, x: t * 0,),
                              saves=((),)), inplace=True)       # zero everywhere, reading no value
 

@@ -65,8 +65,24 @@ def _index_forward(x, index):
         raise IndexError(str(error).replace(" axis ", " dimension ")) from None
 
 
+def _index_grad_name(i, node):
+    """torch's name for the node of ``x[index]``'s create_graph gradient: torch applies an index's ints, slices
+    and Nones first, left to right (full slices ``:`` among others skipped), then its index arrays, so the
+    gradient ends in the backward of the first of them."""
+    index = node.args[1]
+    parts = index if isinstance(index, tuple) else (index,)
+    full = slice(None, None, None)
+    for p in parts:
+        if p is Ellipsis or isinstance(p, np.ndarray) or (isinstance(p, slice) and p == full and len(parts) > 1):
+            continue
+        if p is None:
+            return "SqueezeBackward1"
+        return "SliceBackwardBackward0" if isinstance(p, slice) else "SelectBackwardBackward0"
+    return "IndexPutImplBackward0" if any(isinstance(p, np.ndarray) for p in parts) else None
+
+
 _INDEX_OPS = {name: defop(name, _index_forward, (_index_rule, None), (_index_tangent, None),
-                          saves=((), ()))
+                          saves=((), ()), grad_names=_index_grad_name)
               for name in ("SelectBackward0", "SliceBackward0", "IndexBackward0", "AliasBackward0")}
 
 

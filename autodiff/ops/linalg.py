@@ -7,7 +7,7 @@ from ..dispatch import apply
 from ..dtypes import type_name
 from ._helpers import fix_dtype
 from .declare import declare, defop
-from .shape import transpose, unsqueeze
+from .shape import reshape, transpose, unsqueeze
 
 
 
@@ -125,7 +125,7 @@ def mv(input, vec):
 
 @declare("outer")
 def outer(input, vec2):
-    return unsqueeze(input, -1) * vec2
+    return reshape(input, (input.shape[0], 1)) * vec2      # as torch's: a column by reshape (ViewBackward0)
 
 
 def _name(x):

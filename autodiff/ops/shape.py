@@ -47,15 +47,19 @@ PERMUTE = defop("PermuteBackward0", lambda x, dims: np.transpose(x, dims),
                 (lambda g, ans, x, dims: permute(g, tuple(np.argsort(dims))), None),
                 (lambda t, ans, x, dims: permute(t, dims), None), saves=((), ()))
 SQUEEZE = defop("SqueezeBackward0", lambda x: np.squeeze(x),
-                (lambda g, ans, x: reshape(g, x.shape),), (lambda t, ans, x: squeeze(t),), saves=((),))
+                (lambda g, ans, x: reshape(g, x.shape),), (lambda t, ans, x: squeeze(t),), saves=((),),
+                grad_names=("UnsqueezeBackward0",))
 SQUEEZE_DIM = defop("SqueezeBackward1", lambda x, dims: np.squeeze(x, axis=dims),
                     (lambda g, ans, x, dims: reshape(g, x.shape), None),
-                    (lambda t, ans, x, dims: _squeeze_dims(t, dims), None), saves=((), ()))
+                    (lambda t, ans, x, dims: _squeeze_dims(t, dims), None), saves=((), ()),
+                    grad_names=("UnsqueezeBackward0", None))
 SQUEEZE_DIMS = defop("SqueezeBackward2", SQUEEZE_DIM.forward, SQUEEZE_DIM.vjps,
-                     (lambda t, ans, x, dims: _squeeze_dims(t, dims), None), saves=((), ()))
+                     (lambda t, ans, x, dims: _squeeze_dims(t, dims), None), saves=((), ()),
+                     grad_names=("UnsqueezeBackward0", None))
 UNSQUEEZE = defop("UnsqueezeBackward0", lambda x, dim: np.expand_dims(x, dim),
                   (lambda g, ans, x, dim: reshape(g, x.shape), None),
-                  (lambda t, ans, x, dim: unsqueeze(t, dim), None), saves=((), ()))
+                  (lambda t, ans, x, dim: unsqueeze(t, dim), None), saves=((), ()),
+                  grad_names=("SqueezeBackward1", None))
 # expand's VJP is the identity: the engine sums the cotangent back to the input's shape.
 def _expand_forward(x, shape):
     if np.size(x) == math.prod(shape):     # nothing repeated (only leading 1s added): a plain view

@@ -43,9 +43,11 @@ def _log_softmax_rule(g, ans, x, dim):
     return g - exp(ans) * sum(g, (dim,), True)
 
 
-SOFTMAX = defop("SoftmaxBackward0", quiet(_softmax_forward), (_softmax_rule,), (_softmax_rule,), saves=((-1,),))
+SOFTMAX = defop("SoftmaxBackward0", quiet(_softmax_forward), (_softmax_rule,), (_softmax_rule,), saves=((-1,),),
+                grad_names=("SoftmaxBackwardDataBackward0",))
 LOG_SOFTMAX = defop("LogSoftmaxBackward0", quiet(_log_softmax_forward), (_log_softmax_rule,),
-                    (lambda t, ans, x, dim: t - sum(exp(ans) * t, (dim,), True),), saves=((-1,),))
+                    (lambda t, ans, x, dim: t - sum(exp(ans) * t, (dim,), True),), saves=((-1,),),
+                    grad_names=("LogSoftmaxBackwardDataBackward0",))
 
 
 @declare("logsumexp")
