@@ -8,10 +8,11 @@ The configuration is ``configs/`` (see configs/config.yaml); the work is :func:`
 
 import sys
 
-from experiments import signals
+from experiments import signals, startup
 
 if __name__ == "__main__":  # first, so that Ctrl-C during the imports below is handled too
     signals.install()
+    startup.hold()  # no cyclic collection while the libraries load: experiments/startup.py says why
 
 import hydra  # noqa: E402
 

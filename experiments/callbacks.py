@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
-from . import signals, sweep
+from . import signals, startup, sweep
 from .errors import TrackingUnavailable, UserError, exit_with
 from .tracking.parent import ParentRun
 
@@ -150,6 +150,7 @@ class MlflowSweepCallback(Callback):
             self._open(config, sweep_dir)
         finally:
             launcher.launched = True
+        startup.release()  # a launcher waiting on its jobs collects garbage again (experiments/startup.py)
         signals.check()  # a signal while the parent was being made
 
     def _open(self, config, sweep_dir: str) -> None:

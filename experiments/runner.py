@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import signals
+from . import signals, startup
 from .config import experiment_params, plain, validate
 from .credentials import redact, redact_tree
 from .loop import Loop
@@ -97,6 +97,7 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
                 tracking_uri=uri, spooling=spooling, experiment_name=experiment, artifact_location=location,
                 lease=_lease(cfg))
         loop = Loop(cfg, problem, tracked, Path(scratch))
+        startup.release()  # start-up is over: the collector runs again for the loop's own garbage
         try:
             with tracked:
                 signals.check()  # a signal while the run was being created: it ends KILLED at once
