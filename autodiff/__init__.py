@@ -57,6 +57,7 @@ from .creation import normal
 from .legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 from . import cuda, linalg  # noqa: E402
 from .serialization import load, save
+from . import nn  # noqa: E402
 from . import autograd  # noqa: E402
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 

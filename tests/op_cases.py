@@ -176,6 +176,30 @@ CASES = [
     C("LinalgVectorNormBackward0", lambda m, x: m.linalg.norm(x), M, label="linalg.norm"),
     C("AmaxBackward0", lambda m, x: m.linalg.norm(x, ord=1), M, label="linalg.norm-ord1"),
     C("AminBackward0", lambda m, x: m.linalg.norm(x, ord=-float("inf"), dim=(1, 0)), M, label="linalg.norm-ord-inf"),
+    # nn.functional: layers and losses written with the ops above (the last node carries torch's name)
+    C("AddmmBackward0", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (2, 3), (4, 3), (4,),
+      covers=("MmBackward0", "TBackward0")),
+    C("UnsafeViewBackward0", lambda m, x, w: m.nn.functional.linear(x, w), (2, 2, 3), (4, 3), label="linear-3d"),
+    C("MseLossBackward0", lambda m, x, y: m.nn.functional.mse_loss(x, y), M, M),
+    C("MseLossBackward0", lambda m, x, y: m.nn.functional.mse_loss(x, y, reduction="sum"), M, M, label="sum"),
+    C("BinaryCrossEntropyWithLogitsBackward0",
+      lambda m, x, y: m.nn.functional.binary_cross_entropy_with_logits(x, m.sigmoid(y)), M, M),
+    C("BinaryCrossEntropyWithLogitsBackward0",
+      lambda m, x: m.nn.functional.binary_cross_entropy_with_logits(
+          x, m.tensor([[0.0, 1.0, 1.0, 0.0]] * 3, dtype=x.dtype), m.tensor([0.5, 1.0, 2.0, 1.5], dtype=x.dtype),
+          reduction="sum", pos_weight=m.tensor([1.0, 2.0, 0.5, 3.0], dtype=x.dtype)), M, label="weights"),
+    C("NllLossBackward0", lambda m, x: m.nn.functional.cross_entropy(x, m.tensor([0, 3, 1])), M),
+    C("NllLossBackward0", lambda m, x: m.nn.functional.cross_entropy(
+        x, m.tensor([0, 3, 1]), weight=m.tensor([0.5, 1.0, 2.0, 1.5], dtype=m.float64), reduction="none"), M,
+      label="weights-none"),
+    C("NllLossBackward0", lambda m, x: m.nn.functional.cross_entropy(
+        x, m.tensor([0, 3, 1]), weight=m.tensor([0.5, 1.0, 2.0, 1.5], dtype=m.float64)), M, label="weights-mean"),
+    C("NllLoss2DBackward0", lambda m, x: m.nn.functional.cross_entropy(x, m.tensor([[2, -100], [0, 1]])),
+      (2, 3, 2), label="spatial-ignore"),
+    C("AddBackward0", lambda m, x: m.nn.functional.cross_entropy(x, m.tensor([0, 3, 1]), label_smoothing=0.1),
+      M, label="label-smoothing"),
+    C("DivBackward1", lambda m, x, p: m.nn.functional.cross_entropy(x, p.softmax(1)), M, M, label="probabilities"),
+    C("SoftmaxBackward0", lambda m, x: m.nn.functional.softmax(x, dim=0), M, label="functional"),
     # products
     C("DotBackward0", lambda m, x, y: m.dot(x, y), V, V),
     C("MvBackward0", lambda m, x, y: m.mv(x, y), M, V),

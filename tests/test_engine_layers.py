@@ -29,7 +29,10 @@ LAYERS = [
      "autodiff.autograd._jacobians", "autodiff.autograd._functional_args",
      "autodiff.autograd.gradcheck", "autodiff.autograd.variable", "autodiff.autograd"},
     {"autodiff.methods", "autodiff", "autodiff._declarations", "autodiff.legacy", "autodiff.linalg",
-     "autodiff.serialization"},
+     "autodiff.serialization", "autodiff.nn", "autodiff.nn.parameter", "autodiff.nn.init", "autodiff.nn.functional",
+     "autodiff.nn.modules", "autodiff.nn.modules.module", "autodiff.nn.modules.linear",
+     "autodiff.nn.modules.activation", "autodiff.nn.modules.container", "autodiff.nn.modules.dropout",
+     "autodiff.nn.modules.flatten", "autodiff.nn.modules.loss"},
 ]
 
 
