@@ -17,7 +17,8 @@ GOLDEN = json.loads((Path(__file__).parent / "golden" / "public_modules.json").r
 #: Our namespaces whose public classes must name a public module that holds them.
 NAMESPACES = ["autodiff", "autodiff.autograd", "autodiff.autograd.forward_ad", "autodiff.autograd.function",
               "autodiff.autograd.graph", "autodiff.autograd.grad_mode", "autodiff.autograd.anomaly_mode",
-              "autodiff.utils.hooks", "optimizers", "optimizers.lr_scheduler", "optimizers.optimizer"]
+              "autodiff.utils.hooks", "optimizers", "optimizers.lr_scheduler", "optimizers.optimizer",
+              "autodiff.nn", "autodiff.nn.modules", "autodiff.nn.parameter"]
 
 
 def ours(torch_name: str) -> str:

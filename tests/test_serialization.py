@@ -3,6 +3,8 @@ that holds data only (never a pickle)."""
 from __future__ import annotations
 
 import collections
+import pathlib
+import sys
 import io
 import json
 import zipfile
@@ -112,3 +114,19 @@ def test_an_optimizer_resumes_from_a_saved_state_dict(tmp_path):
     checkpoint = ad.load(tmp_path / "ckpt.pt")
     resumed, _ = run(2, checkpoint["optimizer"], checkpoint["w"])
     assert resumed.tolist() == straight.tolist()
+
+
+def test_the_engine_pages_example_trains_saves_and_restores(tmp_path, monkeypatch):
+    """docs/engine.md's nn and checkpoint example runs, and the restored model predicts as the trained one."""
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from docs_text import code_blocks, section
+    [block] = code_blocks(section("docs/engine.md", "Modules, losses and checkpoints: `autodiff.nn`, `save` and "
+                                                    "`load`"), "python")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "docs/engine.md", "exec"), namespace)
+    model, x = namespace["model"], namespace["x"]
+    fresh = ad.nn.Sequential(ad.nn.Linear(2, 8), ad.nn.Tanh(), ad.nn.Linear(8, 1))
+    fresh.load_state_dict(ad.load(tmp_path / "checkpoint.pt")["model"])
+    assert fresh(x).tolist() == model(x).tolist()
+    assert namespace["loss"].item() < ad.nn.functional.mse_loss(ad.zeros(64, 1), namespace["y"]).item()
