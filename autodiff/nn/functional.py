@@ -8,8 +8,10 @@ import numpy as np
 
 from .. import creation
 from ..ops.elementwise import exp, log, relu, sigmoid, tanh
+from ..dispatch import apply
 from ..ops.indexing import getitem
 from ..ops.linalg import matmul
+from ..ops.losses import MSE_LOSS
 from ..ops.reductions import mean, sum
 from ..ops.shape import permute, reshape, t
 from ..ops.softmax import log_softmax as _log_softmax, softmax as _softmax
@@ -81,9 +83,13 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", UserWarning, stacklevel=2)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if weight is None:
+        return apply(MSE_LOSS, input, target, reduction)
     diff = input - target
-    loss = diff * diff if weight is None else weight * (diff * diff)
-    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction), "MseLossBackward0")
+    return _reduce(weight * (diff * diff), reduction, "MseLossBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",

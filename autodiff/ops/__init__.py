@@ -18,7 +18,7 @@ from .. import inplace, views  # noqa: F401  (the view and in-place ops: AsStrid
 from ..node import OPS
 # imported for their table entries
 from . import (comparison, compound, concat, elementwise, indexing, linalg, reductions, selection, shape,  # noqa: F401
-               softmax, sorting, special)
+               softmax, sorting, special, losses)
 from .declare import PUBLIC
 
 __all__ = ["OPS", "PUBLIC"]
