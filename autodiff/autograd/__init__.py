@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..engine import backward, grad
 from ..grad_mode import enable_grad, no_grad, set_grad_enabled
-from . import forward_ad, functional, grad_mode
+from . import forward_ad, function, functional, grad_mode
+from .function import Function, FunctionCtx, once_differentiable
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .variable import Variable
