@@ -16,8 +16,8 @@ from ._quiet import restore, silence
 from .anomaly import warn_failed
 from .creation import zeros_like
 from .grad_mode import state
-from .node import Node, sequence
-from .tensor import Size, Tensor
+from .node import POST_HOOKS, Node, sequence
+from .tensor import Size, Tensor, post_accumulate_grad_hooks
 from .inplace import check_versions
 from .views import unbroadcast
 
@@ -128,8 +128,10 @@ class _Pass:
             check_versions(node)
         return g
 
-    def propagate(self, node, g):
+    def propagate(self, node, g, hooked=False):
         """Run the node's VJPs and send each input's cotangent on, summed back to the input's shape and dtype."""
+        if POST_HOOKS and not hooked and node in POST_HOOKS:
+            return self.propagate_hooked(node, g)
         op, args, kw = node.op, node.args, node.kw
         # the arrays recorded with the node, unless the clock says an input may have changed since
         inputs = node.arrays if node.epoch == self.epoch else [a._data if type(a) is Tensor else a for a in args]
@@ -171,6 +173,41 @@ class _Pass:
                 else:
                     self.leaves.append(key)
 
+    def propagate_hooked(self, node, g):
+        """``propagate`` for a node with post hooks (``Node.register_hook``): its cotangents are all computed, given
+        to the hooks as ``grad_inputs`` (one per tensor input) with ``grad_outputs``, and what they return goes
+        on. (The common path, ``propagate``, sends each cotangent as it is computed.)"""
+        capture, self.grads = self.grads, {}
+        ready, leaves = self.ready, self.leaves
+        self.ready, self.leaves = [], []
+        try:
+            self.propagate(node, g, hooked=True)
+            computed = {id(key): gi for key, gi in self.grads.items()}
+        finally:
+            self.grads, self.ready, self.leaves = capture, ready, leaves
+        tensor_args = [i for i, a in enumerate(node.args) if type(a) is Tensor]
+        keys = dict(node.edges)
+        grad_inputs = tuple(_as_tensor(computed.get(id(keys[i]))) if i in keys else None for i in tensor_args)
+        for hook in list(POST_HOOKS[node].values()):
+            result = hook(grad_inputs, (_as_tensor(g),))
+            if result is not None:
+                grad_inputs = tuple(result)
+        for i, gi in zip(tensor_args, grad_inputs):
+            if gi is not None and i in keys:
+                self.send(keys[i], gi if self.create_graph else gi._data)
+
+    def send(self, key, gi):
+        """One cotangent on to its node (queued the first time) or leaf, added to what it already has."""
+        grads = self.grads
+        if key in grads:
+            grads[key] = grads[key] + gi
+        else:
+            grads[key] = gi
+            if type(key) is Node:
+                heapq.heappush(self.ready, (-key.seq, key))
+            else:
+                self.leaves.append(key)
+
     def finish_leaves(self, accumulate):
         """Each leaf's total, through its hooks: captured, and (``accumulate``) added into its ``.grad``."""
         for leaf in self.leaves:
@@ -185,6 +222,10 @@ class _Pass:
                 self.captured[id(leaf)] = g
             if accumulate:
                 _store_grad(leaf, g, self.create_graph, self.handed_out, accumulate=True)
+                hooks = post_accumulate_grad_hooks(leaf)
+                if hooks:
+                    for hook in list(hooks.values()):
+                        hook(leaf)
 
 
 def _recorded(node, g):
@@ -208,6 +249,10 @@ def _name_gradient(op, i, node, gi, first_new):
         name = op.grad_name(i, node)
         if name is not None:
             grad_fn.name_override = name
+
+
+def _as_tensor(g):
+    return g if g is None or type(g) is Tensor else Tensor._from_array(np.asarray(g))
 
 
 def _has_nan(g) -> bool:

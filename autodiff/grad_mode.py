@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import functools
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
 
 #: Where torch's grad-mode classes say they live (torch.no_grad.__module__ == "torch.autograd.grad_mode").
@@ -17,6 +18,7 @@ class _State:
     # A clock ticking at every in-place change. A node remembers the time it was recorded; a saved tensor whose
     # storage changed later fails the backward (torch's version-counter check, at one integer per node).
     epoch = 0
+    inference = False          # inside inference_mode()
     anomaly = False            # anomaly detection (autograd.set_detect_anomaly)
     anomaly_check_nan = True
 
@@ -102,3 +104,46 @@ class set_grad_enabled(_GradModeContext):
 
     def clone(self):
         return set_grad_enabled(self.mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    return state.inference
+
+
+class inference_mode(_GradModeContext):
+    """torch's inference mode: no gradients are recorded inside the block (or the decorated function), as under
+    ``no_grad``; ``inference_mode(False)`` changes nothing. (Tensors made inside are ordinary tensors here: there is
+    no separate kind of inference tensor, and no ``Tensor.is_inference``.)"""
+
+    __module__ = PUBLIC_MODULE
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):     # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode_on = bool(mode)
+
+    def __enter__(self):
+        self._prev = state.grad_enabled, state.inference
+        if self.mode_on:
+            state.grad_enabled, state.inference = False, True
+        return None
+
+    def __exit__(self, *exc):
+        state.grad_enabled, state.inference = self._prev
+        return False
+
+    def __call__(self, func):
+        mode = self.mode_on
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return inference_mode(self.mode_on)
+

@@ -7,12 +7,19 @@ op, the inputs (tensors or constants), the keyword arguments and the forward's r
 from __future__ import annotations
 
 import itertools
+import weakref
 
 from .anomaly import forward_trace
 from .grad_mode import state
 from .tensor import Tensor
+from .utils.hooks import RemovableHandle
 
-__all__ = ["Op", "Node", "OPS", "defop", "sequence"]
+__all__ = ["Op", "Node", "OPS", "defop", "sequence", "POST_HOOKS"]
+
+# What few nodes have is kept beside them, not in a slot every node pays for on the hot path: a node's
+# ``metadata`` dict and its post hooks (``register_hook``), by node, forgotten with it.
+_METADATA: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+POST_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 sequence = itertools.count()   # numbers the nodes in the order they are recorded
 
@@ -77,6 +84,8 @@ class Op:
 class Node:
     """One recorded application of an op: what ``tensor.grad_fn`` is."""
 
+    __module__ = "autodiff.autograd.graph"     # where torch's Node says it lives
+
     __slots__ = ("op", "args", "arrays", "edges", "versions", "kw", "ans", "epoch", "seq", "out_version", "out_saved",
                  "freed", "retained", "hooks", "name_override", "ans_tangent", "trace", "__weakref__")
 
@@ -113,6 +122,30 @@ class Node:
         return f"<{self.name()} object at {hex(id(self))}>"
 
     @property
+    def metadata(self) -> dict:
+        """A dict for the user's own notes on this node, as torch's ``Node.metadata``."""
+        return _METADATA.setdefault(self, {})
+
+    def register_prehook(self, fn) -> RemovableHandle:
+        """Register ``fn(grad_outputs) -> None | grad_outputs``, run on the node's cotangent before its VJPs (after
+        the hooks of the tensor it made)."""
+        hooks: dict = {}
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = lambda g: _first(fn((g,)))
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hooks)
+        return handle
+
+    def register_hook(self, fn) -> RemovableHandle:
+        """Register ``fn(grad_inputs, grad_outputs) -> None | grad_inputs``, run after the node's VJPs (a tuple
+        with an entry per tensor input, None where no gradient flows) before the gradients go on."""
+        hooks = POST_HOOKS.setdefault(self, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
+
+    @property
     def next_functions(self):
         bound = dict(self.edges)
         out = []
@@ -123,6 +156,10 @@ class Node:
             elif type(a) is Tensor:
                 out.append((None, 0))
         return tuple(out)
+
+
+def _first(grads):
+    return None if grads is None else grads[0]
 
 
 class _AccumulateGrad:

@@ -73,7 +73,8 @@ class Tensor(TensorMethods):
 
     __module__ = "autodiff"   # shown as autodiff.Tensor, as torch shows torch.Tensor
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_vc", "_retains_grad", "_tangent",
-                 "_backward_hooks", "_base", "_view", "_view_version", "_param", "__weakref__")
+                 "_backward_hooks", "_base", "_view", "_view_version", "_param", "_post_accumulate_grad_hooks",
+                 "__weakref__")
     # numpy must hand mixed operations (ndarray * Tensor) to the Tensor's reflected operators.
     __array_ufunc__ = None
 
@@ -244,6 +245,19 @@ class Tensor(TensorMethods):
         self._backward_hooks[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor)``, called on a leaf after ``backward()`` has accumulated its ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = post_accumulate_grad_hooks(self)
+        if hooks is None:
+            hooks = self._post_accumulate_grad_hooks = {}      # the slot is left unset on other tensors
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
     # -- conversion ------------------------------------------------------------------------------------------
     def item(self):
         if self._data.size != 1:
@@ -347,6 +361,11 @@ class Tensor(TensorMethods):
 
 _SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
                  "int32": "int", "bool": "bool"}
+
+
+def post_accumulate_grad_hooks(tensor: Tensor):
+    """A leaf's post-accumulate-grad hooks, or None (the slot is set only on tensors that have some)."""
+    return getattr(tensor, "_post_accumulate_grad_hooks", None)
 
 
 def tangent_of(tensor: Tensor) -> Tensor:

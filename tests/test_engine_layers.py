@@ -27,7 +27,7 @@ LAYERS = [
      "autodiff.ops.sorting", "autodiff.ops.special", "autodiff.ops.losses", "autodiff.ops"},
     {"autodiff.engine"},
     {"autodiff.autograd.anomaly_mode", "autodiff.autograd.grad_mode", "autodiff.autograd.forward_ad",
-     "autodiff.autograd.function", "autodiff.autograd.functional",
+     "autodiff.autograd.function", "autodiff.autograd.graph", "autodiff.autograd.functional",
      "autodiff.autograd._jacobians", "autodiff.autograd._functional_args",
      "autodiff.autograd.gradcheck", "autodiff.autograd.variable", "autodiff.autograd"},
     {"autodiff.methods", "autodiff", "autodiff._declarations", "autodiff.legacy", "autodiff.linalg",

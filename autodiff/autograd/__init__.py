@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..engine import backward, grad
-from ..grad_mode import enable_grad, no_grad, set_grad_enabled
-from . import forward_ad, function, functional, grad_mode
+from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from . import forward_ad, function, functional, grad_mode, graph
 from .function import Function, FunctionCtx, once_differentiable
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
