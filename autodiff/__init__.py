@@ -6,6 +6,8 @@
     ad.sum(3*a**3 - b**2).backward()
     a.grad   # tensor([36., 81.])
 """
+import importlib
+
 from . import methods as _methods  # noqa: F401  (installs Tensor methods and operators)
 from ._formatting import get_printoptions, printoptions, set_printoptions
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, get_rng_state,
@@ -57,8 +59,6 @@ from ._device import device, get_default_device, set_default_device
 from .creation import normal
 from .legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 from . import cuda, linalg  # noqa: E402
-from .serialization import load, save
-from . import nn  # noqa: E402
 from . import autograd  # noqa: E402
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 
@@ -77,6 +77,25 @@ def numel(input) -> int:
 
 def detach(input):
     return input.detach()
+
+
+#: Imported when first named (PEP 562), so that ``import autodiff`` stays quick for code that trains no nn.Module
+#: and saves nothing (the runner): the name and the module that holds it.
+_LAZY = {"nn": ("nn", None), "save": ("serialization", "save"), "load": ("serialization", "load")}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    loaded = importlib.import_module(f".{module}", __name__)
+    value = loaded if attribute is None else getattr(loaded, attribute)
+    globals()[name] = value  # the next lookup is an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __version__ = "0.1.0"
