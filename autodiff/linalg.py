@@ -1,13 +1,27 @@
 """``autodiff.linalg``: torch.linalg's norms and the eigenvalues of a symmetric matrix."""
 from __future__ import annotations
 
+import collections
+
 from .dispatch import apply
-from .ops.linalg import EIGVALSH
+from .tensor import Tensor
+from .ops.linalg import EIGENVALUES, EIGENVECTORS
 from .ops.reductions import amax, amin, norm as _norm, sum
 from .ops.elementwise import abs
 
-__all__ = ["vector_norm", "matrix_norm", "norm", "eigvalsh"]
+__all__ = ["vector_norm", "matrix_norm", "norm", "eigvalsh", "eigh"]
 _INF = float("inf")
+
+
+class linalg_eigh(collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])):
+    """What ``eigh`` returns, as torch's ``torch.return_types.linalg_eigh``."""
+
+    __slots__ = ()
+    __module__ = "autodiff.return_types"
+
+    def __repr__(self):
+        return (f"autodiff.return_types.linalg_eigh(\neigenvalues={self.eigenvalues!r},\n"
+                f"eigenvectors={self.eigenvectors!r})")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -63,4 +77,14 @@ def eigvalsh(A, UPLO="L"):
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError("linalg.eigh: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    return apply(EIGVALSH, A, UPLO) if UPLO != "L" else apply(EIGVALSH, A)
+    return apply(EIGENVALUES, A, UPLO) if UPLO != "L" else apply(EIGENVALUES, A)
+
+
+def eigh(A, UPLO="L"):
+    """``(eigenvalues, eigenvectors)`` of the symmetric matrices ``A`` (reading its lower triangle), the values
+    ascending and the vectors as columns (each determined up to its sign)."""
+    eigenvalues = eigvalsh(A, UPLO)
+    eigenvectors = apply(EIGENVECTORS, A, UPLO) if UPLO != "L" else apply(EIGENVECTORS, A)
+    if isinstance(eigenvectors, Tensor) and eigenvectors.grad_fn is not None:
+        eigenvectors.grad_fn.name_override = "LinalgEighBackward0"   # one node for both outputs in torch
+    return linalg_eigh(eigenvalues, eigenvectors)

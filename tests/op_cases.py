@@ -170,7 +170,10 @@ CASES = [
     C("TopkBackward0", lambda m, x: m.topk(x, 2).values, M),
     C("TopkBackward0", lambda m, x: x.topk(2, dim=0, largest=False)[0], M, label="smallest"),
     # linalg
-    C("LinalgEighBackward0", lambda m, x: m.linalg.eigvalsh(x + x.mT), (3, 3), covers=("TransposeBackward0",)),
+    C("LinalgEighBackward0", lambda m, x: m.linalg.eigvalsh(x + x.mT), (3, 3),
+      covers=("TransposeBackward0", "LinalgEighVectorsBackward0")),
+    C("PowBackward0", lambda m, x: m.linalg.eigh(x + x.mT).eigenvectors ** 2, (3, 3), label="eigenvectors",
+      covers=("LinalgEighBackward0",)),
     C("LinalgEighBackward0", lambda m, x: m.linalg.eigvalsh(x @ x.mT), (2, 3, 3), label="batched"),
     C("LinalgVectorNormBackward0", lambda m, x: m.linalg.vector_norm(x, 3, dim=1), M, label="linalg.vector_norm"),
     C("LinalgVectorNormBackward0", lambda m, x: m.linalg.norm(x), M, label="linalg.norm"),

@@ -27,10 +27,6 @@ from op_cases import CASES, directions, evaluate, first_order, forward_over_reve
 GOLDEN = load()
 
 KNOWN: dict = {}    # {check: {row id: reason}}: an engine bug found by a row is marked here, xfail(strict=True)
-# eigvalsh's VJP treats the eigenvectors as constants: first derivatives are exact, second derivatives are not
-_EIGVALSH_SECOND = "eigvalsh's second derivatives need the eigenvectors' derivative, which its rule leaves out"
-for _check in ("second", "fwd_second"):
-    KNOWN[_check] = {row: _EIGVALSH_SECOND for row in ("LinalgEighBackward0", "LinalgEighBackward0-batched")}
 FINITE_DIFFERENCES = {"fd_vjp", "fd_jvp", "fd_second", "fd_fwd_second"}
 
 

@@ -143,6 +143,11 @@ def test_linalg(m):
     assert m.linalg.norm(A, ord=1).item() == 4.0 and m.linalg.norm(A, ord=float("inf"), keepdim=True).shape == (1, 1)
     assert m.linalg.vector_norm(A, ord=1, dim=0).tolist() == [3.0, 4.0]
     assert m.linalg.norm(A, dim=1).shape == (2,) and abs(m.linalg.norm(A, "fro").item() - 15 ** 0.5) < 1e-6
+    pair = m.linalg.eigh(m.tensor([[2.0, 0.0], [0.0, 1.0]]))
+    assert repr(pair) == (f"{m.__name__}.return_types.linalg_eigh(\neigenvalues=tensor([1., 2.]),\n"
+                          "eigenvectors=tensor([[0., 1.],\n        [1., 0.]]))")
+    values, vectors = m.linalg.eigh(A)
+    assert np.allclose(((vectors * values) @ vectors.T).tolist(), A.tolist(), atol=1e-6)   # V diag(values) V^T
 
 
 ERRORS = [

@@ -7,6 +7,7 @@ from ..dispatch import apply
 from ..dtypes import type_name
 from ._helpers import fix_dtype
 from .declare import declare, defop
+from .selection import where
 from .shape import reshape, transpose, unsqueeze
 
 
@@ -132,23 +133,49 @@ def _name(x):
     return type_name(x._data.dtype if hasattr(x, "_data") else x.dtype)
 
 
-# -- eigenvalues of a symmetric matrix (autodiff.linalg.eigvalsh): the lower triangle is read, as torch's UPLO="L"
+# -- eigenvalues and eigenvectors of symmetric matrices (autodiff.linalg.eigvalsh, eigh): the lower triangle is read,
+# as torch's UPLO="L". Each rule is written with these two ops, so it differentiates again (second derivatives and
+# beyond): with A = V diag(lambda) V^T, d lambda_k = v_k^T dA v_k and dV = V (F o (V^T dA V)), F_ij = 1/(lambda_j - lambda_i).
 
-def _eigh(x, uplo="L"):
-    return np.linalg.eigh(x._data if hasattr(x, "_data") else x, UPLO=uplo)
-
-
-def _eigvalsh_vjp(g, ans, x, uplo="L"):
-    # d(lambda_k) = v_k^T dA v_k: the cotangent is V diag(g) V^T. V is taken as a constant here, so this rule
-    # gives first derivatives only (a second derivative would need the eigenvectors' own derivative).
-    vectors = _eigh(x, uplo)[1]
-    return matmul(vectors * unsqueeze(g, -2), np.swapaxes(vectors, -1, -2))
+def _vectors(x, uplo):
+    """The eigenvectors of ``x``: an array for an array, a recorded op for a tensor (the rules differentiate)."""
+    return np.linalg.eigh(x, UPLO=uplo)[1] if isinstance(x, np.ndarray) else apply(EIGENVECTORS, x, uplo)
 
 
-def _eigvalsh_jvp(t, ans, x, uplo="L"):
-    vectors = _eigh(x, uplo)[1]
+def _values(x, uplo):
+    return np.linalg.eigvalsh(x, UPLO=uplo) if isinstance(x, np.ndarray) else apply(EIGENVALUES, x, uplo)
+
+
+def _eigenvalues_vjp(g, ans, x, uplo="L"):
+    vectors = _vectors(x, uplo)
+    return matmul(vectors * unsqueeze(g, -2), transpose(vectors, -1, -2))
+
+
+def _eigenvalues_jvp(t, ans, x, uplo="L"):
+    vectors = _vectors(x, uplo)
     return (vectors * matmul(t, vectors)).sum(-2)
 
 
-EIGVALSH = defop("LinalgEighBackward0", lambda x, uplo="L": np.linalg.eigvalsh(x, UPLO=uplo),
-                 (_eigvalsh_vjp,), (_eigvalsh_jvp,), saves=((0,),))
+def _turn(m, values):
+    """F o m with F_ij = 1/(lambda_j - lambda_i) off the diagonal and 0 on it: how the eigenvectors turn."""
+    n = values.shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    gaps = unsqueeze(values, -2) - unsqueeze(values, -1)            # lambda_j - lambda_i
+    return where(off, m / where(off, gaps, 1.0), 0.0)
+
+
+def _eigenvectors_vjp(g, ans, x, uplo="L"):
+    # only the antisymmetric part of V^T g moves the input (a symmetric gradient, as torch's)
+    m = matmul(transpose(ans, -1, -2), g)
+    return matmul(matmul(ans, _turn((m - transpose(m, -1, -2)) * 0.5, _values(x, uplo))), transpose(ans, -1, -2))
+
+
+def _eigenvectors_jvp(t, ans, x, uplo="L"):
+    return matmul(ans, _turn(matmul(matmul(transpose(ans, -1, -2), t), ans), _values(x, uplo)))
+
+
+EIGENVALUES = defop("LinalgEighBackward0", lambda x, uplo="L": np.linalg.eigvalsh(x, UPLO=uplo),
+                    (_eigenvalues_vjp, None), (_eigenvalues_jvp, None), saves=((0,), ()))
+# torch records both outputs of eigh on one LinalgEighBackward0; here the eigenvectors are an op of their own
+EIGENVECTORS = defop("LinalgEighVectorsBackward0", lambda x, uplo="L": np.linalg.eigh(x, UPLO=uplo)[1],
+                     (_eigenvectors_vjp, None), (_eigenvectors_jvp, None), saves=((-1, 0), ()))
