@@ -327,6 +327,8 @@ class Tensor(TensorMethods):
         return repr(self)
 
     def __reduce_ex__(self, protocol):
+        if getattr(self, "_param", False):       # an nn.Parameter stays one
+            return (_rebuild, (self._data, self._requires_grad, True))
         return (_rebuild, (self._data, self._requires_grad))
 
     def __deepcopy__(self, memo):
@@ -336,6 +338,8 @@ class Tensor(TensorMethods):
                                "because of a torch.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
         t = Tensor._from_array(self._data.copy(), self._requires_grad)
+        if getattr(self, "_param", False):       # an nn.Parameter stays one
+            t._param = True
         if self._grad is not None:
             t._grad = Tensor._from_array(self._grad._data.copy())
         memo[id(self)] = t
@@ -380,8 +384,11 @@ def tangent_of(tensor: Tensor) -> Tensor:
     return value
 
 
-def _rebuild(data, requires_grad):
-    return Tensor._from_array(np.array(data), requires_grad)
+def _rebuild(data, requires_grad, parameter=False):
+    out = Tensor._from_array(np.array(data), requires_grad)
+    if parameter:
+        out._param = True
+    return out
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -5,6 +5,8 @@ initialisation, the layers and losses, and the optimizers taking ``model.paramet
 parity with torch is tests/test_nn_training.py."""
 from __future__ import annotations
 
+import collections
+import copy
 import math
 
 import numpy as np
@@ -252,3 +254,21 @@ def test_optimizers_take_a_models_parameters(m, which):
         model(m.ones(2, 3)).sum().backward()
         opt.step()
     assert not np.array_equal(before.numpy(), model.weight.detach().numpy())
+
+
+def test_common_idioms(m):
+    """deepcopy of a model, counting parameters, a hand-written update under no_grad, an OrderedDict Sequential."""
+    nn = m.nn
+    model = nn.Sequential(collections.OrderedDict(fc1=nn.Linear(3, 4), act=nn.ReLU(), fc2=nn.Linear(4, 2)))
+    clone = copy.deepcopy(model)
+    assert isinstance(clone.fc1.weight, nn.Parameter) and clone.fc1.weight is not model.fc1.weight
+    assert clone.fc1.weight.tolist() == model.fc1.weight.tolist() and clone[2] is clone.fc2
+    assert sum(p.numel() for p in model.parameters()) == 26
+    model(m.ones(5, 3)).sum().backward()
+    with m.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    assert model.fc1.weight.is_leaf and model.fc1.weight.grad_fn is None and model.fc1.weight.requires_grad
+    assert clone.fc1.weight.tolist() != model.fc1.weight.tolist()
+    assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert repr(model).startswith("Sequential(\n  (fc1): Linear(in_features=3, out_features=4, bias=True)")
