@@ -328,7 +328,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                         "(float mean, float std, tuple of ints size)")
     means, stds = (v._data if isinstance(v, Tensor) else v for v in (mean, std))
     if tensors:
-        shape = np.broadcast_shapes(*(np.shape(v) for v in (means, stds)))   # (torch's broadcast error: below)
+        shape = _broadcast(np.shape(means), np.shape(stds))
         target = dtypes.result_type([t._data for t in tensors], [])
     else:
         shape = _size((size,), "normal")
@@ -339,3 +339,17 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     rng = (generator or default_generator).rng
     return _finish((means + stds * rng.standard_normal(shape)).astype(target), requires_grad)
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple:
+    """The broadcast shape of ``a`` and ``b``, or torch's error naming the first dimension that differs."""
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        ndim = max(len(a), len(b))
+        for back in range(1, ndim + 1):
+            n, m = (s[-back] if len(s) >= back else 1 for s in (a, b))
+            if n != m and 1 not in (n, m):
+                raise RuntimeError(f"The size of tensor a ({n}) must match the size of tensor b ({m}) at "
+                                   f"non-singleton dimension {ndim - back}") from None
+        raise

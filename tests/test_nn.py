@@ -272,3 +272,13 @@ def test_common_idioms(m):
     assert clone.fc1.weight.tolist() != model.fc1.weight.tolist()
     assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     assert repr(model).startswith("Sequential(\n  (fc1): Linear(in_features=3, out_features=4, bias=True)")
+
+
+def test_functional_activations(m):
+    F = m.nn.functional
+    x = m.tensor([-1.0, 2.0])
+    assert F.relu(x).tolist() == [0.0, 2.0] and x.tolist() == [-1.0, 2.0]
+    assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0]
+    assert F.sigmoid(m.zeros(1)).item() == 0.5 and F.tanh(m.zeros(1)).item() == 0.0
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax has been deprecated"):
+        assert F.softmax(m.zeros(2, 2)).tolist() == [[0.5, 0.5], [0.5, 0.5]]

@@ -173,6 +173,8 @@ ERRORS = [
      "normal expects std >= 0.0, but found std -1"),
     ("normal stds < 0", lambda m: m.normal(m.zeros(2), m.tensor([1.0, -1.0])), RuntimeError,
      "normal expects all elements of std >= 0.0"),
+    ("normal shapes", lambda m: m.normal(m.zeros(2), m.ones(3)), RuntimeError,
+     "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"),
     ("Variable of a list", lambda m: m.autograd.Variable([1.0]), TypeError,
      "Variable data has to be a tensor, but got list"),
 ]

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import creation
-from ..ops.elementwise import exp, log, relu, sigmoid, tanh
+from ..ops.elementwise import exp, relu as _relu, sigmoid, tanh
 from ..dispatch import apply
 from ..ops.indexing import getitem
 from ..ops.linalg import matmul
@@ -36,6 +36,10 @@ def linear(input, weight, bias=None):
     if bias is None:
         return out
     return _named(out + bias, "AddmmBackward0") if input.ndim == 2 else out + bias
+
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else _relu(input)
 
 
 def _implicit_dim(ndim, name):
@@ -97,7 +101,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """-w [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], computed stably from the logits."""
     if input.shape != target.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    softplus_neg = log1p(exp(-abs(input))) + relu(-input)        # log(1 + exp(-x)), stable for any x
+    softplus_neg = log1p(exp(-abs(input))) + _relu(-input)        # log(1 + exp(-x)), stable for any x
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
     else:
