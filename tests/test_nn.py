@@ -239,20 +239,34 @@ def test_module_dtype_and_device(m):
     assert layer.float().bias.dtype == m.float32 and layer.to("cpu") is layer
 
 
+OPTIMIZERS = sorted(name for name in dir(optimizers) if name[0].isupper() and name != "Optimizer"
+                    and isinstance(getattr(optimizers, name), type))
+
+
 @pytest.mark.parametrize("which", ["parameters", "named_parameters"])
-def test_optimizers_take_a_models_parameters(m, which):
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_takes_a_models_parameters(m, name, which):
+    if not hasattr(optim(m), name):
+        pytest.skip(f"torch.optim has no {name}")
     m.manual_seed(0)
-    model = m.nn.Linear(3, 1)
+    model = m.nn.Linear(3, 2, bias=name != "Muon")            # Muon takes matrices only
     before = model.weight.detach().clone()
-    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):
-        opt = getattr(optim(m), name)(getattr(model, which)(), lr=0.1)
-        assert len(opt.param_groups[0]["params"]) == 2
-        if which == "named_parameters":
-            assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
-            assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    options = {} if name in ("Adafactor", "LBFGS", "Muon") else {"lr": 0.1}
+    opt = getattr(optim(m), name)(getattr(model, which)(), **options)
+    params = opt.param_groups[0]["params"]
+    assert len(params) == len(list(model.parameters())) and params[0] is model.weight
+    if which == "named_parameters":
+        expected = [n for n, _ in model.named_parameters()]
+        assert opt.param_groups[0]["param_names"] == expected
+        assert opt.state_dict()["param_groups"][0]["param_names"] == expected
+
+    def closure():
         opt.zero_grad()
-        model(m.ones(2, 3)).sum().backward()
-        opt.step()
+        loss = model(m.ones(2, 3)).pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
     assert not np.array_equal(before.numpy(), model.weight.detach().numpy())
 
 
