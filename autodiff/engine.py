@@ -130,7 +130,7 @@ class _Pass:
 
     def propagate(self, node, g, hooked=False):
         """Run the node's VJPs and send each input's cotangent on, summed back to the input's shape and dtype."""
-        if POST_HOOKS and not hooked and node in POST_HOOKS:
+        if _HOOKED_NODES and not hooked and node in POST_HOOKS:
             return self.propagate_hooked(node, g)
         op, args, kw = node.op, node.args, node.kw
         # the arrays recorded with the node, unless the clock says an input may have changed since
@@ -138,12 +138,13 @@ class _Pass:
         if self.create_graph:
             g, ans = _recorded(node, g)
             rule_args = args
+            first_new = next(sequence) if op.grad_names is not None else None   # nodes made from here on: the rules'
         else:
             ans = node.ans
             rule_args = inputs
+            first_new = None
         rules, variadic, check_nan = op.vjps, op.variadic, self.check_nan
         grads, owned = self.grads, self.owned
-        first_new = next(sequence) if self.create_graph and op.grad_names is not None else None
         for i, key in node.edges:
             if variadic:
                 gi = rules(i, g, ans, *rule_args, **kw)
@@ -249,6 +250,9 @@ def _name_gradient(op, i, node, gi, first_new):
         name = op.grad_name(i, node)
         if name is not None:
             grad_fn.name_override = name
+
+
+_HOOKED_NODES = POST_HOOKS.data     # the weak dictionary's own dict: its truth is a C-level check, per node
 
 
 def _as_tensor(g):

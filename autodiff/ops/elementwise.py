@@ -46,7 +46,8 @@ def _refuse_bool_subtraction(x, y):
 
 
 def _sub_forward(x, y, alpha=1):
-    if _is_bool(x) or _is_bool(y):
+    # inline (no call) on this hot path: numpy's bool dtype is a singleton
+    if getattr(x, "dtype", None) is _BOOL or getattr(y, "dtype", None) is _BOOL or type(x) is bool or type(y) is bool:
         _refuse_bool_subtraction(x, y)
     try:
         return fix_dtype(np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha)), x, y)
@@ -55,7 +56,7 @@ def _sub_forward(x, y, alpha=1):
 
 
 def _rsub_forward(x, other):
-    if _is_bool(x) or _is_bool(other):
+    if getattr(x, "dtype", None) is _BOOL or getattr(other, "dtype", None) is _BOOL or type(other) is bool:
         _refuse_bool_subtraction(x, other)
     return fix_dtype(np.subtract(other, x), x, other)
 
