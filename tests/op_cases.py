@@ -164,11 +164,14 @@ CASES = [
     C("Atan2Backward0", lambda m, x, y: m.atan2(x, y), M, V),
     C("CumsumBackward0", lambda m, x: m.cumsum(x, 1), M),
     C("CumsumBackward0", lambda m, x: x.cumsum(dim=0), (2, 3, 4), label="dim0"),
+    C("CumsumBackward0", lambda m, x: x.cumsum(0), S, label="0-d"),
     # sorting and selecting by rank (the VJP scatters with an index_put)
     C("SortBackward0", lambda m, x: m.sort(x, 1).values, M, covers=("IndexPutBackward0",)),
     C("SortBackward0", lambda m, x: x.sort(dim=0, descending=True)[0], M, label="descending"),
     C("TopkBackward0", lambda m, x: m.topk(x, 2).values, M),
     C("TopkBackward0", lambda m, x: x.topk(2, dim=0, largest=False)[0], M, label="smallest"),
+    C("SortBackward0", lambda m, x: m.sort(x).values, S, label="0-d"),
+    C("TopkBackward0", lambda m, x: m.topk(x, 1).values, S, label="0-d"),
     # linalg
     C("LinalgEighBackward0", lambda m, x: m.linalg.eigvalsh(x + x.mT), (3, 3),
       covers=("TransposeBackward0", "LinalgEighVectorsBackward0")),

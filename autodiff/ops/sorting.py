@@ -43,7 +43,7 @@ def _gather_index(indices, dim):
 
 
 def _gather_op(name):
-    return defop(name, lambda x, index: x[index],
+    return defop(name, lambda x, index: np.asarray(x[index]),
                  (lambda g, ans, x, index: scatter_add_index(g, x.shape, index), None),
                  (lambda t, ans, x, index: getitem(t, index), None), saves=((), ()))
 
@@ -66,9 +66,7 @@ def _sorted_indices(data, dim, descending, stable):
 
 
 def _gathered(op, input, indices, dim):
-    if indices.ndim == 0:
-        return input.clone() if isinstance(input, Tensor) else np.array(input)
-    return apply(op, input, _gather_index(indices, dim))
+    return apply(op, input, _gather_index(indices, dim) if indices.ndim else ())
 
 
 @declare("sort")

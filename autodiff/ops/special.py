@@ -59,7 +59,8 @@ atan2 = declare("atan2", defop("Atan2Backward0", quiet(_atan2_forward), **by_inp
 
 
 def _cumsum_forward(x, dim):
-    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" else x.dtype)
+    dtype = np.int64 if x.dtype.kind in "bi" else x.dtype
+    return x.astype(dtype) if x.ndim == 0 else np.cumsum(x, axis=dim, dtype=dtype)   # a 0-d sum is itself
 
 
 def _reversed_cumsum(g, dim):
@@ -68,7 +69,7 @@ def _reversed_cumsum(g, dim):
 
 
 CUMSUM = defop("CumsumBackward0", _cumsum_forward,
-               (lambda g, ans, x, dim: _reversed_cumsum(g, dim), None),
+               (lambda g, ans, x, dim: g if x.ndim == 0 else _reversed_cumsum(g, dim), None),
                (lambda t, ans, x, dim: cumsum(t, dim), None), saves=((), ()))
 
 
