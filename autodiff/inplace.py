@@ -19,7 +19,7 @@ from .node import Node
 from .tensor import Tensor
 from .views import AS_STRIDED, COPY_SLICES, OVERLAP, as_strided_scatter, refresh_view, replay, set_history
 
-__all__ = ["apply_inplace", "check_versions"]
+__all__ = ["apply_inplace", "check_versions", "modified_message"]
 
 _NO_GRAD_VIEW = ("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
                  "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
@@ -208,10 +208,10 @@ def check_versions(node: Node) -> None:
                 continue
             counter, saved = tensor._vc, node.versions[i]
         if counter[0] != saved:
-            raise RuntimeError(_modified_message(tensor, node, counter[0], saved))
+            raise RuntimeError(modified_message(tensor, node, counter[0], saved))
 
 
-def _modified_message(tensor, node, version, saved) -> str:
+def modified_message(tensor, node, version, saved) -> str:
     """torch's wording: the tensor's type and shape, the node it is an output of (for a saved output, the node
     that saved it; for a saved input, the tensor's grad_fn now), and both versions."""
     data = tensor._data if tensor is not None else node.ans

@@ -233,3 +233,28 @@ def test_without_grad_nothing_is_recorded_and_context_attributes_carry(m):
     x = m.ones(2, requires_grad=True)
     simple(m, forward, lambda ctx, g: (g * ctx.k, None)).apply(x, 3.0).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_a_saved_tensor_changed_in_place_fails_the_backward(m):
+    x = m.ones(2, requires_grad=True)
+    y = x * 1
+    z = exp_function(m).apply(y)
+    z.sum().backward(retain_graph=True)            # the saved output, unchanged: fine
+    saved_input = simple(m, lambda ctx, t: (ctx.save_for_backward(t), t * 2)[1],
+                         lambda ctx, g: g * ctx.saved_tensors[0], "Saves")
+    out = saved_input.apply(y)
+    y.add_(1)
+    with pytest.raises(RuntimeError) as raised:
+        out.sum().backward()
+    assert str(raised.value).startswith(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{m.__name__}.FloatTensor [2]], which is output 0 of Add, is at version 1; expected version 0 instead.")
+
+    def double_and_save(ctx, t):
+        t.mul_(2)
+        ctx.mark_dirty(t)
+        ctx.save_for_backward(t)
+        return t
+
+    w = x * 1
+    simple(m, double_and_save, lambda ctx, g: g * 2, "DirtySaved").apply(w).sum().backward()

@@ -29,6 +29,7 @@ import numpy as np
 from ..creation import zeros_like
 from ..dtypes import from_numpy
 from ..grad_mode import no_grad, state
+from ..inplace import modified_message
 from ..node import Node, Op
 from ..ops.concat import cat
 from ..ops.indexing import getitem
@@ -53,13 +54,19 @@ class FunctionCtx:
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
                                 f"{type(t).__name__}")
         self.to_save = tensors
+        self.saved_versions = [None if t is None else t._vc[0] for t in tensors]
 
     def save_for_forward(self, *tensors) -> None:
         self.saved_for_forward = tensors
 
     @property
     def saved_tensors(self) -> tuple:
-        return tuple(getattr(self, "to_save", ()))
+        """The tensors given to save_for_backward; torch's error if one was changed in place since."""
+        saved = tuple(getattr(self, "to_save", ()))
+        for t, version in zip(saved, getattr(self, "saved_versions", ())):
+            if t is not None and t._vc[0] != version:
+                raise RuntimeError(modified_message(t, None, t._vc[0], version))
+        return saved
 
     def mark_dirty(self, *args) -> None:
         self.dirty_tensors = args
@@ -118,6 +125,8 @@ class Function:
         finally:
             state.forward_token = token
         outputs = _outputs(ctx, args, output if isinstance(output, tuple) else (output,), recording)
+        if hasattr(ctx, "to_save"):     # versions as the forward leaves them (a dirty output was bumped just now)
+            ctx.saved_versions = [None if t is None else t._vc[0] for t in ctx.to_save]
         if recording:
             _record(cls, ctx, args, outputs)
         if token is not None:
