@@ -55,6 +55,22 @@ def test_a_dual_tensor_prints_its_tangent(m):
     assert repr(dual) == "tensor([1., 2.])"                # outside its level the tangent is gone
 
 
+def test_views_of_a_dual_that_requires_grad(m):
+    """The dual is a view of its primal (ViewBackward0) and unpack_dual's primal a view of the dual (Identity),
+    both carrying gradients back."""
+    fwd = m.autograd.forward_ad
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    with fwd.dual_level():
+        dual = fwd.make_dual(x, m.ones(2))
+        assert repr(dual) == "tensor([1., 2.], grad_fn=<ViewBackward0>, tangent=tensor([1., 1.]))"
+        primal = fwd.unpack_dual(dual * 2).primal
+        assert repr(primal) == "tensor([2., 4.], grad_fn=<Identity>)"
+        assert repr(fwd.unpack_dual(x)) == ("UnpackedDualTensor(primal=tensor([1., 2.], grad_fn=<Identity>), "
+                                            "tangent=None)")
+        primal.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
 def test_make_dual_outside_a_level_is_refused(m):
     with pytest.raises(RuntimeError) as raised:
         m.autograd.forward_ad.make_dual(m.tensor([1.0]), m.tensor([1.0]))

@@ -64,7 +64,7 @@ def make_dual(tensor: Tensor, tangent, *, level=None) -> Tensor:
         raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of the original "
                            f"Tensor, this is not supported. Tensor is of size {list(tensor.shape)} while the given "
                            f"forward gradient is of size {list(tangent_shape)}.")
-    dual = getitem(tensor, Ellipsis) if tensor.requires_grad else Tensor._from_array(tensor._data)
+    dual = _view(tensor, "ViewBackward0")      # torch's dual is a view of the primal
     given = tangent if _same_layout(tensor, tangent) else None
     if not tangent._requires_grad:
         tangent = np.asarray(tangent._data, dtype=tensor._data.dtype)
@@ -95,10 +95,21 @@ def unpack_dual(tensor: Tensor, *, level=None) -> UnpackedDualTensor:
 
 
 def _primal_view(tensor: Tensor) -> Tensor:
-    if tensor._tangent is None:
+    """torch's primal: a view of the tensor (its grad_fn named Identity), the tensor itself without a tangent
+    or gradient."""
+    if tensor._tangent is None and not tensor.requires_grad:
         return tensor
     with _suspended():
-        view = getitem(tensor, Ellipsis) if tensor.requires_grad else Tensor._from_array(tensor._data)
+        return _view(tensor, "Identity")
+
+
+def _view(tensor: Tensor, name: str) -> Tensor:
+    """A view sharing ``tensor``'s storage, recorded (as ``name``) when it requires grad."""
+    if not tensor.requires_grad:
+        return Tensor._from_array(tensor._data)
+    view = getitem(tensor, Ellipsis)
+    if view._grad_fn is not None:
+        view._grad_fn.name_override = name
     return view
 
 

@@ -34,8 +34,7 @@ from ..node import Node, Op
 from ..ops.concat import cat
 from ..ops.indexing import getitem
 from ..ops.shape import reshape, to
-from ..tensor import Tensor
-from .forward_ad import unpack_dual
+from ..tensor import Tensor, tangent_of
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -291,7 +290,8 @@ def _checked(name, grads, args):
 def _push_tangents(cls, ctx, args, outputs, token):
     """Forward mode: the outputs' tangents from the user's jvp, given every tensor input's tangent (zeros for an
     input without one, None for arguments that are not tensors)."""
-    tangents = [None if type(a) is not Tensor else unpack_dual(a).tangent for a in args]
+    tangents = [tangent_of(a) if type(a) is Tensor and a._tangent is not None and a._tangent[0] is token else None
+                for a in args]
     if all(t is None for t in tangents):
         return
     tangents = [zeros_like(a) if t is None and type(a) is Tensor else t for t, a in zip(tangents, args)]
