@@ -58,7 +58,7 @@ from .tensor import Size, Tensor
 from ._device import device, get_default_device, set_default_device
 from .creation import normal
 from .legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
-from . import cuda, linalg  # noqa: E402
+from . import cuda, linalg, return_types  # noqa: E402
 from . import autograd  # noqa: E402
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 

@@ -1,8 +1,7 @@
 """``autodiff.linalg``: torch.linalg's norms and the eigenvalues of a symmetric matrix."""
 from __future__ import annotations
 
-import collections
-
+from . import return_types
 from .dispatch import apply
 from .tensor import Tensor
 from .ops.linalg import EIGENVALUES, EIGENVECTORS
@@ -11,17 +10,6 @@ from .ops.elementwise import abs
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "eigvalsh", "eigh"]
 _INF = float("inf")
-
-
-class linalg_eigh(collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])):
-    """What ``eigh`` returns, as torch's ``torch.return_types.linalg_eigh``."""
-
-    __slots__ = ()
-    __module__ = "autodiff.return_types"
-
-    def __repr__(self):
-        return (f"autodiff.return_types.linalg_eigh(\neigenvalues={self.eigenvalues!r},\n"
-                f"eigenvectors={self.eigenvectors!r})")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -87,4 +75,4 @@ def eigh(A, UPLO="L"):
     eigenvectors = apply(EIGENVECTORS, A, UPLO) if UPLO != "L" else apply(EIGENVECTORS, A)
     if isinstance(eigenvectors, Tensor) and eigenvectors.grad_fn is not None:
         eigenvectors.grad_fn.name_override = "LinalgEighBackward0"   # one node for both outputs in torch
-    return linalg_eigh(eigenvalues, eigenvectors)
+    return return_types.linalg_eigh(eigenvalues, eigenvectors)

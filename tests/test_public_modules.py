@@ -18,7 +18,7 @@ GOLDEN = json.loads((Path(__file__).parent / "golden" / "public_modules.json").r
 NAMESPACES = ["autodiff", "autodiff.autograd", "autodiff.autograd.forward_ad", "autodiff.autograd.function",
               "autodiff.autograd.graph", "autodiff.autograd.grad_mode", "autodiff.autograd.anomaly_mode",
               "autodiff.utils.hooks", "optimizers", "optimizers.lr_scheduler", "optimizers.optimizer",
-              "autodiff.nn", "autodiff.nn.modules", "autodiff.nn.parameter"]
+              "autodiff.nn", "autodiff.nn.modules", "autodiff.nn.parameter", "autodiff.return_types"]
 
 
 def ours(torch_name: str) -> str:

@@ -4,6 +4,7 @@ importable) with the same assertions: devices and CUDA queries, legacy tensor ty
 ``linalg`` and the errors of each (their values and derivatives are rows of tests/op_cases.py)."""
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import numpy as np
@@ -185,3 +186,14 @@ def test_errors_are_torchs(m, label, expression, error, text):
     with pytest.raises(error) as raised:
         expression(m)
     assert str(raised.value).split("\n")[0] == text
+
+
+def test_max_and_min_over_a_dim_return_torchs_named_pairs(m):
+    x = m.tensor([[1.0, 4.0], [3.0, 2.0]])
+    pair = m.max(x, 1)
+    assert repr(pair) == f"{m.__name__}.return_types.max(\nvalues=tensor([4., 3.]),\nindices=tensor([1, 0]))"
+    assert type(m.min(x, dim=0)).__name__ == "min" and m.min(x, 0).values.tolist() == [1.0, 2.0]
+    values, indices = x.max(dim=0, keepdim=True)
+    assert values.tolist() == [[3.0, 4.0]] and indices.tolist() == [[1, 0]]
+    assert pickle.loads(pickle.dumps(pair)).indices.tolist() == [1, 0]
+    assert isinstance(pair, tuple) and len(pair) == 2 and pair[0] is pair.values

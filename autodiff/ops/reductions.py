@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from ..dispatch import apply
 from ..dtypes import type_name
 from ..tensor import Tensor
@@ -20,7 +20,6 @@ from .elementwise import abs, sign
 from .selection import maximum, minimum, where
 from .shape import expand, permute, reshape, to
 
-_ValuesIndices = namedtuple("_ValuesIndices", ["values", "indices"])
 
 
 def _restore(g, x, dims, keepdim):
@@ -297,7 +296,8 @@ def _extreme(input, dim, keepdim, other, full_op, dim_op, pairwise, argfn, name)
         values = apply(full_op, input)
     else:
         values = apply(dim_op, input, indices, d, keepdim)
-    return _ValuesIndices(values, Tensor._from_array(indices) if isinstance(input, Tensor) else indices)
+    pair = return_types.max if full_op is MAX_ALL else return_types.min
+    return pair(values, Tensor._from_array(indices) if isinstance(input, Tensor) else indices)
 
 
 @declare("max")

@@ -8,32 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import return_types
 from ..dispatch import apply
 from ..tensor import Tensor
 from ._helpers import normalize_dims
 from .declare import declare, defop
 from .indexing import getitem, scatter_add_index
-
-
-class _ReturnType(tuple):
-    """A named pair printed as torch prints ``torch.return_types.sort(values=..., indices=...)``."""
-
-    __slots__ = ()
-    _name = ""
-
-    def __new__(cls, values, indices):
-        return tuple.__new__(cls, (values, indices))
-
-    values = property(lambda self: self[0])
-    indices = property(lambda self: self[1])
-
-    def __repr__(self):
-        return f"autodiff.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
-
-
-# named as torch names them (type(torch.sort(x)).__name__ == "sort")
-sort_result = type("sort", (_ReturnType,), {"_name": "sort", "__slots__": (), "__module__": "autodiff.return_types"})
-topk_result = type("topk", (_ReturnType,), {"_name": "topk", "__slots__": (), "__module__": "autodiff.return_types"})
 
 
 def _gather_index(indices, dim):
@@ -73,7 +53,7 @@ def _gathered(op, input, indices, dim):
 def sort(input, dim=-1, descending=False, stable=False):
     (d,) = normalize_dims(dim, input.ndim)
     indices = _sorted_indices(_data(input), d, descending, stable)
-    return sort_result(_gathered(SORT, input, indices, d), Tensor._from_array(indices))
+    return return_types.sort(_gathered(SORT, input, indices, d), Tensor._from_array(indices))
 
 
 @declare("argsort")
@@ -91,7 +71,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError("selected index k out of range")
     order = _sorted_indices(data, d, largest, True)
     indices = np.take(order, np.arange(k), axis=d) if data.ndim else order
-    return topk_result(_gathered(TOPK, input, indices, d), Tensor._from_array(indices))
+    return return_types.topk(_gathered(TOPK, input, indices, d), Tensor._from_array(indices))
 
 
 def _arg_extreme(input, dim, keepdim, func, name):

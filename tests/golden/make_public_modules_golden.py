@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 #: torch's namespaces whose classes ours mirror (torch.optim's as optimizers', the rest as autodiff's).
 NAMESPACES = ["torch", "torch.autograd", "torch.autograd.forward_ad", "torch.autograd.function",
               "torch.autograd.graph", "torch.optim", "torch.optim.lr_scheduler", "torch.optim.optimizer",
-              "torch.utils.hooks", "torch.nn", "torch.nn.modules", "torch.nn.parameter"]
+              "torch.utils.hooks", "torch.nn", "torch.nn.modules", "torch.nn.parameter", "torch.return_types"]
 
 
 def public_classes(namespace: str) -> dict:
