@@ -441,8 +441,9 @@ def test_a_full_scratch_disk_stops_the_run_failed_with_the_store_intact(tmp_path
 # -- runs too large for this machine: refused before anything is built, memory bounded by what is written ------------
 
 TOO_LARGE = [
-    # logistic_regression's data alone: 100,000 features x 256 samples and a 100,000 x 100,000 Hessian (~240 GB)
-    pytest.param(["objective=logistic_regression", "objective.n_features=100000"], "of memory", id="objective-data"),
+    # logistic_regression's data alone: 100,000 features x 100,000 samples and a Hessian as large (~400 GB)
+    pytest.param(["objective=logistic_regression", "objective.n_features=100000", "objective.n_samples=100000",
+                  "objective.batch_size=32"], "of memory", id="objective-data"),
     # one recorded step per update for ever: the trajectory kept in memory, the points in the store
     pytest.param(["steps=1000000000000"], "nothing was run", id="steps-1e12"),
     pytest.param(["steps=1000000000000", "logging.trajectory=false", "logging.plots=false"], "would write about",

@@ -341,6 +341,26 @@ def test_full_batch_uses_every_sample():
     assert value_and_grad(objective, {"w": w}, step=7)[0].item() == pytest.approx(expected, rel=1e-13)
 
 
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_logistic_regression_with_more_weights_than_samples_finds_the_newton_optimum(fit_intercept):
+    """Beyond as many weights as samples the optimum is found without the weights x weights Hessian (Woodbury):
+    the same point and minimum as the dense Newton iteration, and a footprint that grows with samples x weights."""
+    from experiments.objectives.logistic_regression import LogisticRegression, _full_loss_and_derivatives
+
+    objective = build("logistic_regression", n_samples=40, n_features=120, l2=0.05, fit_intercept=fit_intercept)
+    x1 = np.hstack([objective.x, np.ones((40, 1))]) if fit_intercept else objective.x
+    theta = np.zeros(x1.shape[1])
+    for _ in range(100):
+        _, grad, hess = _full_loss_and_derivatives(theta, x1, objective.y, 0.05, 120)
+        theta = theta - np.linalg.solve(hess, grad)
+    np.testing.assert_allclose(objective.optimum["w"], theta[:120], rtol=0, atol=1e-12)
+    if fit_intercept:
+        assert float(objective.optimum["b"]) == pytest.approx(theta[-1], abs=1e-12)
+    assert objective.min_value == pytest.approx(_full_loss_and_derivatives(theta, x1, objective.y, 0.05, 120)[0],
+                                                rel=1e-12)
+    assert LogisticRegression.footprint(n_features=10_000).data_bytes < 100e6  # 2.4 GB with the dense Hessian
+
+
 def test_logistic_regression_with_intercept_has_a_scalar_bias():
     objective = build("logistic_regression", fit_intercept=True, n_features=3, batch_size=None)
     assert {k: v.shape for k, v in objective.initial_params().items()} == {"w": (3,), "b": ()}
