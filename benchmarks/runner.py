@@ -16,8 +16,13 @@ In one process, on one fresh SQLite store (in a temporary directory):
 - naive: one ``log_metric`` call per point, on ``--naive-steps`` steps, extrapolated to the full point count.
 
 Targets: the full run writes at least 100,000 points a second and at least 8 x bare log_batch's rate, and naive
->= 30 x full. Then start-up, as a user sees it:
-``python run.py steps=1`` against an existing store and against a fresh one (MLflow's schema migration).
+>= 30 x full. Then start-up, as a user sees it, each a process of its own:
+
+- ``python run.py steps=1`` on an existing store against ``python -c "import mlflow"``, in turn, ``--rounds`` times
+  (medians, and the median of each round's ratio: a neighbour's load falls on both alike); target ratio <= 1.5;
+- ``python run.py steps=1`` on a fresh store (MLflow creates and migrates the schema, once per store);
+- the peak memory (the process's maximum resident set, from ``wait4``) of a default run, ``python run.py`` (100
+  steps), against that of ``import mlflow`` alone; target <= 200 MB.
 """
 
 from __future__ import annotations
@@ -116,19 +121,84 @@ def naive_log_metric(client, experiment_id: str, points, count: int) -> float:
     return elapsed
 
 
-def startup(directory: Path) -> float:
+# A small process that runs the command and reports its wall time, peak memory and CPU time: the benchmark's own
+# process is large by then, and a child started from it (fork, then exec) counts the parent's peak as its own.
+MEASURE = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(process.pid, 0)
+elapsed = time.perf_counter() - start
+sys.stderr.write(process.stderr.read().decode())
+print(os.waitstatus_to_exitcode(status), elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+"""
+
+
+def command(args: list[str], directory: Path) -> tuple[float, float, float]:
+    """(wall seconds, peak resident memory in MB, CPU seconds) of ``python *args`` run in ``directory``, a process
+    of its own."""
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    start = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "run.py"), "steps=1"], cwd=directory, env=env, check=True,
-                   capture_output=True)
-    return time.perf_counter() - start
+    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, *args], cwd=directory, env=env,
+                          capture_output=True, text=True, check=True)
+    code, elapsed, peak, cpu = done.stdout.split()
+    if int(code) != 0:
+        raise SystemExit(f"python {' '.join(args)} failed:\n{done.stderr}")
+    return float(elapsed), float(peak), float(cpu)
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def startup(directory: Path, rounds: int) -> dict:
+    """Start-up of ``python run.py steps=1`` on the existing store in ``directory`` against ``import mlflow``, in
+    turn; one run on a fresh store; the peak memory of a default run and of ``import mlflow``."""
+    run_py = str(ROOT / "run.py")
+    command(["-c", "import mlflow"], directory)  # warm the file cache for both
+    mlflow_times, run_times, cpu_ratios, mlflow_peak = [], [], [], 0.0
+    for _ in range(rounds):
+        seconds, mlflow_peak, mlflow_cpu = command(["-c", "import mlflow"], directory)
+        mlflow_times.append(seconds)
+        seconds, _, run_cpu = command([run_py, "steps=1"], directory)
+        run_times.append(seconds)
+        cpu_ratios.append(run_cpu / mlflow_cpu)
+    fresh_dir = directory / "fresh"
+    fresh_dir.mkdir()
+    fresh = command([run_py, "steps=1"], fresh_dir)[0]
+    default_seconds, default_peak, _ = command([run_py], directory)
+    return {"mlflow": median(mlflow_times), "run": median(run_times), "fresh": fresh, "rounds": rounds,
+            "ratio": median([r / m for r, m in zip(run_times, mlflow_times)]), "mlflow_peak": mlflow_peak,
+            "default_peak": default_peak, "cpu_ratio": median(cpu_ratios), "default_seconds": default_seconds,
+            "range": (min(r / m for r, m in zip(run_times, mlflow_times)),
+                      max(r / m for r, m in zip(run_times, mlflow_times)))}
+
+
+def print_startup(found: dict) -> None:
+    low, high = found["range"]
+    print(f"start-up, python run.py steps=1 against python -c 'import mlflow' ({found['rounds']} rounds in turn, "
+          f"medians):")
+    print(f"  existing store {found['run']:.2f} s, import mlflow {found['mlflow']:.2f} s: ratio {found['ratio']:.2f} "
+          f"(rounds {low:.2f}-{high:.2f}; target <= 1.5)")
+    print(f"  CPU time (user + system) ratio {found['cpu_ratio']:.2f} (median of rounds; less sensitive to load)")
+    print(f"  fresh store (schema created and migrated) {found['fresh']:.2f} s")
+    print(f"peak memory: python run.py (100 steps) {found['default_peak']:.0f} MB in {found['default_seconds']:.2f} s; "
+          f"import mlflow alone {found['mlflow_peak']:.0f} MB (target <= 200 MB)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--naive-steps", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=7, help="start-up rounds (run.py and import mlflow in turn)")
+    parser.add_argument("--startup-only", action="store_true", help="measure start-up and memory only")
     args = parser.parse_args()
+    if args.startup_only:
+        with tempfile.TemporaryDirectory(prefix="bench-runner-") as tmp:
+            command([str(ROOT / "run.py"), "steps=1"], Path(tmp))  # creates the store: not timed
+            print_startup(startup(Path(tmp), args.rounds))
+        return
 
     from experiments.tracking import open_client
 
@@ -147,10 +217,7 @@ def main() -> None:
         naive = (naive_log_metric(client, result.experiment_id, points, naive_count) * len(points) / naive_count
                  if naive_count else float("nan"))
 
-        existing = startup(directory)
-        fresh_dir = directory / "fresh"
-        fresh_dir.mkdir()
-        fresh = startup(fresh_dir)
+        started = startup(directory, args.rounds)
 
     n = len(points)
     print(f"Adam on seed, {args.steps} steps, {n} points ({per_step:.0f} a step), SQLite store")
@@ -165,7 +232,7 @@ def main() -> None:
     print(f"  fast path / bare log_batch (rate)    {bare / fast:8.1f}")
     print(f"  raw insert / fast path (rate)        {fast / raw:8.1f}")
     print(f"  naive / full                         {naive / full:8.1f}   (target >= 30)")
-    print(f"start-up, python run.py steps=1:  existing store {existing:.2f} s, fresh store {fresh:.2f} s")
+    print_startup(started)
 
 
 if __name__ == "__main__":
