@@ -56,6 +56,7 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> str:
     """Attach the children's comparison and summary and end the parent with ``status``; returns the closing line
     that points at it."""
     from .compare import attach_comparison, child_runs
+    from .studies.report import attach_study
     from .tracking import open_client
     from .tracking.faults import retrying
 
@@ -70,6 +71,7 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> str:
         best = _record_best(client, parent.run_id, children)
         if children:
             attach_comparison(client, parent.run_id)
+            attach_study(client, parent.run_id)  # a study's report (experiments.studies); nothing for other sweeps
     finally:
         retrying(client.set_terminated, parent.run_id, status)
     return _closing_line(parent, status, children, best)

@@ -18,6 +18,7 @@ import numpy as np
 from . import recording, signals
 from .plots import coordinates
 from .problem import Problem
+from .studies.targets import STEPS_TO_TARGET
 from .trajectory import ARTIFACT, TrajectoryBuffer
 
 
@@ -44,6 +45,7 @@ class Loop:
         self.names_by_id = {id(t): n for n, t in problem.params.items()}
         self.final_loss = math.nan
         self.best = (math.inf, -1)  # (lowest finite loss of any step so far, its step): the run's summary
+        self.reached: int | None = None  # the first step meeting the study's target (problem.target), if any
         self.steps_done = 0
         self.failure: str | None = None
         # Kept only for the plots that use them, so memory grows with what is written: the loss curve, and the path
@@ -140,6 +142,8 @@ class Loop:
     def _note_best(self, step: int, loss: float) -> None:
         if loss < self.best[0]:  # NaN never is
             self.best = (loss, step)
+        if self.reached is None and self.problem.target is not None and loss <= self.problem.target:
+            self.reached = step
 
     def _record_summary(self, step: int) -> None:
         """The run's ``Summary/*`` metrics, once, at its last step: final loss (when finite), best loss and step
@@ -151,6 +155,9 @@ class Loop:
         if self.best[1] >= 0:
             keys += [recording.BEST_LOSS, recording.BEST_STEP]
             values += [self.best[0], float(self.best[1])]
+        if self.reached is not None:  # never reached: not logged (a study counts the run as not solving it)
+            keys.append(STEPS_TO_TARGET)
+            values.append(float(self.reached))
         if self.skip:  # a resumed run that had logged its summary already
             keys, values = self._not_stored_yet(step, keys, values)
         if keys:
@@ -224,6 +231,7 @@ class Loop:
             "path": np.array(self.path) if self.path else None,
             "trajectory": self.trajectory.state() if self.trajectory is not None else None,
             "best": np.array(self.best, dtype=np.float64),
+            "reached": np.array(-1 if self.reached is None else self.reached, dtype=np.int64),
         }
 
     def save_checkpoint(self, step: int) -> None:
@@ -276,6 +284,8 @@ class Loop:
         if state.get("best") is not None:
             best_loss, best_step = (float(v) for v in state["best"])
             self.best = (best_loss, int(best_step))
+        if state.get("reached") is not None and int(state["reached"]) >= 0:
+            self.reached = int(state["reached"])
         self.start_step = self.steps_done = int(state["step"])
 
     def save_artifacts(self) -> None:

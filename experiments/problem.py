@@ -21,6 +21,7 @@ class Problem:
     params: dict  # name -> autodiff tensor
     optimizer: object
     scheduler: object | None
+    target: float | None = None  # the loss at or below which a study's run meets its target (experiments.studies)
 
 
 def build_problem(cfg) -> Problem:
@@ -29,11 +30,13 @@ def build_problem(cfg) -> Problem:
     import autodiff as ad
 
     from . import first_step, objectives
+    from .studies.targets import run_threshold
 
     ad.manual_seed(int(cfg.seed))
     objective = objectives.build(cfg.objective)
     problem = _problem_for(cfg, objective)
     first_step.check(cfg, lambda: _problem_for(cfg, objective))
+    problem.target = run_threshold(cfg, objective)
     return problem
 
 

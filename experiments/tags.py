@@ -19,6 +19,18 @@ def git_commit(directory: Path) -> str | None:
 
 
 def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> dict[str, str]:
+    """A run's tags; in a study, also ``study``, ``study.lr_factor`` and ``study.target`` (what its report reads)."""
+    from .studies.targets import target_for
+
+    tags = _common_tags(cfg, overrides, extra)
+    study = cfg.get("study")
+    if study:
+        tags["study.lr_factor"] = repr(float(study.get("lr_factor", 1.0)))
+        tags["study.target"] = str(target_for(study, str(cfg.objective.name)))
+    return tags
+
+
+def _common_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> dict[str, str]:
     tags = {
         "optimizer": str(cfg.optimizer.name),
         "objective": str(cfg.objective.name),
@@ -27,6 +39,8 @@ def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> di
         "seed": str(cfg.seed),
         **dict(extra),
     }
+    if cfg.get("study"):
+        tags["study"] = str(cfg.study.get("name"))
     commit = git_commit(Path(__file__).resolve().parent.parent)
     if commit:
         tags["git_commit"] = commit
@@ -59,7 +73,7 @@ def constant_overrides(overrides: Sequence[str]) -> list[str]:
 def parent_tags(cfg, overrides: Sequence[str], swept: set[str]) -> dict[str, str]:
     """A sweep's parent run: its overrides as given, ``sweep=parent``, and the run tags of what it does not vary
     (no single ``optimizer`` when the optimizer is swept)."""
-    tags = run_tags(cfg, overrides, {"sweep": "parent"})
+    tags = _common_tags(cfg, overrides, {"sweep": "parent"})
     for key in ("optimizer", "objective", "dtype", "seed"):
         if key in swept:
             tags.pop(key)

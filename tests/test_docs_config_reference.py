@@ -13,7 +13,7 @@ pytest.importorskip("hydra")
 # Groups whose keys are the chosen file's own (an optimizer's arguments, an objective's keys): one row each.
 GROUPS = ("optimizer", "objective", "scheduler")
 # Groups chosen only on request (`experiment=...`, `hparams_search=...`): rows of their own, absent by default.
-OPTIONAL = ("experiment", "hparams_search")
+OPTIONAL = ("experiment", "hparams_search", "study")
 
 
 def documented_keys() -> set[str]:

@@ -1,0 +1,84 @@
+"""Times to target, Dolan-More performance profiles and the AlgoPerf-style score, as plain functions.
+
+Times (AlgoPerf's external tuning rule, a seed playing the part of one of its studies): on an objective, an optimizer's
+*tuned* time is the median over seeds of the fewest steps any of its learning-rate trials needed on that seed; its
+*default* time is the median over seeds of the steps its default learning rate needed. A trial that never reached the
+target takes infinitely long (so a median over an even number of seeds is infinite when half of them failed).
+
+Performance profile (Dolan and More, 2002): with t[p, s] the time of optimizer s on problem (objective) p, the
+ratio r[p, s] = t[p, s] / min over s' of t[p, s'], and rho_s(tau) = the share of problems with r[p, s] <= tau. A
+time of 0 (the start already meets the target) counts as 1 step, so that ratios are defined; a problem no optimizer
+solved gives every optimizer an infinite ratio there.
+
+Score (AlgoPerf, Dahl et al. 2023): the integral of rho_s from tau = 1 to TAU_MAX = 4, divided by TAU_MAX - 1, so
+1 means fastest on every problem and 0 means never within 4 times the fastest; for a step function it is the mean
+over problems of max(0, TAU_MAX - r[p, s]) / (TAU_MAX - 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+TAU_MAX = 4.0
+SETTINGS = ("tuned", "default")
+
+
+def median(values: Iterable[float]) -> float:
+    values = sorted(values)
+    return float(np.median(values)) if values else math.inf
+
+
+def times(trials, setting: str) -> dict[str, dict[str, float]]:
+    """objective -> optimizer -> time to target, for ``setting`` "tuned" or "default" (see the module's text)."""
+    per_seed: dict[tuple[str, str], dict[int, float]] = {}
+    for t in trials:
+        if setting == "default" and not t.is_default:
+            continue
+        seeds = per_seed.setdefault((t.objective, t.optimizer), {})
+        seeds[t.seed] = min(seeds.get(t.seed, math.inf), t.steps_to_target)
+    out: dict[str, dict[str, float]] = {}
+    for (objective, optimizer), seeds in per_seed.items():
+        out.setdefault(objective, {})[optimizer] = median(seeds.values())
+    return out
+
+
+def ratios(times_by_problem: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """problem -> optimizer -> r[p, s], the time over the problem's best time (infinite when unsolved)."""
+    out = {}
+    for problem, by_optimizer in times_by_problem.items():
+        costs = {s: max(float(t), 1.0) for s, t in by_optimizer.items()}
+        best = min(costs.values(), default=math.inf)
+        out[problem] = {s: (c / best if math.isfinite(c) else math.inf) for s, c in costs.items()}
+    return out
+
+
+def profile(ratios_by_problem: Mapping[str, Mapping[str, float]], optimizer: str, taus) -> np.ndarray:
+    """rho_s(tau) for each tau: the share of problems on which ``optimizer`` is within tau of the best (a problem
+    it did not run counts as not solved)."""
+    problems = list(ratios_by_problem)
+    r = np.array([ratios_by_problem[p].get(optimizer, math.inf) for p in problems], dtype=np.float64)
+    taus = np.asarray(taus, dtype=np.float64)
+    if not problems:
+        return np.zeros_like(taus)
+    return (r[None, :] <= taus[:, None]).mean(axis=1)
+
+
+def score(ratios_by_problem: Mapping[str, Mapping[str, float]], optimizer: str, tau_max: float = TAU_MAX) -> float:
+    """The profile's integral over [1, tau_max] divided by tau_max - 1 (exact: rho is a step function)."""
+    r = [ratios_by_problem[p].get(optimizer, math.inf) for p in ratios_by_problem]
+    if not r:
+        return 0.0
+    return float(np.mean([max(0.0, tau_max - x) / (tau_max - 1.0) for x in r]))
+
+
+def optimizers_of(times_by_problem: Mapping[str, Mapping[str, float]]) -> list[str]:
+    return sorted({s for by_optimizer in times_by_problem.values() for s in by_optimizer})
+
+
+def tau_grid(ratios_by_problem: Mapping[str, Mapping[str, float]], tau_max: float = TAU_MAX) -> np.ndarray:
+    """Where the profiles are tabulated: 1 to tau_max, fine, plus every finite ratio (where rho steps up)."""
+    steps = {x for by in ratios_by_problem.values() for x in by.values() if math.isfinite(x) and x <= tau_max}
+    return np.unique(np.concatenate([np.linspace(1.0, tau_max, 61), np.array(sorted(steps), dtype=np.float64)]))

@@ -1,0 +1,58 @@
+"""A study's child runs read back from MLflow: one :class:`Trial` per run, from its tags, params and metrics."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..recording import FINAL_LOSS
+from .targets import STEPS_TO_TARGET
+
+DEFAULT_FACTOR = 1.0  # the trial at the optimizer's own default learning rate
+
+
+@dataclass(frozen=True)
+class Trial:
+    run_id: str
+    run_name: str
+    status: str
+    objective: str
+    optimizer: str
+    lr: float
+    lr_factor: float
+    seed: int
+    target: str  # as the run was tagged: "loss_gap <= 0.001"
+    steps_to_target: float  # math.inf when the target was never reached
+    final_loss: float  # NaN when the run did not end with a finite loss
+
+    @property
+    def is_default(self) -> bool:
+        return math.isclose(self.lr_factor, DEFAULT_FACTOR)
+
+
+def trial_of(run) -> Trial | None:
+    """The study trial a child run is, or None for a run that is no study's (no ``study.lr_factor`` tag)."""
+    tags, metrics = run.data.tags, run.data.metrics
+    if "study.lr_factor" not in tags:
+        return None
+    steps = metrics.get(STEPS_TO_TARGET)
+    return Trial(run.info.run_id, run.info.run_name or run.info.run_id, run.info.status, tags.get("objective", ""),
+                 tags.get("optimizer", ""), float(run.data.params.get("optimizer.lr", "nan")),
+                 float(tags["study.lr_factor"]), int(tags.get("seed", 0)), tags.get("study.target", ""),
+                 math.inf if steps is None else float(steps), float(metrics.get(FINAL_LOSS, math.nan)))
+
+
+def study_trials(client, parent_run_id: str) -> list[Trial]:
+    """Every child of the parent that is a study trial, in a stable order."""
+    from ..compare import child_runs
+
+    trials = [t for t in map(trial_of, child_runs(client, parent_run_id)) if t is not None]
+    return sorted(trials, key=lambda t: (t.objective, t.optimizer, t.lr_factor, t.seed, t.run_id))
+
+
+def budgets(trials: list[Trial]) -> dict[tuple[str, str], int]:
+    """(objective, optimizer) -> the number of distinct learning-rate trials it got (a fair study: all equal)."""
+    factors: dict[tuple[str, str], set[float]] = {}
+    for t in trials:
+        factors.setdefault((t.objective, t.optimizer), set()).add(t.lr_factor)
+    return {key: len(v) for key, v in factors.items()}

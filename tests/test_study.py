@@ -1,0 +1,123 @@
+"""Studies (``python run.py -m study=...``): the shipped configs compose, a tiny study runs end to end, and its report
+is what the children's loss histories, read back with MlflowClient, give."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+
+from runner_support import ROOT, all_runs, client_for, history, run_cli, sweep
+
+pytest.importorskip("hydra")
+
+STUDIES = ("quick", "crowded")
+
+
+def compose_study(name: str, *overrides: str):
+    import experiments  # noqa: F401 - registers the ${times:...} resolver the study's lr uses
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        return compose("config", overrides=[f"study={name}", *overrides], return_hydra_config=True)
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_a_study_composes_with_a_target_per_objective_and_one_lr_grid_for_all(name):
+    cfg = compose_study(name)
+    params = cfg.hydra.sweeper.params
+    objectives = str(params.objective).split(",")
+    assert set(objectives) == set(cfg.study.targets)
+    for optimizer in str(params.optimizer).split(","):
+        assert (ROOT / "configs" / "optimizer" / f"{optimizer}.yaml").is_file()
+    factors = [float(f) for f in str(params["study.lr_factor"]).split(",")]
+    assert 1.0 in factors  # the default learning rate is one of the trials
+    logs = [math.log10(f) for f in factors]
+    gaps = {round(b - a, 9) for a, b in zip(logs, logs[1:])}
+    assert len(gaps) == 1 and logs[0] == -logs[-1]  # log-uniform, symmetric around the default
+    cfg = compose_study(name, "optimizer=lion", "study.lr_factor=10.0", f"objective={objectives[-1]}")
+    assert cfg.optimizer.lr == pytest.approx(10 * cfg.optimizer.default_lr)
+
+
+def recomputed_steps(client, run, target: str) -> int | None:
+    """The first step meeting the run's target, from its loss (or loss gap) history as stored."""
+    kind, _, value = target.partition(" <= ")
+    key = "Objective/loss_gap" if kind == "loss_gap" else "Objective/loss"
+    for step, loss in history(client, run.info.run_id, key):
+        if loss <= float(value):
+            return step
+    return None
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_a_tiny_study_end_to_end(tmp_path):
+    parent, children, _ = sweep(
+        tmp_path, "tiny", "study=quick", "objective=quadratic,rosenbrock", "optimizer=sgd,adam",
+        "study.lr_factor=1.0,10.0", "seed=0", "steps=25", "study.targets.quadratic.loss_gap=1.0",
+        "~study.targets.rosenbrock.loss_gap", "+study.targets.rosenbrock.loss=4.3")
+    client = client_for(tmp_path)
+    assert len(children) == 8 and all(c.data.tags["study"] == "quick" for c in children)
+    assert {c.info.experiment_id for c in children} == {parent.info.experiment_id}
+    # the same tuning budget for every optimizer: two learning rates each, the default and ten times it
+    lrs: dict[tuple[str, str], set[float]] = {}
+    for c in children:
+        lrs.setdefault((c.data.tags["objective"], c.data.tags["optimizer"]), set()).add(
+            float(c.data.params["optimizer.lr"]))
+    assert set(map(len, lrs.values())) == {2}
+    assert sorted(lrs[("quadratic", "adam")]) == pytest.approx([0.001, 0.01])
+    assert parent.data.tags["study_lr_trials"] == "2"
+
+    steps = {}
+    for c in children:
+        expected = recomputed_steps(client, c, c.data.tags["study.target"])
+        logged = c.data.metrics.get("Summary/steps_to_target")
+        assert logged == (None if expected is None else float(expected)), c.info.run_name
+        steps[c.info.run_id] = math.inf if expected is None else expected
+    assert 0 < sum(math.isfinite(s) for s in steps.values()) < 8  # some reach their target, some do not
+
+    artifacts = Path(client.download_artifacts(parent.info.run_id, "", str(tmp_path / "parent")))
+    for name in ("steps_to_target.csv", "study_times.csv", "performance_profile.csv", "scores.csv",
+                 "performance_profile.png", "lr_sensitivity.png"):
+        assert (artifacts / name).stat().st_size > 0, name
+    rows = {r["run_id"]: r for r in read_csv(artifacts / "steps_to_target.csv")}
+    assert {k: (math.inf if r["steps_to_target"] == "" else int(r["steps_to_target"])) for k, r in rows.items()} \
+        == steps
+
+    # the scores recomputed from the histories: one seed, so tuned = the faster of the two learning rates
+    by_id = {c.info.run_id: c for c in children}
+    for setting in ("tuned", "default"):
+        times: dict[str, dict[str, float]] = {}
+        for run_id, s in steps.items():
+            tags = by_id[run_id].data.tags
+            if setting == "default" and float(tags["study.lr_factor"]) != 1.0:
+                continue
+            slot = times.setdefault(tags["objective"], {})
+            slot[tags["optimizer"]] = min(slot.get(tags["optimizer"], math.inf), s)
+        for optimizer in ("sgd", "adam"):
+            score = 0.0
+            for by_optimizer in times.values():
+                best = min(max(t, 1) for t in by_optimizer.values())
+                ratio = max(by_optimizer[optimizer], 1) / best
+                score += max(0.0, 4 - ratio) / 3 / len(times)
+            assert parent.data.metrics[f"Score/{setting}/{optimizer}"] == pytest.approx(score)
+
+    # python -m experiments.study redoes the same tables from the store
+    run_cli([parent.info.run_id, "--out", str(tmp_path / "again")], tmp_path, module="experiments.study")
+    for name in ("steps_to_target.csv", "scores.csv", "performance_profile.csv", "study_times.csv"):
+        assert (tmp_path / "again" / name).read_text() == (artifacts / name).read_text(), name
+
+
+@pytest.mark.slow
+def test_an_objective_without_a_target_stops_the_study_before_any_run(tmp_path):
+    out = run_cli(["-m", "study=quick", "objective=quadratic,beale", "optimizer=sgd", "study.lr_factor=1.0",
+                   "seed=0", "steps=2"], tmp_path, check=False)
+    assert out.returncode == 2, out.stderr
+    assert "objective=beale has no target in this study" in out.stderr
+    assert not (tmp_path / "mlflow.db").exists() or all_runs(client_for(tmp_path)) == []
