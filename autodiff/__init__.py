@@ -11,7 +11,7 @@ import importlib
 from . import methods as _methods  # noqa: F401  (installs Tensor methods and operators)
 from ._formatting import get_printoptions, printoptions, set_printoptions
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, get_rng_state,
-                       initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
+                       initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn, randperm,
                        randn_like, seed, set_rng_state, tensor, zeros, zeros_like)
 from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int32, int64,  # noqa: A004
                      set_default_dtype)

@@ -7,24 +7,28 @@ import warnings
 import numpy as np
 
 from . import _device, dtypes
+from ._mt19937 import MT19937
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
            "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
-           "randn_like", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state"]
+           "randn_like", "randperm", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state"]
 
 _TORCH_DEFAULT_SEED = 67280421310721  # what torch seeds its default generator with at start-up
 
 
 class _Generator:
-    """The default random generator (numpy's PCG64), reseeded by manual_seed for reproducible rand/randn."""
+    """The default random generator: torch's CPU Mersenne Twister and its sampling recipes (:mod:`._mt19937`), so
+    that ``manual_seed(n)`` then ``rand``, ``randn``, ``normal``, ``randint``, ``randperm``, ``uniform_``,
+    ``normal_`` give torch's numbers; ``rng`` is a numpy Generator on the same twister for everything else."""
 
     def __init__(self) -> None:
         self.seed(_TORCH_DEFAULT_SEED)
 
     def seed(self, value: int) -> None:
         self.initial = int(value)
-        self.rng = np.random.Generator(np.random.PCG64(self.initial))
+        self.mt = MT19937(self.initial)
+        self.rng = self.mt.numpy
 
 
 default_generator = _Generator()
@@ -50,12 +54,12 @@ def initial_seed() -> int:
 
 def get_rng_state() -> dict:
     """The generator's state (a dict; pass it back to set_rng_state to replay)."""
-    return {"initial": default_generator.initial, "state": default_generator.rng.bit_generator.state}
+    return {"initial": default_generator.initial, "state": default_generator.mt.state}
 
 
 def set_rng_state(new_state: dict) -> None:
     default_generator.initial = new_state["initial"]
-    default_generator.rng.bit_generator.state = new_state["state"]
+    default_generator.mt.state = new_state["state"]
 
 
 def _infer_dtype(data, array: np.ndarray):
@@ -259,16 +263,16 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     _device.check(device)
     if "size" in kwargs:
         size = (kwargs.pop("size"),)
-    rng = (generator or default_generator).rng
-    return _finish(rng.random(_size(size, "rand")).astype(_float_dtype(dtype)), requires_grad)
+    mt = (generator or default_generator).mt
+    return _finish(mt.uniform(_size(size, "rand"), _float_dtype(dtype)), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
     _device.check(device)
     if "size" in kwargs:
         size = (kwargs.pop("size"),)
-    rng = (generator or default_generator).rng
-    return _finish(rng.standard_normal(_size(size, "randn")).astype(_float_dtype(dtype)), requires_grad)
+    mt = (generator or default_generator).mt
+    return _finish(mt.normal(_size(size, "randn"), 0.0, 1.0, _float_dtype(dtype)), requires_grad)
 
 
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -279,8 +283,18 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None,
         low, high, size = 0, low, high
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    rng = (generator or default_generator).rng
-    array = rng.integers(low, high, size=_size((size,)), dtype=np.int64)
+    mt = (generator or default_generator).mt
+    array = mt.integers(int(low), int(high), _size((size,)))
+    return _finish(array.astype(dtypes.to_numpy(dtype)) if dtype is not None else array, requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise)."""
+    _device.check(device)
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    array = (generator or default_generator).mt.permutation(n)
     return _finish(array.astype(dtypes.to_numpy(dtype)) if dtype is not None else array, requires_grad)
 
 
@@ -337,8 +351,11 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise RuntimeError("normal expects all elements of std >= 0.0")
     if not isinstance(std, Tensor) and std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    rng = (generator or default_generator).rng
-    return _finish((means + stds * rng.standard_normal(shape)).astype(target), requires_grad)
+    mt = (generator or default_generator).mt
+    if not tensors:
+        return _finish(mt.normal(shape, float(mean), float(std), target), requires_grad)
+    standard = mt.normal(shape, 0.0, 1.0, target)  # torch: standard normals, then times std plus mean
+    return _finish((standard * stds + means).astype(target), requires_grad)
 
 
 def _broadcast(a: tuple, b: tuple) -> tuple:

@@ -105,8 +105,8 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
     """Fill with samples of U(a, b)."""
-    rng = (generator or creation.default_generator).rng
-    return self.copy_(Tensor._from_array((a + (b - a) * rng.random(self.shape)).astype(self._data.dtype)))
+    mt = (generator or creation.default_generator).mt
+    return self.copy_(Tensor._from_array(mt.uniform_between(tuple(self.shape), a, b, self._data.dtype)))
 
 
 def _cuda(self, device=None, non_blocking=False):

@@ -16,7 +16,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "autodiff"
 LAYERS = [
     {"autodiff.dtypes", "autodiff.grad_mode", "autodiff._quiet", "autodiff._formatting", "autodiff.anomaly",
      "autodiff.utils", "autodiff.utils.hooks", "autodiff._tensor_methods", "autodiff._device", "autodiff.cuda",
-     "autodiff.return_types"},
+     "autodiff.return_types", "autodiff._mt19937"},
     {"autodiff.tensor"},
     {"autodiff.node", "autodiff.creation"},
     {"autodiff.dispatch"},
