@@ -121,3 +121,33 @@ def test_an_objective_without_a_target_stops_the_study_before_any_run(tmp_path):
     assert out.returncode == 2, out.stderr
     assert "objective=beale has no target in this study" in out.stderr
     assert not (tmp_path / "mlflow.db").exists() or all_runs(client_for(tmp_path)) == []
+
+
+@pytest.mark.slow
+def test_a_study_run_killed_after_reaching_its_target_resumes_with_the_same_steps_to_target(tmp_path):
+    """The first step meeting the target is in the checkpoint: a run resumed after it logs that step, as the
+    uninterrupted run does (not the step it resumed at)."""
+    import signal
+
+    from runner_support import run_id_from, start_cli, wait_for_run
+    from test_resume import wait_for_checkpoint
+
+    config = ["optimizer=adam", "lr=0.01", "objective=quadratic", "steps=3000", "checkpoint.every=500",
+              "logging.plots=false", "+study.name=resume", "+study.lr_factor=1.0",
+              "+study.targets.quadratic.loss_gap=0.5"]
+    client = client_for(tmp_path)
+    reference = client.get_run(run_id_from(run_cli([*config, "tracking.experiment=reference"], tmp_path).stdout))
+    reached = reference.data.metrics["Summary/steps_to_target"]
+    assert 0 < reached < 500 and reference.data.tags["study.target"] == "loss_gap <= 0.5"
+    process = start_cli([*config, "tracking.experiment=killed"], tmp_path)
+    try:
+        run_id = wait_for_run(client, "killed", process).info.run_id
+        wait_for_checkpoint(client, run_id, process, at_least_points=700)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    run_cli([*config, "tracking.experiment=killed", f"resume={run_id}"], tmp_path)
+    resumed = client.get_run(run_id)
+    assert int(resumed.data.tags["resumed_from_step"]) >= 500
+    assert resumed.data.metrics["Summary/steps_to_target"] == reached
