@@ -3,6 +3,7 @@ runs as shown (in a temporary directory, against the default SQLite store there)
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import pytest
@@ -76,3 +77,30 @@ def test_runner_section_command_runs(command, workdir):
     out = run_python_command(command, workdir)
     assert "Traceback" not in out.stderr
     assert not [r.info.run_name for r in all_runs(client_for(workdir)) if r.info.status == "RUNNING"]
+
+
+def exploring_commands() -> list[str]:
+    """The commands the README's "Exploring trajectories" walk-through names inline (`python ...`)."""
+    return re.findall(r"`(python [^`]+)`", section("README.md", "Exploring trajectories"))
+
+
+@pytest.mark.slow
+def test_the_readme_walk_through_to_the_explorer(tmp_path):
+    """The README's way from a sweep to the explorer: the sweep's parent holds explorer.html, and
+    ``python -m experiments.compare <parent run id>`` writes comparisons/<parent run id>/explorer.html, which draws
+    every child's path in headless Chromium."""
+    from explorer_support import check_page
+    from support.browser import open_page
+
+    sweep_command, compare_command = exploring_commands()
+    assert sweep_command.startswith("python run.py -m optimizer=")
+    assert compare_command.startswith("python -m experiments.compare <parent run id")
+    out = run_python_command(f"{sweep_command} steps=30 logging.plots=false", tmp_path)
+    parent_id = re.search(r"^sweep ([0-9a-f]{32}) finished", out.stdout, re.M).group(1)
+    client = client_for(tmp_path)
+    assert "explorer.html" in {a.path for a in client.list_artifacts(parent_id)}
+    children = len(sweep_command.split("optimizer=")[1].split()[0].split(","))
+    run_python_command(f"python -m experiments.compare {parent_id}", tmp_path)
+    page_file = tmp_path / "comparisons" / parent_id / "explorer.html"
+    with open_page(page_file) as page:
+        check_page(page, runs=children, state_keys=[])
