@@ -112,6 +112,31 @@ def test_a_tiny_study_end_to_end(tmp_path):
     run_cli([parent.info.run_id, "--out", str(tmp_path / "again")], tmp_path, module="experiments.study")
     for name in ("steps_to_target.csv", "scores.csv", "performance_profile.csv", "study_times.csv"):
         assert (tmp_path / "again" / name).read_text() == (artifacts / name).read_text(), name
+    check_held_out_seeds(tmp_path, client, parent, children, steps)
+
+
+def check_held_out_seeds(tmp_path, client, parent, children, steps):
+    """--held-out-seeds re-runs each chosen learning rate (one seed: the fewest steps, then the lower final loss) as
+    more children; the tuned and default scores and the budget stay as they were."""
+    refused = run_cli([parent.info.run_id, "--held-out-seeds", "0"], tmp_path, module="experiments.study", check=False)
+    assert refused.returncode == 2 and "tuned the learning rates" in refused.stderr
+    run_cli([parent.info.run_id, "--held-out-seeds", "5", "--out", str(tmp_path / "held")], tmp_path,
+            module="experiments.study")
+    new = [r for r in all_runs(client) if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
+           and r.info.run_id not in {c.info.run_id for c in children}]
+    assert len(new) == 4 and all(r.data.tags["study.held_out"] == "true" and r.data.tags["seed"] == "5" for r in new)
+    for r in new:
+        mine = [c for c in children if (c.data.tags["objective"], c.data.tags["optimizer"]) == (
+            r.data.tags["objective"], r.data.tags["optimizer"])]
+        best = min(mine, key=lambda c: (steps[c.info.run_id], c.data.metrics.get("Summary/final_loss", math.inf)))
+        assert r.data.tags["study.lr_factor"] == best.data.tags["study.lr_factor"]
+        assert r.data.params["optimizer.lr"] == best.data.params["optimizer.lr"]
+    after = client.get_run(parent.info.run_id)
+    assert {k for k in after.data.metrics if k.startswith("Score/held_out/")} == {
+        "Score/held_out/sgd", "Score/held_out/adam"}
+    for key, value in parent.data.metrics.items():
+        assert after.data.metrics[key] == value, key
+    assert after.data.tags["study_lr_trials"] == "2"
 
 
 @pytest.mark.slow

@@ -85,3 +85,17 @@ def test_bad_targets_are_config_errors(entry, words):
 
     with pytest.raises(ConfigError, match=words):
         target_for({"targets": {} if entry is None else {"rosenbrock": entry}}, "rosenbrock")
+
+
+def test_held_out_reruns_are_their_own_setting_and_leave_the_tuning_alone():
+    from dataclasses import replace
+
+    from experiments.studies.held_out import chosen_factors
+
+    grid = [trial("A", 0.1, 0, 40), trial("A", 1.0, 0, 30), trial("A", 10.0, 0, 30),
+            trial("A", 0.1, 1, 20), trial("A", 1.0, 1, 50), trial("A", 10.0, 1, 30)]
+    grid[2] = replace(grid[2], final_loss=0.1)  # factor 10 ties factor 0.1 on median steps (30) but ends lower
+    assert chosen_factors(grid) == {("f", "A"): 10.0}
+    held = [replace(trial("A", 10.0, 7, 5), held_out=True), replace(trial("A", 10.0, 8, 9), held_out=True)]
+    assert profiles.times(grid + held, "held_out") == {"f": {"A": 7.0}}
+    assert profiles.times(grid + held, "tuned") == profiles.times(grid, "tuned") == {"f": {"A": 25.0}}

@@ -7,5 +7,6 @@ learning-rate trials; every number of its report is computed from the child runs
 - :mod:`.results`: the children's records (objective, optimizer, learning rate, seed, steps to target);
 - :mod:`.profiles`: tuned and default times, Dolan-More performance profiles and the AlgoPerf-style score;
 - :mod:`.figures`: ``performance_profile.png`` and ``lr_sensitivity.png``;
+- :mod:`.held_out`: each chosen learning rate re-run on seeds the tuning did not see;
 - :mod:`.report`: the parent's files and metrics (``python -m experiments.study <parent run id>`` redoes them).
 """

@@ -10,6 +10,8 @@ import numpy as np
 from .. import plots
 from . import profiles
 
+TITLES = {"tuned": "tuned learning rate", "default": "default learning rate",
+          "held_out": "chosen learning rate, held-out seeds"}
 DASHES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
 
 
@@ -39,12 +41,12 @@ def profile_figure(ratios_by_setting: Mapping[str, Mapping[str, Mapping[str, flo
         axes.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: plots.plain_number(value)))
         axes.set_ylim(-0.03, 1.03)
         axes.set_xlabel("τ (steps to target / the fastest optimizer's)")
-        axes.set_title(f"{setting} learning rate, {len(ratios)} objectives (shaded: the score's range)",
+        axes.set_title(f"{TITLES.get(setting, setting)}, {len(ratios)} objectives",
                        fontsize=9)
         axes.grid(alpha=0.3)
         axes.legend(loc="lower right", fontsize=8)
     axes_row[0][0].set_ylabel("ρ(τ): share of objectives within τ of the fastest")
-    figure.suptitle("Performance profiles (Dolan–Moré)", fontsize=11)
+    figure.suptitle("Performance profiles (Dolan–Moré); shaded: the score's range, τ ≤ 4", fontsize=11)
     figure.tight_layout()
     return figure
 

@@ -10,6 +10,9 @@ ratio r[p, s] = t[p, s] / min over s' of t[p, s'], and rho_s(tau) = the share of
 time of 0 (the start already meets the target) counts as 1 step, so that ratios are defined; a problem no optimizer
 solved gives every optimizer an infinite ratio there.
 
+Held out: the learning rate an optimizer chose on an objective (its lowest median steps over the study's seeds,
+then its lowest median final loss) re-run on seeds the tuning did not see; its time is the median over those.
+
 Score (AlgoPerf, Dahl et al. 2023): the integral of rho_s from tau = 1 to TAU_MAX = 4, divided by TAU_MAX - 1, so
 1 means fastest on every problem and 0 means never within 4 times the fastest; for a step function it is the mean
 over problems of max(0, TAU_MAX - r[p, s]) / (TAU_MAX - 1).
@@ -24,6 +27,7 @@ import numpy as np
 
 TAU_MAX = 4.0
 SETTINGS = ("tuned", "default")
+HELD_OUT = "held_out"  # the chosen learning rate re-run on held-out seeds (experiments.studies.held_out)
 
 
 def median(values: Iterable[float]) -> float:
@@ -32,10 +36,11 @@ def median(values: Iterable[float]) -> float:
 
 
 def times(trials, setting: str) -> dict[str, dict[str, float]]:
-    """objective -> optimizer -> time to target, for ``setting`` "tuned" or "default" (see the module's text)."""
+    """objective -> optimizer -> time to target, for ``setting`` "tuned", "default" (see the module's text) or
+    "held_out" (the median over held-out seeds of the re-runs of the chosen learning rate)."""
     per_seed: dict[tuple[str, str], dict[int, float]] = {}
     for t in trials:
-        if setting == "default" and not t.is_default:
+        if t.held_out != (setting == HELD_OUT) or (setting == "default" and not t.is_default):
             continue
         seeds = per_seed.setdefault((t.objective, t.optimizer), {})
         seeds[t.seed] = min(seeds.get(t.seed, math.inf), t.steps_to_target)

@@ -5,6 +5,7 @@ the time to target, its ratio to the best, the learning-rate trials it had), ``p
 (rho per setting, optimizer and tau), ``scores.csv`` (the AlgoPerf-style score per setting and optimizer) and
 ``lr_sensitivity.png``; metrics ``Score/tuned/<optimizer>`` and ``Score/default/<optimizer>``; the tag
 ``study_lr_trials`` (the learning-rate trials each optimizer had on each objective: one number when all are equal).
+With held-out re-runs among the children (:mod:`.held_out`), a third setting ``held_out`` in each.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from pathlib import Path
 
 from .. import plots
 from . import figures, profiles
-from .results import Trial, budgets, study_trials
+from .results import Trial, budgets, study_trials, tuning
 
 
 def analyse(trials: list[Trial]) -> dict:
-    """times, ratios (per setting) and scores ((setting, optimizer) -> score) of a study's trials."""
-    times = {s: profiles.times(trials, s) for s in profiles.SETTINGS}
-    ratios = {s: profiles.ratios(times[s]) for s in profiles.SETTINGS}
-    scores = {(s, o): profiles.score(ratios[s], o) for s in profiles.SETTINGS for o in profiles.optimizers_of(times[s])}
+    """times, ratios (per setting) and scores ((setting, optimizer) -> score) of a study's trials; the setting
+    "held_out" only when some trials are held-out re-runs."""
+    settings = [*profiles.SETTINGS, *([profiles.HELD_OUT] if any(t.held_out for t in trials) else [])]
+    times = {s: profiles.times(trials, s) for s in settings}
+    ratios = {s: profiles.ratios(times[s]) for s in settings}
+    scores = {(s, o): profiles.score(ratios[s], o) for s in settings for o in profiles.optimizers_of(times[s])}
     return {"times": times, "ratios": ratios, "scores": scores}
 
 
@@ -40,7 +43,7 @@ def write_report(trials: list[Trial], out_dir: Path) -> tuple[list[Path], dict]:
              _scores_csv(result, out_dir / "scores.csv")]
     files.append(plots.save(figures.profile_figure(result["ratios"], result["scores"]),
                             out_dir / "performance_profile.png"))
-    files.append(plots.save(figures.sensitivity_figure(trials), out_dir / "lr_sensitivity.png"))
+    files.append(plots.save(figures.sensitivity_figure(tuning(trials)), out_dir / "lr_sensitivity.png"))
     return files, result
 
 
@@ -54,15 +57,16 @@ def _write(path: Path, header: list[str], rows) -> Path:
 
 def _trials_csv(trials: list[Trial], path: Path) -> Path:
     return _write(path, ["run_id", "run_name", "objective", "optimizer", "lr_factor", "lr", "seed", "target",
-                         "steps_to_target", "final_loss", "status"],
+                         "steps_to_target", "final_loss", "status", "held_out"],
                   ([t.run_id, t.run_name, t.objective, t.optimizer, repr(t.lr_factor), repr(t.lr), t.seed, t.target,
-                    "" if math.isinf(t.steps_to_target) else int(t.steps_to_target), _number(t.final_loss), t.status]
+                    "" if math.isinf(t.steps_to_target) else int(t.steps_to_target), _number(t.final_loss), t.status,
+                    str(t.held_out).lower()]
                    for t in trials))
 
 
 def _times_csv(result: dict, lr_trials: dict, path: Path) -> Path:
     rows = []
-    for setting in profiles.SETTINGS:
+    for setting in result["times"]:
         for objective, by_optimizer in sorted(result["times"][setting].items()):
             for optimizer, time in sorted(by_optimizer.items()):
                 rows.append([setting, objective, optimizer, _number(time),

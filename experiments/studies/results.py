@@ -9,6 +9,7 @@ from ..recording import FINAL_LOSS
 from .targets import STEPS_TO_TARGET
 
 DEFAULT_FACTOR = 1.0  # the trial at the optimizer's own default learning rate
+HELD_OUT_TAG = "study.held_out"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Trial:
     target: str  # as the run was tagged: "loss_gap <= 0.001"
     steps_to_target: float  # math.inf when the target was never reached
     final_loss: float  # NaN when the run did not end with a finite loss
+    held_out: bool = False  # a re-run of the chosen learning rate on a seed the tuning did not see (.held_out)
 
     @property
     def is_default(self) -> bool:
@@ -39,7 +41,8 @@ def trial_of(run) -> Trial | None:
     return Trial(run.info.run_id, run.info.run_name or run.info.run_id, run.info.status, tags.get("objective", ""),
                  tags.get("optimizer", ""), float(run.data.params.get("optimizer.lr", "nan")),
                  float(tags["study.lr_factor"]), int(tags.get("seed", 0)), tags.get("study.target", ""),
-                 math.inf if steps is None else float(steps), float(metrics.get(FINAL_LOSS, math.nan)))
+                 math.inf if steps is None else float(steps), float(metrics.get(FINAL_LOSS, math.nan)),
+                 tags.get(HELD_OUT_TAG) == "true")
 
 
 def study_trials(client, parent_run_id: str) -> list[Trial]:
@@ -53,6 +56,11 @@ def study_trials(client, parent_run_id: str) -> list[Trial]:
 def budgets(trials: list[Trial]) -> dict[tuple[str, str], int]:
     """(objective, optimizer) -> the number of distinct learning-rate trials it got (a fair study: all equal)."""
     factors: dict[tuple[str, str], set[float]] = {}
-    for t in trials:
+    for t in tuning(trials):
         factors.setdefault((t.objective, t.optimizer), set()).add(t.lr_factor)
     return {key: len(v) for key, v in factors.items()}
+
+
+def tuning(trials: list[Trial]) -> list[Trial]:
+    """The trials of the study's grid (not the held-out re-runs)."""
+    return [t for t in trials if not t.held_out]
