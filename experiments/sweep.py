@@ -67,6 +67,8 @@ class Launcher:
         global _launcher_pid
         _launcher_pid = os.getpid()
         self.sweep_dir = Path(sweep_dir)
+        # a sweep stopped earlier in this folder left its stop request: this sweep's jobs must not take it as theirs
+        (self.sweep_dir / STOP).unlink(missing_ok=True)
         self.jobs_in_process = jobs_in_process
         self.launched = False  # until the parent run exists, a signal is acted on after (never inside the store)
 
