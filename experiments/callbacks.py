@@ -68,13 +68,29 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> str:
         failed = [c for c in children if c.info.status != "FINISHED"]
         client.set_tag(parent.run_id, "children", str(len(children)))
         client.set_tag(parent.run_id, "children_not_finished", str(len(failed)))
+        reused = _reused(children)
+        for how, count in reused.items():
+            client.set_tag(parent.run_id, f"children_{how}", str(count))
         best = _record_best(client, parent.run_id, children)
         if children:
             attach_comparison(client, parent.run_id)
             attach_study(client, parent.run_id)  # a study's report (experiments.studies); nothing for other sweeps
     finally:
         retrying(client.set_terminated, parent.run_id, status)
-    return _closing_line(parent, status, children, best)
+    return _closing_line(parent, status, children, best, reused)
+
+
+def _reused(children: list) -> dict[str, int]:
+    """How many children a sweep run again took from earlier runs (:mod:`experiments.reuse`): skipped as done
+    ("finished") or resumed; nothing for a sweep that reused none."""
+    from .reuse import REUSED_TAG
+
+    counts = {"skipped": 0, "resumed": 0}
+    for child in children:
+        how = child.data.tags.get(REUSED_TAG)
+        if how in ("finished", "resumed"):
+            counts["skipped" if how == "finished" else "resumed"] += 1
+    return counts if any(counts.values()) else {}
 
 
 def _record_best(client, run_id: str, children: list):
@@ -91,7 +107,7 @@ def _record_best(client, run_id: str, children: list):
     return best
 
 
-def _closing_line(parent: ParentRun, status: str, children: list, best) -> str:
+def _closing_line(parent: ParentRun, status: str, children: list, best, reused: dict[str, int]) -> str:
     from .credentials import redact
     from .recording import FINAL_LOSS
     from .tracking import where_to_view
@@ -99,7 +115,9 @@ def _closing_line(parent: ParentRun, status: str, children: list, best) -> str:
     verdict = "finished" if status == "FINISHED" else f"ended {status}"
     found = (f", best final loss {best.data.metrics[FINAL_LOSS]!r} ({best.info.run_name})" if best is not None
              else ", no run finished")
-    return redact(f"sweep {parent.run_id} {verdict}: {len(children)} runs{found}. "
+    earlier = (f" ({reused['skipped']} skipped and {reused['resumed']} resumed from earlier runs)" if reused
+               else "")
+    return redact(f"sweep {parent.run_id} {verdict}: {len(children)} runs{earlier}{found}. "
                   f"{where_to_view(parent.tracking_uri, parent.experiment_id, parent.run_id)}")
 
 

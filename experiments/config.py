@@ -55,7 +55,8 @@ def experiment_params(resolved: Mapping) -> dict[str, str]:
     """The MLflow params of a run: what defines the experiment (the optimizer's hyperparameters, the objective's
     settings, the scheduler's, ``steps``, ``seed``, ``dtype``; torch's implementation switches only when set),
     flattened. Where and how it is recorded
-    (``tracking``, ``logging``, ``checkpoint``, ``limits``, ``resume``) is in the ``config.yaml`` artifact only."""
+    (``tracking``, ``logging``, ``checkpoint``, ``limits``, ``resume``, ``sweep``) is in the ``config.yaml`` artifact
+    only. :func:`config_hash` of them is the run's identity (its tag ``config_hash``)."""
     kept = {}
     for key in EXPERIMENT_KEYS:
         if key not in resolved:
@@ -66,6 +67,21 @@ def experiment_params(resolved: Mapping) -> dict[str, str]:
                      and not (k in IMPLEMENTATION_FLAGS.get(key, ()) and not v)}
         kept[key] = value
     return flatten(kept)
+
+
+CONFIG_HASH_TAG = "config_hash"
+
+
+def config_hash(params: Mapping[str, str]) -> str:
+    """A run's identity: the SHA-256 of its params (:func:`experiment_params`, the keys that decide its trajectory,
+    as MLflow shows them), written as the JSON list of their ``[key, value]`` pairs sorted by key. The same
+    configuration gives the same hash in any process on any machine; where and how the run is recorded, and how it
+    is launched, are not in it."""
+    import hashlib
+    import json
+
+    text = json.dumps(sorted(params.items()), ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _integer(cfg, key: str, minimum: int, meaning: str) -> None:
@@ -117,6 +133,11 @@ def validate(cfg) -> None:
     threshold = limits.get("confirm_above_gb", 10)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold >= 0:
         raise ConfigError(f"limits.confirm_above_gb={threshold!r} is not allowed: it must be a number of GB >= 0.")
+    rerun = (cfg.get("sweep") or {}).get("rerun", "unfinished")
+    if rerun not in ("unfinished", "all"):
+        raise ConfigError(f"sweep.rerun={rerun!r} is not allowed. Allowed: unfinished (a sweep run again skips the "
+                          "configurations an earlier run finished and resumes those it left unfinished), all (every "
+                          "configuration runs anew).")
     if not isinstance(cfg.get("resume_force", False), bool):
         raise ConfigError(f"resume_force={cfg.get('resume_force')!r} is not allowed. Allowed: true, false.")
     heartbeat, timeout = tracking.get("lease_heartbeat", 30), tracking.get("lease_timeout", 90)

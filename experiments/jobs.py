@@ -1,5 +1,7 @@
 """Glue between Hydra and :func:`experiments.runner.run`: the command-line overrides, the launch directory, the
-sweep's parent run, and ``repeats`` (one child run per seed, the job returning their mean final loss)."""
+sweep's parent run, ``repeats`` (one child run per seed, the job returning their mean final loss), and, in a sweep,
+the earlier runs of the same configuration that a job skips or resumes instead of starting anew
+(:mod:`experiments.reuse`)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from pathlib import Path
 
 from . import signals
 from .errors import RunNotStored
-from .runner import RunResult, run
+from .reuse import run_or_reuse
+from .runner import RunResult
 
 
 def hydra_context() -> tuple[list[str], Path, str | None]:
@@ -68,7 +71,8 @@ def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: s
     repeats = int(cfg.repeats)
     group = {"configuration": configuration_label(overrides)}
     if repeats == 1:
-        result = run(cfg, overrides=overrides, launch_dir=launch_dir, parent=parent, extra_tags=group)
+        result = run_or_reuse(cfg, label=" ".join(overrides), parent=parent, client=None, reuse=bool(sweep_dir),
+                              overrides=overrides, launch_dir=launch_dir, extra_tags=group)
         if result.spool is not None and sweep_dir is None:
             raise RunNotStored(f"run {result.run_id} ended {result.status}, but the tracking store has not received "
                                f"all of it: it is kept in {result.spool} (python -m experiments.sync "
@@ -92,8 +96,9 @@ def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: s
                 seeded.seed = int(cfg.seed) + i
             name = " ".join([*overrides, f"seed={seeded.seed}"]) if own_parent else " ".join(
                 [*varying_overrides(overrides, parent.constant), f"seed={seeded.seed}"])
-            results.append(run(seeded, overrides=overrides, launch_dir=launch_dir, parent=parent, run_name=name,
-                               extra_tags={**group, "repeat": str(i)}, client=client))
+            results.append(run_or_reuse(seeded, label=name, parent=parent, client=client, reuse=not own_parent,
+                                        overrides=overrides, launch_dir=launch_dir, run_name=name,
+                                        extra_tags={**group, "repeat": str(i)}))
         status = "FINISHED"
     except KeyboardInterrupt:
         status = "KILLED"

@@ -3,7 +3,8 @@
 The run's own configuration (its ``config.yaml`` artifact) is used: a command may repeat its overrides, or give
 only ``resume=<id>``, but an override that contradicts the stored configuration is refused (the trajectory would
 not be the one the run started). Keys that do not change the trajectory may differ: ``resume`` itself, the
-progress bar, checkpointing and the ``tracking`` options (the run already has its store and experiment).
+progress bar, checkpointing, ``sweep.rerun`` and the ``tracking`` options (the run already has its store and
+experiment).
 
 The run continues from its newest checkpoint that loads (``checkpoint/step-<k>.npz``, see
 :mod:`experiments.checkpoint`), or from step 0 when it has none. Points the run had already logged are not logged
@@ -22,7 +23,8 @@ from . import checkpoint
 from .config import flatten, plain
 from .errors import ConfigError
 
-MAY_DIFFER = ("resume", "resume_force", "logging.progress", "checkpoint", "tracking", "limits")  # and the keys below them
+# and the keys below them
+MAY_DIFFER = ("resume", "resume_force", "logging.progress", "checkpoint", "tracking", "limits", "sweep")
 RESUMABLE = ("RUNNING", "KILLED", "FAILED", "SCHEDULED")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import signals, startup
-from .config import experiment_params, plain, validate
+from .config import CONFIG_HASH_TAG, config_hash, experiment_params, plain, validate
 from .credentials import redact, redact_tree
 from .loop import Loop
 from .preflight import check_spool_dir
@@ -90,9 +90,10 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
         else:
             name = redact(run_name or cfg.tracking.get("run_name") or default_run_name(
                 cfg, varying_overrides(overrides, parent.constant) if parent is not None else overrides))
+            params = experiment_params(resolved)
+            tags = run_tags(cfg, overrides, {**dict(extra_tags), CONFIG_HASH_TAG: config_hash(params)})
             tracked = tracking.TrackedRun.start(
-                client, experiment_id, name, tags=run_tags(cfg, overrides, extra_tags),
-                params=experiment_params(resolved),
+                client, experiment_id, name, tags=tags, params=params,
                 parent_run_id=parent.run_id if parent else None, batch_size=int(cfg.tracking.batch_size),
                 tracking_uri=uri, spooling=spooling, experiment_name=experiment, artifact_location=location,
                 lease=_lease(cfg))

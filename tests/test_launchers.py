@@ -51,8 +51,9 @@ def test_submitit_local_runs_each_job_in_its_own_process(store):
 def test_ray_runs_each_job_as_a_task_of_a_local_ray(store):
     pytest.importorskip("ray")
     pytest.importorskip("hydra_plugins.hydra_ray_launcher")
+    # the submitit test ran these configurations in this store already: sweep.rerun=all runs them again
     parent, children, out = sweep(store, "ray", "hydra/launcher=ray", "optimizer=sgd,adam", "objective=quadratic",
-                                  "objective.dim=2", "steps=200", "logging.plots=false")
+                                  "objective.dim=2", "steps=200", "logging.plots=false", "sweep.rerun=all")
     assert "Ray Launcher is launching 2 jobs" in out.stdout + out.stderr
     check_sweep(store, parent, children, 200)
 
