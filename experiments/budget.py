@@ -62,8 +62,9 @@ def objective_shape(objective_cfg) -> tuple[list[int], int]:
     their class says it (``Objective.footprint``); any other objective is built (cheap) and its start counted."""
     from . import objectives
     from .config import plain
+    from .objectives import gradient_noise
 
-    options = plain(objective_cfg)
+    options, _ = gradient_noise.split(plain(objective_cfg))
     name = options.pop("name", None)
     factory = objectives.get(name)
     footprint = getattr(factory, "footprint", None)

@@ -67,7 +67,7 @@ class Loop:
 
     def run(self) -> None:
         params, optimizer, scheduler = self.problem.params, self.problem.optimizer, self.problem.scheduler
-        objective = self.problem.objective
+        objective, noise = self.problem.objective, self.problem.noise
         steps = int(self.cfg.steps)
         bar = self._progress(steps)
         # Overflow is reported by the run itself (FAILED, with where), not as numpy warnings.
@@ -79,6 +79,8 @@ class Loop:
                 optimizer.zero_grad()
                 loss_tensor = objective.loss(params, step)
                 loss_tensor.backward()
+                if noise is not None:  # the optimizer, and what is recorded as the gradient, see the noisy one
+                    noise.perturb(params, step)
                 loss = float(loss_tensor.item())
                 self._note_best(step, loss)
                 grads = {n: (t.grad.numpy(force=True) if t.grad is not None else np.zeros_like(t.numpy(force=True)))
@@ -91,7 +93,7 @@ class Loop:
                     self._stop_non_finite(step, loss, before, grads, norm)
                     return
                 lr = optimizer.param_groups[0].get("lr")
-                optimizer.step(_first_call_returns(loss_tensor, optimizer, objective, params, step))
+                optimizer.step(_first_call_returns(loss_tensor, optimizer, objective, params, step, noise))
                 if scheduler is not None:
                     scheduler.step()
                 if recorded:
@@ -324,9 +326,9 @@ class Loop:
         self.tracked.log_artifact(path)
 
 
-def _first_call_returns(loss_tensor, optimizer, objective, params, step):
+def _first_call_returns(loss_tensor, optimizer, objective, params, step, noise=None):
     """A closure for ``optimizer.step``: the first call returns the loss (gradients already there); later calls
-    (LBFGS's line search) re-evaluate at the current parameters."""
+    (LBFGS's line search) re-evaluate at the current parameters, with the step's gradient noise."""
     calls = [0]
 
     def closure():
@@ -336,6 +338,8 @@ def _first_call_returns(loss_tensor, optimizer, objective, params, step):
         optimizer.zero_grad()
         loss = objective.loss(params, step)
         loss.backward()
+        if noise is not None:
+            noise.perturb(params, step)
         return loss
 
     return closure

@@ -22,6 +22,7 @@ class Problem:
     optimizer: object
     scheduler: object | None
     target: float | None = None  # the loss at or below which a study's run meets its target (experiments.studies)
+    noise: object | None = None  # the GradientNoise added to every gradient (objective.gradient_noise > 0), or None
 
 
 def build_problem(cfg) -> Problem:
@@ -30,6 +31,7 @@ def build_problem(cfg) -> Problem:
     import autodiff as ad
 
     from . import first_step, objectives
+    from .objectives import gradient_noise
     from .studies.targets import run_threshold
 
     ad.manual_seed(int(cfg.seed))
@@ -37,6 +39,7 @@ def build_problem(cfg) -> Problem:
     problem = _problem_for(cfg, objective)
     first_step.check(cfg, lambda: _problem_for(cfg, objective))
     problem.target = run_threshold(cfg, objective)
+    problem.noise = gradient_noise.for_run(gradient_noise.split(plain(cfg.objective))[1], int(cfg.seed))
     return problem
 
 

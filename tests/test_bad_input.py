@@ -80,6 +80,14 @@ ROWS = [
      "objective.init.b[1] is inf"),
     ("init of the wrong shape", ["objective=beale", "objective.init=[1,2,3]"],
      "it has shape (3,), and this objective has 2 coordinates (shape (2,))"),
+    ("negative gradient noise", ["objective=quadratic", "objective.gradient_noise=-0.1"],
+     "objective.gradient_noise=-0.1 is not allowed: it is the standard deviation of the Gaussian noise added to "
+     "every coordinate of the gradient the optimizer sees (absolute, the same for every coordinate and step), so it "
+     "must be a finite number >= 0. Allowed: 0 (exact gradients, the default)"),
+    ("gradient noise not a number", ["objective=beale", "objective.gradient_noise=loud"],
+     "objective.gradient_noise='loud' is not allowed"),
+    ("infinite gradient noise in a sweep", ["-m", "objective=rosenbrock", "objective.gradient_noise=0.1,inf"],
+     "objective.gradient_noise=inf is not allowed"),
     ("malformed expression", [*EXPRESSION, "objective.expr='sum(3*a**3 - b**2'"], "Expression refused"),
     ("expression nested too deep", [*EXPRESSION, f"objective.expr='sum(a) + {DEEP}'"], "nested"),
     ("attribute access", [*EXPRESSION, "objective.expr='a.__class__'"], "attribute access (.__class__) is not allowed"),

@@ -41,6 +41,9 @@ def composed_keys() -> set[str]:
             keys |= {f"{key}.{sub}" for sub in value}
         else:
             keys.add(key)
+    own = OmegaConf.to_container(OmegaConf.load(ROOT / "configs" / "config.yaml"))
+    for group in GROUPS:  # keys config.yaml gives a group whatever its choice (objective.gradient_noise): a row each
+        keys |= {f"{group}.{sub}" for sub in own.get(group) or {}}
     return keys
 
 

@@ -83,6 +83,28 @@ def test_a_run_killed_hard_resumes_in_the_same_run_bit_identical_to_an_uninterru
     assert "checkpoint" not in {a.path for a in client.list_artifacts(run_id)}  # finished: checkpoints dropped
 
 
+def test_a_noisy_run_killed_hard_resumes_with_the_same_noise_stream(store):
+    config = ["objective=quadratic", "objective.gradient_noise=0.3", "optimizer=sgd", "optimizer.momentum=0.9",
+              "lr=0.01", "steps=3000", "checkpoint.every=500", "logging.plots=false"]
+    reference = run_id_from(run_cli([*config, "tracking.experiment=noisy-reference"], store).stdout)
+    client = client_for(store)
+    process = start_cli([*config, "tracking.experiment=noisy-killed"], store)
+    try:
+        run_id = wait_for_run(client, "noisy-killed", process).info.run_id
+        saved = wait_for_checkpoint(client, run_id, process, at_least_points=700)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert len(history(client, run_id, "Objective/loss")) < 3001 and saved >= 500
+    run_cli([*config, "tracking.experiment=noisy-killed", f"resume={run_id}"], store)
+    assert client.get_run(run_id).info.status == "FINISHED"
+    for key in ("Objective/loss", "grad/x.0", "grad/x.1", "momentum_buffer/x.1"):
+        assert history(client, run_id, key) == history(client, reference, key), key
+    ours, theirs = trajectory(client, run_id), trajectory(client, reference)
+    assert all(ours[key].tobytes() == theirs[key].tobytes() for key in theirs)
+
+
 def test_resume_without_a_checkpoint_replays_from_step_0_and_logs_only_what_is_missing(store):
     config = ["optimizer=sgd", "optimizer.momentum=0.9", "lr=0.01", "objective=quadratic", "objective.dim=2",
               "steps=200", "logging.plots=false",

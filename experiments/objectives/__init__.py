@@ -95,10 +95,13 @@ def build(cfg: Mapping) -> Objective:
     """The objective described by the ``objective`` config node: ``name`` plus that objective's keys.
 
     Raises:
-        ConfigError: unknown name (with the choices and the closest one), an unknown key, or a value the
-            objective refuses (NaN/inf or misshapen ``init``, a malformed expression, ...). Nothing is run.
+        ConfigError: unknown name (with the choices and the closest one), an unknown key, a bad
+            ``gradient_noise`` (:mod:`~experiments.objectives.gradient_noise`), or a value the objective refuses
+            (NaN/inf or misshapen ``init``, a malformed expression, ...). Nothing is run.
     """
-    options = _plain(cfg)
+    from .gradient_noise import split
+
+    options, _ = split(_plain(cfg))  # a runner option of every objective (checked here), not the objective's own
     if "name" not in options:
         raise ConfigError(f"objective has no 'name'. Allowed: one of {', '.join(available())}.")
     name = options.pop("name")
