@@ -293,7 +293,7 @@ class Loop:
     def save_artifacts(self) -> None:
         """Trajectory and plots of whatever was recorded (also after a failure or Ctrl-C)."""
         scratch = self.scratch
-        if self.trajectory is not None and self.trajectory.steps:
+        if self.trajectory is not None and len(self.trajectory.steps):
             self.tracked.log_artifact(self.trajectory.save(scratch / ARTIFACT))
             if self.cfg.logging.plots and not signals.received():
                 self.save_explorer()

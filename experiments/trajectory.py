@@ -29,53 +29,112 @@ import numpy as np
 ARTIFACT = "trajectory.npz"
 
 
+class _Column:
+    """One key's rows: their row numbers and values in arrays that double when full, so adding a row is one copy
+    and a checkpoint takes the rows so far as slices (no restacking of every row at every checkpoint). A key whose
+    shape changes between rows keeps its rows as a list of arrays instead."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.count = 0
+        self.rows = np.empty(16, dtype=np.int64)
+        self.values = np.empty((16, *array.shape), dtype=array.dtype)
+        self.ragged: list[np.ndarray] | None = None
+
+    def add(self, row: int, array) -> None:
+        array = np.asarray(array)
+        if self.ragged is None and array.shape != self.values.shape[1:]:  # another dtype is cast, as saving did
+            self.ragged = list(self.values[:self.count])
+        if self.count == len(self.rows):
+            self.rows = _grown(self.rows)
+            if self.ragged is None:
+                self.values = _grown(self.values)
+        self.rows[self.count] = row
+        if self.ragged is None:
+            self.values[self.count] = array
+        else:
+            self.ragged.append(np.array(array, copy=True))
+        self.count += 1
+
+    def kept(self) -> dict:
+        rows = self.rows[:self.count]
+        return {"rows": rows, "values": self.values[:self.count] if self.ragged is None else list(self.ragged)}
+
+    @classmethod
+    def from_kept(cls, kept: dict) -> "_Column":
+        values = kept["values"]
+        arrays = list(values)
+        column = cls(np.asarray(arrays[0]) if arrays else np.zeros(0))
+        if isinstance(values, np.ndarray):  # uniform rows: taken as they are (the column owns a copy)
+            column.rows, column.values = np.array(kept["rows"], dtype=np.int64), np.array(values, copy=True)
+            column.count = len(column.rows)
+            return column
+        for row, array in zip(kept["rows"], arrays):
+            column.add(int(row), array)
+        return column
+
+
+def _grown(array: np.ndarray) -> np.ndarray:
+    bigger = np.empty((2 * len(array), *array.shape[1:]), dtype=array.dtype)
+    bigger[:len(array)] = array
+    return bigger
+
+
 class TrajectoryBuffer:
-    """Rows appended step by step (copies), stacked into arrays when saved."""
+    """Rows appended step by step (copies, into arrays that grow by doubling), taken as arrays when saved."""
 
     def __init__(self) -> None:
-        self.steps: list[int] = []
-        self.losses: list[float] = []
-        self._rows: dict[str, dict[int, np.ndarray]] = {}
+        self._count = 0
+        self._steps = np.empty(16, dtype=np.int64)
+        self._losses = np.empty(16, dtype=np.float64)
+        self._columns: dict[str, _Column] = {}
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._steps[:self._count]
+
+    @property
+    def losses(self) -> np.ndarray:
+        return self._losses[:self._count]
 
     def add(self, step: int, loss: float, tensors: dict[str, np.ndarray]) -> None:
-        row = len(self.steps)
-        self.steps.append(step)
-        self.losses.append(loss)
+        row = self._count
+        if row == len(self._steps):
+            self._steps, self._losses = _grown(self._steps), _grown(self._losses)
+        self._steps[row] = step
+        self._losses[row] = loss
+        self._count += 1
         for key, array in tensors.items():
-            self._rows.setdefault(key, {})[row] = np.array(array, copy=True)
+            column = self._columns.get(key)
+            if column is None:
+                column = self._columns[key] = _Column(np.asarray(array))
+            column.add(row, array)
 
     def state(self) -> dict:
         """What a checkpoint keeps of the buffer, as a few arrays per key (:meth:`from_state` rebuilds it)."""
-        rows = {}
-        for key, by_row in self._rows.items():
-            arrays = list(by_row.values())
-            uniform = len({(a.shape, a.dtype) for a in arrays}) == 1
-            rows[key] = {"rows": np.fromiter(by_row, dtype=np.int64, count=len(by_row)),
-                         "values": np.stack(arrays) if uniform else arrays}
-        return {"steps": np.asarray(self.steps, dtype=np.int64), "losses": np.asarray(self.losses, dtype=np.float64),
-                "rows": rows}
+        return {"steps": self.steps, "losses": self.losses,
+                "rows": {key: column.kept() for key, column in self._columns.items()}}
 
     @classmethod
     def from_state(cls, state: dict) -> "TrajectoryBuffer":
         buffer = cls()
-        buffer.steps = [int(s) for s in state["steps"]]
-        buffer.losses = [float(v) for v in state["losses"]]
-        buffer._rows = {key: {int(row): np.array(value, copy=True) for row, value in zip(kept["rows"], kept["values"])}
-                        for key, kept in state["rows"].items()}
+        count = len(state["steps"])
+        buffer._steps = np.array(state["steps"], dtype=np.int64).reshape(count)
+        buffer._losses = np.array(state["losses"], dtype=np.float64).reshape(count)
+        if count == 0:
+            buffer._steps, buffer._losses = np.empty(16, dtype=np.int64), np.empty(16, dtype=np.float64)
+        buffer._count = count
+        buffer._columns = {key: _Column.from_kept(kept) for key, kept in state["rows"].items()}
         return buffer
 
     def arrays(self) -> dict[str, np.ndarray]:
-        n = len(self.steps)
-        out = {"step": np.asarray(self.steps, dtype=np.int64), "loss": np.asarray(self.losses, dtype=np.float64)}
-        for key, rows in self._rows.items():
-            shapes = {a.shape for a in rows.values()}
-            if len(shapes) != 1:  # a state entry that changes shape has no (k, *shape) array: left out
+        n = self._count
+        out = {"step": self.steps.copy(), "loss": self.losses.copy()}
+        for key, column in self._columns.items():
+            if column.ragged is not None:  # a state entry that changes shape has no (k, *shape) array: left out
                 continue
-            sample = next(iter(rows.values()))
-            dtype = sample.dtype if np.issubdtype(sample.dtype, np.floating) else np.float64
-            stacked = np.full((n, *sample.shape), np.nan, dtype=dtype)
-            for row, array in rows.items():
-                stacked[row] = array
+            dtype = column.values.dtype if np.issubdtype(column.values.dtype, np.floating) else np.float64
+            stacked = np.full((n, *column.values.shape[1:]), np.nan, dtype=dtype)
+            stacked[column.rows[:column.count]] = column.values[:column.count]
             out[key] = stacked
         return out
 
