@@ -192,6 +192,9 @@ class Loop:
             if value is not None:
                 keys.append(key)
                 values.append(float(value))
+        for key, value in recording.objective_measures(objective, params, step, step == int(self.cfg.steps)).items():
+            keys.append(key)
+            values.append(value)
         for name, array in params.items():
             self.recorder.extend(keys, values, "param", name, array)
         for name, array in (grads or {}).items():

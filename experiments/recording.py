@@ -9,6 +9,8 @@ it, lists the sections in sorted order (capitals before lower case) and puts key
   first parameter group's rate used by this update), ``Optimizer/update_norm`` (norm of the change the update made
   to all parameters), ``Optimizer/update_cosine`` (cosine between the negative gradient and that change; 0 when
   either is zero, as ``torch.nn.functional.cosine_similarity`` gives): the first two sections of a run's page;
+- ``Objective/<name>`` for each measure the objective's ``evaluate(params)`` gives (``digits``: ``test_loss``,
+  ``test_accuracy``), at the recorded steps that are multiples of its ``eval_every`` and at the last step;
 - ``Summary/final_loss``, ``Summary/best_loss``, ``Summary/best_step``, once, when the run ends;
 - per tensor, ``<kind>/<name>.<i>`` (``param/a.0``, ``grad/a.0``, ``exp_avg/a.0``: a section per kind, a chart per
   element titled ``a.0``; ``i`` the flat, row-major index; a 0-d tensor is ``<kind>/<name>``) for tensors of up to
@@ -79,6 +81,16 @@ class StepRecorder:
             flat = array.ravel().astype(np.float64, copy=False)
             values.extend([float(np.sqrt(np.dot(flat, flat))), float(flat.mean()), float(flat.min()),
                            float(flat.max())])
+
+
+def objective_measures(objective, params: dict[str, np.ndarray], step: int, last: bool) -> dict[str, float]:
+    """``Objective/<name>`` -> value for the measures the objective takes of ``params`` beside its loss
+    (``Objective.evaluate``: a held-out set's loss, say), at the steps that are multiples of its ``eval_every``
+    and at the ``last``; nothing otherwise, or for an objective without measures."""
+    evaluate = getattr(objective, "evaluate", None)
+    if not callable(evaluate) or not (last or step % int(getattr(objective, "eval_every", 1)) == 0):
+        return {}
+    return {f"Objective/{name}": float(value) for name, value in evaluate(params).items()}
 
 
 def optimizer_state_arrays(optimizer, names: dict[int, str]) -> dict[str, np.ndarray]:

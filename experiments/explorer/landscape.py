@@ -179,9 +179,10 @@ def loss_grid(objective, layout, plane: Plane, bounds, size: int = GRID) -> np.n
     if plane.kind == "line":
         return loss_at(objective, layout, plane.centre + xs[:, None] * plane.basis[0])
     ys = np.linspace(y0, y1, size)
-    gx, gy = np.meshgrid(xs, ys)
-    coords = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    return loss_at(objective, layout, plane.centre + coords @ plane.basis).reshape(size, size)
+    # a row at a time: the points of the whole grid would hold size**2 copies of every parameter (80 MB for a
+    # network of 2,400 weights)
+    return np.stack([loss_at(objective, layout, plane.centre + np.stack([xs, np.full(size, y)], axis=1) @ plane.basis)
+                     for y in ys])
 
 
 def levels(grid: np.ndarray, count: int = LEVELS) -> list[float]:

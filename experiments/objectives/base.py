@@ -38,6 +38,8 @@ class Objective:
             of two elements, or two scalar parameters), else ``None``.
         minibatches: whether ``loss(params, step)`` sees a part of the data that changes with the step (then
             :meth:`full_loss` is the true objective, which contour plots and the explorer draw).
+        eval_every: how often :meth:`evaluate` runs: at the recorded steps that are multiples of it, and at the
+            last step.
     """
 
     name: str = ""
@@ -45,6 +47,7 @@ class Objective:
     min_value: float | None = None
     plot_bounds: Bounds | None = None
     minibatches: bool = False
+    eval_every: int = 1
 
     @classmethod
     def footprint(cls, **options) -> Footprint | None:
@@ -65,6 +68,11 @@ class Objective:
         """The loss over all the data: the true objective, as drawn on landscapes (``loss(params, 0)`` for an
         objective without minibatches; one with minibatches overrides this)."""
         return self.loss(params, 0)
+
+    def evaluate(self, params: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Measures of ``params`` (arrays in the run's dtype) beside the loss, name -> value, each logged as the
+        metric ``Objective/<name>``: a held-out set's loss and accuracy, say. None by default."""
+        return {}
 
     @property
     def optima(self) -> list[dict[str, np.ndarray]]:
