@@ -1,6 +1,6 @@
 """``python run.py objective=digits``: a network trained on scikit-learn's digits through the runner, read back with
 MlflowClient: the training and test metrics (checked against torch training the same network), a run killed hard
-resuming bit for bit, and a clear refusal when scikit-learn is missing."""
+resuming bit for bit, a clear refusal when scikit-learn is missing, and a small study timing runs to a loss target."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from digits_support import as_array, train_torch
-from runner_support import all_runs, client_for, history, run_cli, run_id_from, start_cli, wait_for_run
+from runner_support import all_runs, client_for, history, run_cli, run_id_from, start_cli, sweep, wait_for_run
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -126,3 +126,18 @@ def test_without_scikit_learn_the_run_is_refused_saying_what_to_install(store, t
     assert "objective=digits needs scikit-learn, which is not installed" in error
     assert "pip install scikit-learn" in error
     assert len(all_runs(client_for(store))) == before
+
+
+def test_a_study_on_digits_times_each_run_to_its_loss_target(store):
+    parent, children, _ = sweep(store, "digits-study", "study=crowded", "objective=digits", "optimizer=sgd,adam",
+                                "study.lr_factor=10.0", "seed=0", "steps=40", "study.targets.digits.loss=0.5",
+                                "tracking.experiment=digits-study")
+    client = client_for(store)
+    assert len(children) == 2 and {c.data.tags["study.target"] for c in children} == {"loss <= 0.5"}
+    for child in children:
+        losses = history(client, child.info.run_id, "Objective/loss")
+        first = next((step for step, loss in losses if loss <= 0.5), None)
+        assert child.data.metrics.get("Summary/steps_to_target") == (None if first is None else float(first))
+        assert "Objective/test_accuracy" in child.data.metrics
+    assert any("Summary/steps_to_target" in c.data.metrics for c in children)  # adam at lr=0.01 gets there
+    assert {"Score/tuned/sgd", "Score/tuned/adam"} <= set(parent.data.metrics)
