@@ -133,11 +133,13 @@ def test_the_footprint_matches_the_built_parameters(objective):
     ({"hidden": 0}, "objective.hidden = 0 is out of range"),
     ({"hidden": 2.5}, "objective.hidden = 2.5 is not allowed: it is not an integer"),
     ({"activation": "gelu"}, "objective.activation = 'gelu' is not allowed. Allowed: relu, tanh."),
+    ({"activation": ["relu"]}, "objective.activation = ['relu'] is not allowed. Allowed: relu, tanh."),
     ({"batch_size": 2000}, "objective.batch_size = 2000 is out of range. Allowed: an integer >= 1 and <= 1438."),
     ({"batch_size": 0}, "objective.batch_size = 0 is out of range"),
     ({"test_fraction": 0.0}, "objective.test_fraction = 0.0 is out of range"),
     ({"test_fraction": 1.0}, "it holds out 1797 of the 1797 images"),
-    ({"test_fraction": 0.0001}, "it holds out 0 of the 1797 images"),
+    ({"test_fraction": 0.0001}, "it holds out 0 of the 1797 images, and the test and training sets each need one at "
+                                "least. Allowed: a fraction that holds out 1 to 1796 images, such as 0.001 to 0.999."),
     ({"test_fraction": float("nan")}, "not a finite number"),
     ({"eval_every": 0}, "objective.eval_every = 0 is out of range"),
     ({"data_seed": -1}, "objective.data_seed = -1 is out of range"),
@@ -145,7 +147,7 @@ def test_the_footprint_matches_the_built_parameters(objective):
     ({"width": 3}, "objective.width is not an option of the objective 'digits'"),
 ])
 def test_bad_options_are_refused(options, message):
-    with pytest.raises(ConfigError, match=None) as caught:
+    with pytest.raises(ConfigError) as caught:
         build(**options)
     assert message in str(caught.value)
 

@@ -82,7 +82,7 @@ def network(hidden: int, activation: str, init_seed: int) -> nn.Sequential:
 
 
 def _activation(value) -> str:
-    if value not in ACTIVATIONS:
+    if not isinstance(value, str) or value not in ACTIVATIONS:
         raise ConfigError(f"objective.activation = {value!r} is not allowed. Allowed: {', '.join(ACTIVATIONS)}.")
     return value
 
@@ -93,7 +93,7 @@ def _test_fraction(value) -> float:
     if not 1 <= held_out <= SAMPLES - 1:
         raise ConfigError(f"objective.test_fraction = {value!r} is out of range: it holds out {held_out} of the "
                           f"{SAMPLES} images, and the test and training sets each need one at least. Allowed: a "
-                          f"number from {0.5 / SAMPLES:.6f} to {1 - 0.5 / SAMPLES:.6f}.")
+                          f"fraction that holds out 1 to {SAMPLES - 1} images, such as 0.001 to 0.999.")
     return fraction
 
 
