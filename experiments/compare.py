@@ -7,7 +7,8 @@ The files go to ``comparisons/<target>/`` under the current directory (``--out D
 ``.gitignore`` ignores ``comparisons/``.
 
 A parent run (a sweep) compares its child runs; an experiment compares its top-level runs that are not parents.
-The sweep callback attaches the same files to the parent run when a sweep ends: ``comparison.png``,
+The sweep callback attaches the same files to the parent run when a sweep ends: ``comparison.png`` (with the
+rates theory predicts when every run minimises one quadratic: :mod:`experiments.rates`),
 ``comparison_contour.png`` (2-D objectives, on the true loss; runs on other data, such as another ``data_seed``, get
 a figure each: ``comparison_contour_<k>.png``), ``explorer.html`` (the trajectory explorer,
 :mod:`experiments.explorer`), ``final_losses.csv`` (one row per run) and ``summary.csv`` (per configuration: runs,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import re
@@ -171,6 +173,49 @@ def contour_files(trajectories, out_dir: Path) -> list[Path]:
     return files
 
 
+def _param_value(text: str):
+    """A param's value as the config had it (params are strings: ``10.0``, ``null``, ``[1.0, 2.0]``, ``1e-06``)."""
+    import yaml
+
+    for parse in (json.loads, yaml.safe_load):
+        try:
+            return parse(text)
+        except (ValueError, yaml.YAMLError):
+            continue
+    return text
+
+
+def objective_options(params: dict[str, str]) -> dict:
+    """The ``objective`` config node of a run, rebuilt from its ``objective.*`` params."""
+    options: dict = {}
+    for key, text in params.items():
+        if key.startswith("objective."):
+            *parents, leaf = key.split(".")[1:]
+            node = options
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = _param_value(text)
+    return options
+
+
+def reference_lines(runs, series) -> list:
+    """The rates theory predicts (:mod:`experiments.rates`) beside the curves, when every run minimises one objective
+    whose rates are known (the quadratic), with exact gradients."""
+    from . import objectives, rates
+
+    configurations = {json.dumps(objective_options(r.data.params), sort_keys=True) for r in runs}
+    if len(configurations) != 1:
+        return []
+    options = json.loads(configurations.pop())
+    if options.get("gradient_noise") or options.get("name") is None:
+        return []
+    try:
+        objective = objectives.build(options)
+    except Exception:  # noqa: BLE001 - an objective not buildable here (a plugin not installed) has no lines
+        return []
+    return rates.reference_lines(objective, [points for _, points in series])
+
+
 def write_comparison(client, runs, out_dir: Path) -> list[Path]:
     """Every comparison file for ``runs`` into ``out_dir``; returns their paths."""
     from . import explorer
@@ -180,7 +225,8 @@ def write_comparison(client, runs, out_dir: Path) -> list[Path]:
     files = write_tables(summaries, out_dir)
     series, bands = group_curves(summaries)
     if series:
-        files.append(plots.save(plots.loss_figure(series, bands), out_dir / "comparison.png"))
+        figure = plots.loss_figure(series, bands, references=reference_lines(runs, series))
+        files.append(plots.save(figure, out_dir / "comparison.png"))
     trajectories, missing = explorer.load(client, runs)
     files += contour_files(trajectories, out_dir)
     page = explorer.comparison_page(trajectories, out_dir / explorer.ARTIFACT, missing=missing)

@@ -301,10 +301,12 @@ class Loop:
             if self.cfg.logging.plots and not signals.received():
                 self.save_explorer()
         if self.cfg.logging.plots and self.losses and not signals.received():  # an interrupted run stops now
-            from . import plots
+            from . import plots, rates
 
             title = f"{self.cfg.optimizer.name} on {self.cfg.objective.name}"
-            self.tracked.log_artifact(plots.save(plots.loss_figure([(title, self.losses)]), scratch / "loss.png"))
+            # beside the measured loss, the rates theory predicts where they are known (the quadratic's)
+            figure = plots.loss_figure([(title, self.losses)], references=rates.for_run(self.problem, self.losses))
+            self.tracked.log_artifact(plots.save(figure, scratch / "loss.png"))
             if signals.received():
                 return
             grid = plots.contour_grid(self.problem.objective, self.problem.params, [np.array(self.path)])

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 GRID = 60
+REFERENCE_STYLES = (("black", "--"), ("dimgray", ":"), ("black", "-."), ("dimgray", (0, (5, 1, 1, 1))))
 LEGEND_OUTSIDE = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=7)
 
 
@@ -38,9 +39,10 @@ def _positive(values) -> bool:
     return bool(finite) and min(finite) > 0
 
 
-def loss_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], bands=None):
+def loss_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], bands=None, references=()):
     """One line per ``(label, [(step, loss), ...])``; ``bands`` maps a label to ``(steps, low, high)`` drawn shaded
-    (the spread over seeds). Log scale when every loss is positive."""
+    (the spread over seeds); ``references`` (:class:`experiments.rates.ReferenceLine`) dashed, in greys, after them.
+    Log scale when every loss is positive."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.5))
     all_values = []
@@ -53,6 +55,10 @@ def loss_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], bands
         if bands and label in bands:
             band_steps, low, high = bands[label]
             axes.fill_between(band_steps, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    for reference, (color, dashes) in zip(references, REFERENCE_STYLES):
+        axes.plot(reference.steps, reference.losses, color=color, linestyle=dashes, linewidth=1.1,
+                  label=reference.label)
+        all_values += [float(v) for v in reference.losses]
     if _positive(all_values):
         axes.set_yscale("log")
         readable_log_ticks(axes.yaxis, min(all_values), max(all_values))
@@ -60,6 +66,8 @@ def loss_figure(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], bands
     axes.set_ylabel("loss")
     if len(series) <= 12:
         axes.legend(**LEGEND_OUTSIDE)
+    elif references:  # too many runs to name, but the theory lines still need theirs
+        axes.legend(handles=axes.get_lines()[-len(references):], **LEGEND_OUTSIDE)
     axes.grid(alpha=0.3)
     axes.grid(alpha=0.12, which="minor")
     return figure

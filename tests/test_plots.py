@@ -91,3 +91,34 @@ def test_the_contour_keeps_one_scale_on_both_parameters_and_its_legend_outside()
     frame = axes.get_window_extent(renderer)
     assert frame.height / frame.width == pytest.approx(0.5, rel=0.02)    # a 4 x 2 window drawn twice as wide
     _assert_legend_outside(axes, renderer)
+
+
+def _quadratic_references(curve):
+    from experiments import rates
+    from experiments.objectives.quadratic import Quadratic
+
+    return rates.reference_lines(Quadratic(dim=2, condition_number=10.0), [list(zip(STEPS, curve))])
+
+
+def test_the_predicted_rates_are_drawn_labelled_and_never_stretch_the_loss_axis():
+    measured = 5.0 * 0.8 ** STEPS  # slower than gradient descent's best step: 0.669 per step
+    references = _quadratic_references(measured)
+    figure = plots.loss_figure([("sgd", list(zip(STEPS, measured)))], references=references)
+    axes, renderer = _drawn(figure)
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert labels[0] == "sgd" and labels[1].startswith("GD bound, best step (κ=10, lr=0.1818): gap x 0.6694^t")
+    assert labels[2].startswith("heavy ball rate, best lr=0.2309, momentum=0.2699")
+    gd, heavy_ball = axes.get_lines()[1:]
+    assert gd.get_linestyle() == "--" and heavy_ball.get_linestyle() == ":"
+    assert gd.get_ydata()[0] == 5.0 and min(gd.get_ydata()) >= measured.min() / 10
+    assert axes.get_ylim()[0] >= measured.min() / 100  # the lines stop a decade below the lowest measured loss
+    _assert_legend_outside(axes, renderer)
+
+
+def test_the_rates_keep_their_legend_among_too_many_runs_to_name():
+    curves = [(f"run {i}", list(zip(STEPS, (1 + i / 10) * 0.9 ** STEPS))) for i in range(15)]
+    figure = plots.loss_figure(curves, references=_quadratic_references(1.5 * 0.9 ** STEPS))
+    axes, renderer = _drawn(figure)
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert len(labels) == 2 and labels[0].startswith("GD bound") and labels[1].startswith("heavy ball rate")
+    _assert_legend_outside(axes, renderer)
