@@ -59,8 +59,9 @@ def _step(cfg, problem) -> None:
     if not math.isfinite(loss):
         raise ConfigError(_loss_message(cfg, problem, "loss", loss))
     grads = {f"grad/{n}": t.grad.numpy(force=True) for n, t in params.items() if t.grad is not None}
-    if not math.isfinite(recording.grad_norm(grads)):
-        where = recording.first_non_finite(grads)
+    norm = recording.grad_norm(grads)
+    if not math.isfinite(norm):
+        where = recording.why_not_finite(grads, norm)
         raise ConfigError(_loss_message(cfg, problem, f"gradient ({where})", "not finite"))
 
     def closure():

@@ -114,12 +114,14 @@ class Loop:
 
     def _stop_non_finite(self, step: int, loss: float, params, grads, norm) -> None:
         """A non-finite loss or gradient at ``step``: that step recorded, the run FAILED saying where."""
-        where = "loss" if not math.isfinite(loss) else recording.first_non_finite(
-            {f"grad/{n}": g for n, g in grads.items()})
+        if not math.isfinite(loss):
+            where = f"loss {loss!r}"
+        else:
+            where = recording.why_not_finite({f"grad/{n}": g for n, g in grads.items()}, norm)
         self._record(step, loss, params, grads, norm, None, None)
         self.final_loss, self.steps_done = loss, step
         self._record_summary(step)
-        self.failure = f"non-finite {where if where != 'loss' else 'loss ' + repr(loss)} at step {step}"
+        self.failure = f"non-finite {where} at step {step}"
         self.tracked.fail(self.failure)
 
     def _finish(self, steps: int) -> None:

@@ -137,6 +137,12 @@ def update_measures(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
     return norm, (dot / scale if scale > 0 else 0.0)
 
 
+def why_not_finite(grads: dict[str, np.ndarray], norm: float) -> str:
+    """What made a gradient norm non-finite: its first non-finite element (``"grad/a[3] = nan"``), or, when every
+    element is finite, the norm itself (their squares overflow float64)."""
+    return first_non_finite(grads) or f"gradient norm {norm!r}: every element is finite, their squares overflow"
+
+
 def first_non_finite(arrays: dict[str, np.ndarray]) -> str | None:
     """``"grad/a[3]"`` for the first non-finite element found, else None."""
     for key, array in arrays.items():

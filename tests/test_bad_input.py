@@ -166,6 +166,9 @@ ROWS = [
     ("power beyond float32", ["objective=expression", "objective.expr='a**a'", "~objective.init",
                               "+objective.init={a:140}"],
      "is inf in float32 (in float64 it is 2.870285e+300"),
+    ("gradient whose norm overflows", ["objective=expression", "objective.expr='sum(a * 1e160)'", "~objective.init",
+                                       "+objective.init={a:[1,1]}", "dtype=float64"],
+     "The gradient (gradient norm inf: every element is finite, their squares overflow) at the start"),
     ("optimizer plugin that fails to import", ["optimizer=brokenopt"],
      "Optimizer 'brokenopt' could not be loaded (distribution 'autodiff-broken-plugins' 0.2.0, entry point "
      "'brokenopt = broken_plugins:Optimizer' in group 'autodiff.optimizers'): ImportError: broken_plugins needs "
