@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         rerun(client, args.parent, trials, args.held_out_seeds, Path.cwd())
         trials = study_trials(client, args.parent)
     out_dir = Path(args.out) if args.out else default_out_dir(args.parent, Path.cwd())
-    files, _ = write_report(trials, out_dir)
+    files, _ = write_report(trials, out_dir, uri)
     if args.attach or args.held_out_seeds:
         attach_study(client, args.parent)
     print(f"study of {len(trials)} runs of parent {args.parent}: " + ", ".join(str(f) for f in files))

@@ -352,6 +352,8 @@ def test_a_wheel_holds_the_page_assets(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for asset in ("page.html", "page.css", "util.js", "chart.js", "landscape.js", "app.js"):
         assert f"experiments/explorer/assets/{asset}" in names
+    for asset in ("study.html", "study.css", "study_profiles.js", "study_lr.js", "study_app.js"):  # study.html's
+        assert f"experiments/studies/assets/{asset}" in names
 
 
 def test_a_comparison_names_runs_by_what_differs_and_says_what_they_share(tmp_path):

@@ -25,9 +25,7 @@ def profile_figure(ratios_by_setting: Mapping[str, Mapping[str, Mapping[str, flo
     plt = plots._pyplot()
     settings = list(ratios_by_setting)
     figure, axes_row = plt.subplots(1, len(settings), figsize=(5.2 * len(settings), 4.2), sharey=True, squeeze=False)
-    finite = [x for by_setting in ratios_by_setting.values() for by in by_setting.values() for x in by.values()
-              if math.isfinite(x)]
-    right = max([tau_max, *finite]) * 1.15
+    right = tau_right(ratios_by_setting, tau_max)
     for axes, setting in zip(axes_row[0], settings):
         ratios = ratios_by_setting[setting]
         taus = np.unique(np.concatenate([profiles.tau_grid(ratios, right), [right]]))
@@ -51,6 +49,14 @@ def profile_figure(ratios_by_setting: Mapping[str, Mapping[str, Mapping[str, flo
     return figure
 
 
+def tau_right(ratios_by_setting: Mapping[str, Mapping[str, Mapping[str, float]]],
+              tau_max: float = profiles.TAU_MAX) -> float:
+    """The right end of the profiles' tau axis: past the largest finite ratio of any setting, and past tau_max."""
+    finite = [x for by_setting in ratios_by_setting.values() for by in by_setting.values() for x in by.values()
+              if math.isfinite(x)]
+    return max([tau_max, *finite]) * 1.15
+
+
 def sensitivity_figure(trials: Sequence):
     """Final loss against learning rate (log axes), one panel per objective, one line per optimizer (the median
     over seeds) with a band from the lowest to the highest seed; a run without a finite final loss (it diverged)
@@ -63,7 +69,7 @@ def sensitivity_figure(trials: Sequence):
         diverged = sum(not math.isfinite(t.final_loss) for t in mine)
         drawn = []
         for optimizer in sorted({t.optimizer for t in mine}):
-            lrs, mid, low, high = _over_seeds([t for t in mine if t.optimizer == optimizer])
+            lrs, mid, low, high = over_seeds([t for t in mine if t.optimizer == optimizer])
             if not lrs:
                 continue
             drawn += low + high
@@ -102,12 +108,14 @@ def _loss_scale(axes, values: list[float]) -> None:
         axes.minorticks_off()
 
 
-def _over_seeds(trials: Sequence):
-    """(learning rates, median, min, max of the finite final losses over seeds), by increasing learning rate."""
-    by_lr: dict[float, list[float]] = {}
+def over_seeds(trials: Sequence, value=lambda t: t.final_loss, key=lambda t: t.lr):
+    """(keys, median, min, max of the finite values over seeds), by increasing key (the learning rate, or its
+    factor); a key none of whose trials has a finite value is left out."""
+    by_key: dict[float, list[float]] = {}
     for t in trials:
-        if math.isfinite(t.final_loss) and abs(t.final_loss) < 1e300:  # MLflow stores inf as 1.8e308
-            by_lr.setdefault(t.lr, []).append(t.final_loss)
-    lrs = sorted(by_lr)
-    return (lrs, [float(np.median(by_lr[x])) for x in lrs], [min(by_lr[x]) for x in lrs],
-            [max(by_lr[x]) for x in lrs])
+        v = value(t)
+        if math.isfinite(v) and abs(v) < 1e300:  # MLflow stores inf as 1.8e308
+            by_key.setdefault(key(t), []).append(v)
+    keys = sorted(by_key)
+    return (keys, [float(np.median(by_key[x])) for x in keys], [min(by_key[x]) for x in keys],
+            [max(by_key[x]) for x in keys])

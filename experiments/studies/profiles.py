@@ -38,15 +38,31 @@ def median(values: Iterable[float]) -> float:
 def times(trials, setting: str) -> dict[str, dict[str, float]]:
     """objective -> optimizer -> time to target, for ``setting`` "tuned", "default" (see the module's text) or
     "held_out" (the median over held-out seeds of the re-runs of the chosen learning rate)."""
-    per_seed: dict[tuple[str, str], dict[int, float]] = {}
+    out: dict[str, dict[str, float]] = {}
+    for (objective, optimizer), seeds in _by_seed(trials, setting).items():
+        out.setdefault(objective, {})[optimizer] = median(min(t.steps_to_target for t in runs)
+                                                          for runs in seeds.values())
+    return out
+
+
+def behind(trials, setting: str) -> dict[tuple[str, str], list]:
+    """(objective, optimizer) -> the trials its time in ``setting`` is the median of: on each seed, the trial(s)
+    with that seed's fewest steps to target (none for a seed on which no trial reached it)."""
+    out = {}
+    for key, seeds in _by_seed(trials, setting).items():
+        out[key] = [t for seed, runs in sorted(seeds.items()) for t in runs
+                    if math.isfinite(t.steps_to_target) and t.steps_to_target == min(r.steps_to_target for r in runs)]
+    return out
+
+
+def _by_seed(trials, setting: str) -> dict[tuple[str, str], dict[int, list]]:
+    """(objective, optimizer) -> seed -> the trials ``setting`` counts: every grid trial (tuned), the factor-1
+    trial (default) or the held-out re-runs (held_out)."""
+    out: dict[tuple[str, str], dict[int, list]] = {}
     for t in trials:
         if t.held_out != (setting == HELD_OUT) or (setting == "default" and not t.is_default):
             continue
-        seeds = per_seed.setdefault((t.objective, t.optimizer), {})
-        seeds[t.seed] = min(seeds.get(t.seed, math.inf), t.steps_to_target)
-    out: dict[str, dict[str, float]] = {}
-    for (objective, optimizer), seeds in per_seed.items():
-        out.setdefault(objective, {})[optimizer] = median(seeds.values())
+        out.setdefault((t.objective, t.optimizer), {}).setdefault(t.seed, []).append(t)
     return out
 
 

@@ -2,8 +2,9 @@
 
 Files: ``steps_to_target.csv`` (one row per child run), ``study_times.csv`` (per setting, objective and optimizer:
 the time to target, its ratio to the best, the learning-rate trials it had), ``performance_profile.csv`` and ``.png``
-(rho per setting, optimizer and tau), ``scores.csv`` (the AlgoPerf-style score per setting and optimizer) and
-``lr_sensitivity.png``; metrics ``Score/tuned/<optimizer>`` and ``Score/default/<optimizer>``; the tag
+(rho per setting, optimizer and tau), ``scores.csv`` (the AlgoPerf-style score per setting and optimizer),
+``lr_sensitivity.png`` and ``study.html`` (all of it on one interactive page, :mod:`.page`); metrics
+``Score/tuned/<optimizer>`` and ``Score/default/<optimizer>``; the tag
 ``study_lr_trials`` (the learning-rate trials each optimizer had on each objective: one number when all are equal).
 With held-out re-runs among the children (:mod:`.held_out`), a third setting ``held_out`` in each.
 """
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from .. import plots
 from . import figures, profiles
+from .page import ARTIFACT as STUDY_PAGE
+from .page import study_page
 from .results import Trial, budgets, study_trials, tuning
 
 
@@ -34,7 +37,8 @@ def _number(value: float) -> str:
     return "" if not math.isfinite(value) else repr(value)
 
 
-def write_report(trials: list[Trial], out_dir: Path) -> tuple[list[Path], dict]:
+def write_report(trials: list[Trial], out_dir: Path, tracking_uri: str | None = None) -> tuple[list[Path], dict]:
+    """The report's files in ``out_dir``; ``study.html`` links each run to the MLflow UI of ``tracking_uri``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     result = analyse(trials)
     files = [_trials_csv(trials, out_dir / "steps_to_target.csv"),
@@ -44,6 +48,7 @@ def write_report(trials: list[Trial], out_dir: Path) -> tuple[list[Path], dict]:
     files.append(plots.save(figures.profile_figure(result["ratios"], result["scores"]),
                             out_dir / "performance_profile.png"))
     files.append(plots.save(figures.sensitivity_figure(tuning(trials)), out_dir / "lr_sensitivity.png"))
+    files.append(study_page(trials, result, out_dir / STUDY_PAGE, tracking_uri))
     return files, result
 
 
@@ -110,7 +115,7 @@ def attach_study(client, parent_run_id: str) -> list[str]:
     if not trials:
         return []
     with tempfile.TemporaryDirectory(prefix="study-") as scratch:
-        files, result = write_report(trials, Path(scratch))
+        files, result = write_report(trials, Path(scratch), client.tracking_uri)
         for f in files:
             client.log_artifact(parent_run_id, str(f))
     for (setting, optimizer), value in result["scores"].items():

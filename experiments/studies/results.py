@@ -26,6 +26,7 @@ class Trial:
     steps_to_target: float  # math.inf when the target was never reached
     final_loss: float  # NaN when the run did not end with a finite loss
     held_out: bool = False  # a re-run of the chosen learning rate on a seed the tuning did not see (.held_out)
+    experiment_id: str = ""  # where the run is stored (for its link in the MLflow UI)
 
     @property
     def is_default(self) -> bool:
@@ -42,7 +43,7 @@ def trial_of(run) -> Trial | None:
                  tags.get("optimizer", ""), float(run.data.params.get("optimizer.lr", "nan")),
                  float(tags["study.lr_factor"]), int(tags.get("seed", 0)), tags.get("study.target", ""),
                  math.inf if steps is None else float(steps), float(metrics.get(FINAL_LOSS, math.nan)),
-                 tags.get(HELD_OUT_TAG) == "true")
+                 tags.get(HELD_OUT_TAG) == "true", run.info.experiment_id)
 
 
 def study_trials(client, parent_run_id: str) -> list[Trial]:

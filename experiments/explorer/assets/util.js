@@ -150,7 +150,8 @@ function tickText(v, log) {
 function drawAxes(svg, box, sx, sy, labels) {
   const grid = svgEl("g", { class: "grid" }, svg);
   const axis = svgEl("g", { class: "axis" }, svg);
-  const xt = sx.log ? logTicks(...sx.domain) : niceTicks(...sx.domain, Math.max(2, Math.round(box.w / 80)));
+  const xt = sx.ticks  // a scale may bring its own ticks (powers of 2 on a performance profile's tau axis)
+    || (sx.log ? logTicks(...sx.domain) : niceTicks(...sx.domain, Math.max(2, Math.round(box.w / 80))));
   const yt = sy.log ? logTicks(...sy.domain) : sy.symlog ? symlogTicks(...sy.domain, sy.symlog)
     : niceTicks(...sy.domain, Math.max(2, Math.round(box.h / 45)));
   const xs = tickTexts(xt, sx.log), ys = tickTexts(yt, sy.log || sy.symlog);
