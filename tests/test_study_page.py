@@ -177,8 +177,27 @@ def test_the_page_in_chromium_lists_the_runs_behind_each_profile_point(tmp_path)
             f"http://127.0.0.1:5000/#/experiments/7/runs/{run_id('ridge', 'lion', 10.0, 0)}"
             "?workflowType=machine_learning")
         assert row.locator("code.run-id").evaluate("e => getComputedStyle(e).userSelect") == "all"
+        check_one_point_of_two_optimizers(page, trials)
         check_legend_sensitivity_and_table(page, trials)
         page.screenshot(path=str(tmp_path / "study.png"), full_page=True)
+
+
+def check_one_point_of_two_optimizers(page, trials):
+    """adam and lion both reach rho = 2/3 at tau = 1 (tuned), on other objectives: each is listed as its own."""
+    points = points_by_hand(trials, "tuned")
+    assert points["adam"][0][:2] == (1.0, {"bowl", "ridge"}) and points["lion"][0][:2] == (1.0, {"bowl", "valley"})
+    page.locator('figure[data-setting="tuned"] circle.step-dot[data-optimizer="lion"][data-index="0"]').hover()
+    tip = page.inner_text("#tooltip")
+    assert "adam: bowl, ridge" in tip and "lion: bowl, valley" in tip, tip
+    page.mouse.click(*centre(page, 'figure[data-setting="tuned"] circle.step-dot[data-optimizer="lion"][data-index="0"]'))
+    assert listed(page) == points["lion"][0][1:]
+    page.click('#selection button.also-button[data-optimizer="adam"]')
+    assert listed(page) == points["adam"][0][1:]
+
+
+def centre(page, selector):
+    box = page.locator(selector).bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
 def check_legend_sensitivity_and_table(page, trials):

@@ -20,11 +20,17 @@ class Panel {
     if (what) htmlEl("p", { class: "what" }, this.el, what);
   }
 
-  showStep(setting, curve, index, others) {
+  showStep(setting, curve, index, others, choose) {
     const s = curve.steps[index], n = setting.problems.length;
     this.clear(`${curve.name}, ${setting.title}: ρ(${short(s.tau)}) = ${s.problems.length}/${n}`,
-               `${fraction(s.problems.length, n)} within ${short(s.tau)}× the fastest optimizer's steps to target` +
-               (others.length ? `; the same step: ${others.join(", ")}` : "") + ".");
+               `${fraction(s.problems.length, n)} within ${short(s.tau)}× the fastest optimizer's steps to target.`);
+    if (others.length) {
+      const also = htmlEl("p", { class: "what also" }, this.el, "The same point of the profile: ");
+      for (const [c, i] of others) {
+        htmlEl("button", { type: "button", class: "also-button", "data-optimizer": c.name }, also, c.name)
+          .addEventListener("click", () => choose(c, i));
+      }
+    }
     htmlEl("p", { class: "what" }, this.el, `Time: ${TIME_RULE[setting.name] || "median over seeds"}.`);
     const list = htmlEl("div", { class: "problems", "data-setting": setting.name, "data-optimizer": curve.name }, this.el);
     for (const problem of s.problems) this.cell(list, problem, setting.cells[problem][curve.name]);
@@ -129,8 +135,8 @@ class StudyPage {
     const chart = this.profiles.find((c) => c.setting === setting);
     this.mark(null);
     chart.mark(curve, index);
-    const others = chart.sameDot(curve, index).map((c) => c.name).filter((n) => n !== curve.name);
-    this.panel.showStep(setting, curve, index, others);
+    const others = chart.sameDot(curve, index).filter(([c]) => c !== curve);
+    this.panel.showStep(setting, curve, index, others, (c, i) => this.selectStep(setting, c, i));
   }
 
   selectCell(row) {

@@ -79,15 +79,14 @@ class TimesTable {
     this.page = page;
     const settings = data.settings.map((s) => s.name);
     const head = htmlEl("tr", {}, htmlEl("thead", {}, table));
-    for (const label of ["objective", "optimizer", "target", ...settings.map((s) => `${s} steps (× fastest)`), "chosen factor (lr)"]) {
-      htmlEl("th", {}, head, label);
-    }
+    const labels = ["objective", "optimizer", ...settings.map((s) => `${s.replace("_", " ")} (× fastest)`),
+                    "chosen factor (lr)"];
+    for (const label of labels) htmlEl("th", {}, head, label);
     const body = htmlEl("tbody", {}, table);
     this.rows = data.table.map((row) => {
       const tr = htmlEl("tr", { "data-objective": row.objective, "data-optimizer": row.optimizer }, body);
-      htmlEl("th", {}, tr, row.objective);
+      htmlEl("th", { title: row.target }, tr, row.objective);
       htmlEl("th", {}, tr, row.optimizer);
-      htmlEl("td", {}, tr, row.target);
       for (const s of settings) {
         const cell = row.settings[s];
         const td = htmlEl("td", {}, tr, cell ? TimesTable.time(cell) : "—");

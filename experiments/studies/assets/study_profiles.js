@@ -59,19 +59,25 @@ class ProfileChart {
     return { curve, g, dots };
   }
 
-  // Every curve with a dot at the same place (same tau and rho): on one level several optimizers rise together.
+  // Each curve with a dot at the same place (same tau and rho), and that dot's index: on one level several
+  // optimizers can rise together, each counting its own objectives.
   sameDot(curve, index) {
-    const s = curve.steps[index];
-    return this.setting.curves.filter((c) => !this.hidden.has(c.name)
-                                      && c.steps.some((t) => t.tau === s.tau && t.rho === s.rho));
+    const s = curve.steps[index], out = [];
+    for (const c of this.setting.curves) {
+      const i = c.steps.findIndex((t) => t.tau === s.tau && t.rho === s.rho);
+      if (i >= 0 && !this.hidden.has(c.name)) out.push([c, i]);
+    }
+    return out;
   }
 
   hoverText(curve, index) {
     const s = curve.steps[index], n = this.setting.problems.length;
-    const names = this.sameDot(curve, index).map((c) => `<span style="color:${this.page.colour(c.name)}">&#9632;</span> ${escapeHtml(c.name)}`);
-    return `<div class="k">${escapeHtml(this.setting.title)} &middot; τ = ${short(s.tau)}</div>` +
-      `<div>${names.join(", ")}: ρ = ${short(s.rho)} (${fraction(s.problems.length, n)})</div>` +
-      `<div>${s.problems.map(escapeHtml).join(", ")}</div><div class="k">click to list the runs</div>`;
+    const lines = this.sameDot(curve, index).map(([c, i]) =>
+      `<div><span style="color:${this.page.colour(c.name)}">&#9632;</span> ${escapeHtml(c.name)}: ` +
+      `${c.steps[i].problems.map(escapeHtml).join(", ")}</div>`);
+    return `<div class="k">${escapeHtml(this.setting.title)} &middot; τ = ${short(s.tau)}: ` +
+      `ρ = ${s.problems.length}/${n} (${fraction(s.problems.length, n)})</div>${lines.join("")}` +
+      `<div class="k">click to list the runs</div>`;
   }
 
   legend(row) {
