@@ -193,6 +193,12 @@ def check_one_point_of_two_optimizers(page, trials):
     assert listed(page) == points["lion"][0][1:]
     page.click('#selection button.also-button[data-optimizer="adam"]')
     assert listed(page) == points["adam"][0][1:]
+    # adam's last step (tau 110, rho 1) lies on lion's curve, drawn after it: the dot still takes the pointer
+    page.locator('figure[data-setting="tuned"] circle.step-dot[data-optimizer="adam"][data-index="1"]').hover()
+    assert "adam: bowl, ridge, valley" in page.inner_text("#tooltip")
+    page.focus('figure[data-setting="tuned"] circle.step-dot[data-optimizer="sgd"][data-index="1"]')
+    page.keyboard.press("Enter")  # the dots are in the tab order
+    assert listed(page) == points["sgd"][1][1:]
 
 
 def centre(page, selector):
@@ -242,7 +248,24 @@ def test_a_quick_sized_study_page_stays_small(tmp_path):
     trials = quick_sized_trials()
     path = study_page(trials, analyse(trials), tmp_path / "study.html", URI)
     assert path.stat().st_size < 1_000_000
-    assert len(page_json(path.read_text())["runs"]) == 120
+    data = page_json(path.read_text())
+    assert len(data["runs"]) == 120 and [s["name"] for s in data["settings"]] == ["tuned", "default"]
+
+
+def test_runs_without_a_learning_rate_or_a_finite_loss_still_make_a_page(tmp_path):
+    """A run whose param optimizer.lr is missing (NaN), that diverged (NaN), or whose loss MLflow stored as its
+    largest double: numbers JSON cannot hold are null on the page, and the page is written."""
+    trials = [Trial("a", "a", "FAILED", "bowl", "sgd", math.nan, 1.0, 0, "loss <= 1.0", INF, math.nan),
+              Trial("b", "b", "FINISHED", "bowl", "adam", 0.001, 1.0, 0, "loss <= 1.0", 3.0, 1.8e308)]
+    path = study_page(trials, analyse(trials), tmp_path / "study.html")
+    data = page_json(path.read_text())
+    assert data["runs"]["a"]["lr"] is None and data["runs"]["b"]["final_loss"] is None
+    assert data["runs"]["a"]["url"] is None  # no tracking store given: no links
+    with open_page(path) as page:  # and it draws them without a script error
+        page.wait_for_selector("body[data-ready=true]")
+        page.click('#times-table tr[data-optimizer="sgd"]')
+        assert "never (failed)" in page.inner_text('#selection tr[data-run="a"]')
+        assert page.locator("#selection tr[data-run] a").count() == 0
 
 
 # -- a real study ------------------------------------------------------------------------------------------------

@@ -109,8 +109,8 @@ def run_data(t: Trial, tracking_uri: str | None) -> dict:
     from ..tracking.store import run_link
 
     url = run_link(tracking_uri, t.experiment_id, t.run_id) if tracking_uri and t.experiment_id else None
-    return {"name": t.run_name, "objective": t.objective, "optimizer": t.optimizer, "lr": t.lr,
-            "factor": t.lr_factor, "seed": t.seed, "target": t.target, "steps": _finite(t.steps_to_target),
+    return {"name": t.run_name, "objective": t.objective, "optimizer": t.optimizer, "lr": _finite(t.lr),
+            "factor": t.lr_factor, "seed": t.seed, "steps": _finite(t.steps_to_target),
             "final_loss": _finite(t.final_loss), "status": t.status, "held_out": t.held_out, "url": url}
 
 
@@ -131,7 +131,7 @@ def sensitivity_data(objective: str, grid: list[Trial]) -> dict:
         points = []
         for factor in sorted({t.lr_factor for t in runs}):
             at = [t for t in runs if t.lr_factor == factor]
-            points.append({"factor": factor, "lr": at[0].lr, "runs": [t.run_id for t in at],
+            points.append({"factor": factor, "lr": _finite(at[0].lr), "runs": [t.run_id for t in at],
                            **{m: stats[m].get(factor) for m in MEASURES}})
         lines.append({"optimizer": optimizer, "points": points})
     return {"objective": objective, "target": next((t.target for t in mine), ""),
@@ -150,7 +150,7 @@ def table_rows(trials: list[Trial], result: dict) -> list[dict]:
                 cells[setting] = {"time": _finite(times[objective][optimizer]),
                                   "ratio": _finite(result["ratios"][setting][objective][optimizer])}
         rows.append({"objective": objective, "optimizer": optimizer, "target": runs[0].target, "settings": cells,
-                     "chosen": {"factor": factor, "lr": runs[0].lr, "runs": [t.run_id for t in runs]}})
+                     "chosen": {"factor": factor, "lr": _finite(runs[0].lr), "runs": [t.run_id for t in runs]}})
     return rows
 
 

@@ -60,7 +60,8 @@ class Panel {
       const name = htmlEl("td", { class: "run-name" }, tr, run.name);
       htmlEl("br", {}, name);
       htmlEl("code", { class: "run-id" }, name, id);
-      htmlEl("td", { class: "num" }, tr, run.steps === null ? "never" : String(run.steps));
+      const steps = run.steps === null ? "never" : String(run.steps);
+      htmlEl("td", { class: "num" }, tr, run.status === "FINISHED" ? steps : `${steps} (${run.status.toLowerCase()})`);
       htmlEl("td", { class: "num" }, tr, exact(run.lr));
       htmlEl("td", { class: "num" }, tr, String(run.seed));
       const link = htmlEl("td", {}, tr);

@@ -52,10 +52,12 @@ class LrChart {
     svgEl("path", { class: "series", d: pathData(mid), stroke: colour, "stroke-width": 1.6 }, g);
     return drawn.map((p) => {
       const dot = svgEl("circle", { class: "lr-dot", r: 3.6, cx: this.sx(p.factor), cy: this.sy(p[measure][0]),
-                                    fill: colour, "data-optimizer": line.optimizer, "data-factor": p.factor }, g);
+                                    fill: colour, "data-optimizer": line.optimizer, "data-factor": p.factor,
+                                    tabindex: 0, role: "button",
+                                    "aria-label": `${line.optimizer}, factor ${short(p.factor)}` }, g);
       dot.addEventListener("mouseenter", (event) => tooltip.show(event, this.hoverText(line, p, measure)));
       dot.addEventListener("mouseleave", () => tooltip.hide());
-      dot.addEventListener("click", () => {
+      activate(dot, () => {
         this.page.mark(dot);
         this.page.panel.showRuns(`${line.optimizer} on ${this.entry.objective}, learning-rate factor ${short(p.factor)}`,
                                  `lr ${exact(p.lr)}; ${MEASURES[measure].label}: median ${short(p[measure][0])} over the seeds with one`,
@@ -84,7 +86,7 @@ class TimesTable {
     for (const label of labels) htmlEl("th", {}, head, label);
     const body = htmlEl("tbody", {}, table);
     this.rows = data.table.map((row) => {
-      const tr = htmlEl("tr", { "data-objective": row.objective, "data-optimizer": row.optimizer }, body);
+      const tr = htmlEl("tr", { "data-objective": row.objective, "data-optimizer": row.optimizer, tabindex: 0 }, body);
       htmlEl("th", { title: row.target }, tr, row.objective);
       htmlEl("th", {}, tr, row.optimizer);
       for (const s of settings) {
@@ -93,7 +95,7 @@ class TimesTable {
         if (cell && cell.ratio === 1) td.classList.add("best");
       }
       htmlEl("td", {}, tr, `${short(row.chosen.factor)} (${exact(row.chosen.lr)})`);
-      tr.addEventListener("click", () => { this.select(tr); page.selectCell(row); });
+      activate(tr, () => { this.select(tr); page.selectCell(row); });
       return tr;
     });
   }

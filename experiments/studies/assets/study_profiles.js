@@ -15,6 +15,14 @@ function fraction(count, total) {
   return `${count} of ${total} objective${total === 1 ? "" : "s"}`;
 }
 
+// A click, or Enter or space on the focused element (dots are in the tab order).
+function activate(el, act) {
+  el.addEventListener("click", act);
+  el.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); act(); }
+  });
+}
+
 class ProfileChart {
   constructor(parent, setting, data, page) {
     this.setting = setting;
@@ -50,10 +58,12 @@ class ProfileChart {
                     "stroke-dasharray": dash }, g);
     const dots = curve.steps.map((s, i) => {
       const dot = svgEl("circle", { class: "step-dot", r: 4.5, cx: this.sx(s.tau), cy: this.sy(s.rho), fill: colour,
-                                    "data-optimizer": curve.name, "data-index": i, "data-tau": s.tau }, g);
+                                    "data-optimizer": curve.name, "data-index": i, "data-tau": s.tau, tabindex: 0,
+                                    role: "button", "aria-label": `${curve.name}: ρ(${short(s.tau)}) = ` +
+                                    `${s.problems.length}/${this.setting.problems.length}` }, g);
       dot.addEventListener("mouseenter", (event) => tooltip.show(event, this.hoverText(curve, i)));
       dot.addEventListener("mouseleave", () => tooltip.hide());
-      dot.addEventListener("click", () => this.page.selectStep(this.setting, curve, i));
+      activate(dot, () => this.page.selectStep(this.setting, curve, i));
       return dot;
     });
     return { curve, g, dots };
