@@ -39,6 +39,7 @@ FINAL_LOSS = "Summary/final_loss"
 BEST_LOSS = "Summary/best_loss"
 BEST_STEP = "Summary/best_step"
 PARENT_BEST_FINAL_LOSS = "Summary/best_final_loss"  # a sweep's parent: the lowest final loss of its runs
+RUNNER_OBJECTIVE_KEYS = frozenset({LOSS, LOSS_GAP, DISTANCE_TO_OPTIMUM})  # the objective's own measures: the rest
 COUNTER_KEYS = frozenset({"step"})  # torch's per-parameter step count: the step axis says it already
 
 
@@ -91,6 +92,12 @@ def objective_measures(objective, params: dict[str, np.ndarray], step: int, last
     if not callable(evaluate) or not (last or step % int(getattr(objective, "eval_every", 1)) == 0):
         return {}
     return {f"Objective/{name}": float(value) for name, value in evaluate(params).items()}
+
+
+def is_objective_measure(key: str) -> bool:
+    """Whether metric ``key`` is one of the objective's own measures (``Objective/test_loss``), logged every
+    ``eval_every`` recorded steps rather than at each."""
+    return key.startswith("Objective/") and key not in RUNNER_OBJECTIVE_KEYS
 
 
 def optimizer_state_arrays(optimizer, names: dict[int, str]) -> dict[str, np.ndarray]:

@@ -14,12 +14,13 @@ run is deterministic, the result is the trajectory an uninterrupted run gives, b
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checkpoint
+from . import checkpoint, recording
 from .config import flatten, plain
 from .errors import ConfigError
 
@@ -157,7 +158,8 @@ def _prepare(client, cfg, overrides, tracking_uri, spool_root, run_id, run) -> R
         merged = merged_config(cfg, stored, overrides)
         last_steps = last_logged_steps(client, run)
         names = checkpoint_files(client, run_id)
-        state = newest_usable(client, run_id, names, last_steps, int(merged.logging.every), Path(scratch))
+        state = newest_usable(client, run_id, names, last_steps, int(merged.logging.every), Path(scratch),
+                              measure_every(merged))
     return Resumption(run_id, run.info.experiment_id, merged, state, last_steps, [n.rsplit("/", 1)[-1] for n in names])
 
 
@@ -215,15 +217,35 @@ def checkpoint_files(client, run_id: str) -> list[str]:
     return sorted((f.path for f in files if checkpoint.step_of(f.path) is not None), key=checkpoint.step_of)
 
 
+def measure_every(cfg) -> int:
+    """Steps between two points of the objective's own measures (``Objective.evaluate``): the recorded steps that
+    are multiples of its ``eval_every`` (the config's, else the class's)."""
+    from . import objectives
+
+    every = int(cfg.logging.every)
+    try:
+        default = getattr(objectives.get(cfg.objective.name), "eval_every", 1)
+    except ConfigError:
+        default = 1
+    return math.lcm(every, int(cfg.objective.get("eval_every", default)))
+
+
+def stored_before(last_steps: dict[str, int], step: int, every: int, measures_every: int) -> bool:
+    """Whether the store holds every point recorded before ``step``: each key up to the last step it is logged at
+    before it (every ``every`` steps; the objective's own measures every ``measures_every``)."""
+    for key, last in last_steps.items():
+        cadence = measures_every if recording.is_objective_measure(key) else every
+        if last < (step - 1) // cadence * cadence:
+            return False
+    return True
+
+
 def newest_usable(client, run_id: str, names: list[str], last_steps: dict[str, int], every: int,
-                  scratch: Path) -> dict | None:
+                  scratch: Path, measures_every: int | None = None) -> dict | None:
     """The newest checkpoint that loads whole (a file cut short by a kill is skipped) and that the stored metrics
     reach: every step recorded before it must be in the store, else the run would have a gap."""
-    reached = min(last_steps.values(), default=None)
     for path in reversed(names):
-        step = checkpoint.step_of(path)
-        last_recorded = (step - 1) // every * every
-        if reached is not None and reached < last_recorded:
+        if not stored_before(last_steps, checkpoint.step_of(path), every, measures_every or every):
             continue
         try:
             return checkpoint.load(client.download_artifacts(run_id, path, str(scratch)))

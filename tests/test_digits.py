@@ -180,3 +180,14 @@ def test_training_matches_torch_step_by_step(objective, optimizer_name, torch_na
     assert theirs["loss"][19] < 0.6 * theirs["loss"][0]  # it learns: the comparison is not of two flat lines
     np.testing.assert_allclose(params["output.weight"], theirs["model"][2].weight.detach().numpy(), rtol=rtol * 10,
                                atol=rtol)
+
+
+def test_a_checkpoint_is_resumable_when_each_metric_reached_its_own_last_step_before_it():
+    from experiments.resume import stored_before
+
+    # logging.every=1, test measures every 10 steps: a checkpoint at step 1200 follows step 1199 and test point 1190
+    stored = {"Objective/loss": 1199, "param/output.bias.0": 1199, "Objective/test_loss": 1190}
+    assert stored_before(stored, 1200, 1, 10)
+    assert not stored_before({**stored, "Objective/test_loss": 1180}, 1200, 1, 10)  # a test point missing
+    assert not stored_before({**stored, "param/output.bias.0": 1198}, 1200, 1, 10)
+    assert not stored_before(stored, 1200, 1, 1)  # measured at every step, 1191..1199 would be missing
