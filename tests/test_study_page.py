@@ -292,6 +292,37 @@ def test_a_tiny_study_attaches_its_page_and_the_command_writes_it_again(tmp_path
     run_cli([parent.info.run_id, "--out", str(tmp_path / "again")], tmp_path, module="experiments.study")
     assert page_json((tmp_path / "again" / "study.html").read_text()) == page_json(
         (artifacts / "study.html").read_text())
+    check_in_the_artifact_viewer(tmp_path, parent, trials)
+
+
+def check_in_the_artifact_viewer(store: Path, parent, trials) -> None:
+    """MLflow's UI shows the artifact in a sandboxed iframe (scripts only): the page draws and lists runs there."""
+    from support.browser import browser
+    from support.mlflow_server import MlflowServer
+
+    with MlflowServer(store) as server, browser(offline=False) as context:  # the UI of the sweep's own store
+        page = context.new_page()
+        page.goto(f"{server.uri}/#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
+                  "/artifacts/study.html")
+        frame = ready_frame(page)
+        assert "allow-scripts" in page.eval_on_selector("iframe", "e => e.getAttribute('sandbox')")
+        assert frame.locator('figure[data-setting="tuned"] path.curve').count() == 2
+        tau, problems, runs = points_by_hand(trials, "tuned")["adam"][-1]
+        frame.locator('figure[data-setting="tuned"] circle.step-dot[data-optimizer="adam"]').last.click()
+        assert set(frame.eval_on_selector_all("#selection tr[data-run]", "els => els.map(e => e.dataset.run)")) == runs
+
+
+def ready_frame(page, timeout_ms: int = 60_000):
+    """The frame in which the study page has drawn (the viewer loads the artifact after its own page)."""
+    for _ in range(timeout_ms // 250):
+        for frame in page.frames:
+            try:
+                if frame.query_selector("body[data-ready=true]"):
+                    return frame
+            except Exception:  # noqa: BLE001 - a frame navigating away meanwhile
+                continue
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no frame of {page.url} drew the study page: {[f.url for f in page.frames]}")
 
 
 def trials_from_csv(path: Path) -> list[Trial]:

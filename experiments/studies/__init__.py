@@ -8,5 +8,6 @@ learning-rate trials; every number of its report is computed from the child runs
 - :mod:`.profiles`: tuned and default times, Dolan-More performance profiles and the AlgoPerf-style score;
 - :mod:`.figures`: ``performance_profile.png`` and ``lr_sensitivity.png``;
 - :mod:`.held_out`: each chosen learning rate re-run on seeds the tuning did not see;
+- :mod:`.page`: ``study.html``, all of it on one interactive page, each profile step linked to its runs;
 - :mod:`.report`: the parent's files and metrics (``python -m experiments.study <parent run id>`` redoes them).
 """
