@@ -62,7 +62,7 @@ class Panel {
       htmlEl("code", { class: "run-id" }, name, id);
       const steps = run.steps === null ? "never" : String(run.steps);
       htmlEl("td", { class: "num" }, tr, run.status === "FINISHED" ? steps : `${steps} (${run.status.toLowerCase()})`);
-      htmlEl("td", { class: "num" }, tr, exact(run.lr));
+      htmlEl("td", { class: "num" }, tr, short(run.lr));
       htmlEl("td", { class: "num" }, tr, String(run.seed));
       const link = htmlEl("td", {}, tr);
       if (run.url) htmlEl("a", { href: run.url, target: "_blank", rel: "noopener" }, link, "MLflow ↗");
@@ -148,7 +148,7 @@ class StudyPage {
       if (cell) this.panel.cell(this.panel.el, row.objective, cell, `${setting.title}`);
     }
     const box = htmlEl("div", { class: "chosen-runs" }, this.panel.el);
-    htmlEl("h4", {}, box, `chosen trial: factor ${short(row.chosen.factor)} (lr ${exact(row.chosen.lr)})`);
+    htmlEl("h4", {}, box, `chosen trial: factor ${short(row.chosen.factor)} (lr ${short(row.chosen.lr)})`);
     htmlEl("p", { class: "what" }, box,
            "the factor with the lowest median steps to target over the seeds (then the lowest median final loss)");
     this.panel.table(box, row.chosen.runs);

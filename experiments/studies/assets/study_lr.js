@@ -60,7 +60,7 @@ class LrChart {
       activate(dot, () => {
         this.page.mark(dot);
         this.page.panel.showRuns(`${line.optimizer} on ${this.entry.objective}, learning-rate factor ${short(p.factor)}`,
-                                 `lr ${exact(p.lr)}; ${MEASURES[measure].label}: median ${short(p[measure][0])} over the seeds with one`,
+                                 `lr ${short(p.lr)}; ${MEASURES[measure].label}: median ${short(p[measure][0])} over the seeds with one`,
                                  p.runs);
       });
       return dot;
@@ -70,7 +70,7 @@ class LrChart {
   hoverText(line, p, measure) {
     const [mid, lo, hi] = p[measure];
     const counted = p.runs.filter((id) => Number.isFinite(this.page.runs[id][measure === "loss" ? "final_loss" : "steps"]));
-    return `<div class="k">${escapeHtml(this.entry.objective)} &middot; ${escapeHtml(line.optimizer)} &middot; factor ${short(p.factor)} (lr ${exact(p.lr)})</div>` +
+    return `<div class="k">${escapeHtml(this.entry.objective)} &middot; ${escapeHtml(line.optimizer)} &middot; factor ${short(p.factor)} (lr ${short(p.lr)})</div>` +
       `<div>${MEASURES[measure].label}: median ${short(mid)}, min ${short(lo)}, max ${short(hi)}</div>` +
       `<div class="k">${counted.length} of ${p.runs.length} seeds with a value; click to list the runs</div>`;
   }
@@ -94,7 +94,7 @@ class TimesTable {
         const td = htmlEl("td", {}, tr, cell ? TimesTable.time(cell) : "—");
         if (cell && cell.ratio === 1) td.classList.add("best");
       }
-      htmlEl("td", {}, tr, `${short(row.chosen.factor)} (${exact(row.chosen.lr)})`);
+      htmlEl("td", {}, tr, `${short(row.chosen.factor)} (${short(row.chosen.lr)})`);
       activate(tr, () => { this.select(tr); page.selectCell(row); });
       return tr;
     });
