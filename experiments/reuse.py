@@ -10,11 +10,12 @@ target. Then, with ``sweep.rerun=unfinished`` (the default):
 - otherwise an earlier run that stopped before its end (KILLED, FAILED for another reason, SCHEDULED, or RUNNING with
   a lease no live process holds) is **resumed** in the same run from its newest checkpoint, as ``resume=<run id>``
   does (:mod:`experiments.resume`, with its lease checks);
-- an earlier run another process still writes is left alone, and the job starts a new run.
+- an earlier run another process still writes, or one stopped before it recorded its configuration (its
+  ``config.yaml``), is left alone, and the job starts a new run.
 
-A run skipped or resumed moves under the new sweep's parent run (its tag ``mlflow.parentRunId``), so that the new
-parent holds every configuration of the sweep: its comparison, its study report and the MLflow UI's nesting see
-them all. The run is tagged ``sweep.reused`` (``finished`` or ``resumed``) and ``sweep.adopted_from`` (the parent
+A run skipped or resumed (once its resumption ends) moves under the new sweep's parent run (its tag
+``mlflow.parentRunId``), so that the new parent holds every configuration of the sweep: its comparison, its study
+report and the MLflow UI's nesting see them all. The run is tagged ``sweep.reused`` (``finished`` or ``resumed``) and ``sweep.adopted_from`` (the parent
 it was under), and that earlier parent ``sweep.continued_by`` (the new one). ``sweep.rerun=all`` runs every
 configuration anew.
 """
@@ -86,15 +87,16 @@ def earlier_runs(client, cfg, parent) -> list:
             and r.data.tags.get("study.target") == target]
 
 
-def choose(runs: list, label: str) -> Earlier | None:
+def choose(client, runs: list, label: str) -> Earlier | None:
     """The run to skip (the newest that reached its verdict), else the one to resume (the furthest checkpoint, then
-    the newest), else None; runs another process still writes are passed over, saying so."""
+    the newest), else None; runs another process still writes are passed over, saying so, and so are runs stopped
+    before they recorded their configuration (interrupted as they were created: there is nothing to continue)."""
     done = [r for r in runs if is_done(r)]
     if done:
         return Earlier(max(done, key=lambda r: r.info.end_time or 0), "skip")
     stopped = []
     for r in runs:
-        if r.info.status not in RESUMABLE:
+        if r.info.status not in RESUMABLE or not _has_config(client, r.info.run_id):
             continue
         why = is_alive(r)
         if why is not None:
@@ -106,6 +108,13 @@ def choose(runs: list, label: str) -> Earlier | None:
         return None
     furthest = max(stopped, key=lambda r: (int(r.data.tags.get("checkpoint_step", 0)), r.info.start_time or 0))
     return Earlier(furthest, "resume")
+
+
+def _has_config(client, run_id: str) -> bool:
+    try:
+        return any(f.path == "config.yaml" for f in retrying(client.list_artifacts, run_id))
+    except Exception:  # noqa: BLE001 - an artifact store that cannot be listed: resume= says why, if it matters
+        return True
 
 
 def adopt(client, run, parent, how: str) -> None:
@@ -140,7 +149,7 @@ def run_or_reuse(cfg, *, label: str, parent, client, reuse: bool, **run_argument
         if not is_unreachable(error):
             raise
         found = []  # the store went away: the run itself spools (tracking.spool) or says so
-    earlier = choose(found, label)
+    earlier = choose(client, found, label)
     if earlier is None:
         return run(cfg, parent=parent, client=client, **run_arguments)
     found = earlier.run
@@ -171,14 +180,18 @@ def _resume(cfg, found, label: str, parent, client, run_arguments) -> RunResult:
     checkpoint = found.data.tags.get("checkpoint_step")
     where = f"its newest checkpoint (step {checkpoint})" if checkpoint else "step 0 (it saved no checkpoint)"
     print(redact(f"Job {label}: resuming run {run_id} ({found.info.status}) from {where}."), flush=True)
-    adopt(client, found, parent, "resumed")
     resumed = cfg.copy()
     with open_dict(resumed):
         resumed.resume = run_id
         resumed.repeats = 1  # this one run (a job's repeats are each looked up on their own)
     try:
         # no overrides: the run continues with its own configuration (keys outside its params may differ)
-        return run(resumed, parent=parent, client=client, launch_dir=run_arguments.get("launch_dir"))
-    except ConfigError as error:
+        result = run(resumed, parent=parent, client=client, launch_dir=run_arguments.get("launch_dir"))
+    except ConfigError as error:  # raised before the run was written to: it stays where it is
         print(redact(f"Job {label}: run {run_id} could not be resumed ({error}); this job runs anew."), flush=True)
         return run(cfg, parent=parent, client=client, **run_arguments)
+    except BaseException:
+        adopt(client, found, parent, "resumed")  # interrupted again: the new parent has what it did
+        raise
+    adopt(client, found, parent, "resumed")
+    return result

@@ -97,11 +97,11 @@ def parent_of(sweep_dir: Path) -> str:
     return json.loads((sweep_dir / "mlflow_parent.json").read_text())["run_id"]
 
 
-def interrupt_mid_way(tmp_path: Path, sweep_dir: Path, signum: int) -> str:
-    """Start the study and send ``signum`` to it once the first job finished and the second saved a checkpoint;
-    returns the parent's id."""
+def interrupt_mid_way(tmp_path: Path, sweep_dir: Path, signum: int, *launcher: str) -> str:
+    """Start the study and send ``signum`` to it once a job finished and another saved a checkpoint; returns the
+    parent's id."""
     client = client_for(tmp_path)
-    process = start_cli(["-m", f"hydra.sweep.dir={sweep_dir}", *STUDY], tmp_path)
+    process = start_cli(["-m", f"hydra.sweep.dir={sweep_dir}", *STUDY, *launcher], tmp_path)
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -171,3 +171,31 @@ def check_rerun_all(tmp_path: Path, client, earlier: dict) -> None:
         twin = by_hash[run.data.tags["config_hash"]]
         assert twin.data.params == run.data.params
         assert run.data.metrics["Summary/final_loss"] == twin.data.metrics["Summary/final_loss"]
+
+
+@pytest.mark.slow
+def test_a_joblib_study_stopped_by_ctrl_c_is_finished_by_the_same_command(tmp_path):
+    """Two workers: whatever had finished when Ctrl-C came is skipped, whatever was running is resumed, and every
+    configuration has one run, under the new parent, with every point once."""
+    joblib = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    client = client_for(tmp_path)
+    first = interrupt_mid_way(tmp_path, tmp_path / "first", signal.SIGINT, *joblib)
+    before = children_of(client, first)
+    done = {i: every_point_present(client, i, int(r.data.params["steps"])) for i, r in before.items()
+            if r.info.status == "FINISHED"}
+    stopped = {i for i, r in before.items() if r.info.status != "FINISHED"}  # KILLED (or RUNNING, its worker gone)
+    # a job that started as Ctrl-C came ends KILLED as soon as its run exists: nothing to resume, it stays behind
+    stubs = {i for i in stopped if "config.yaml" not in {a.path for a in client.list_artifacts(i)}}
+    assert done and stopped - stubs
+    again = run_cli(["-m", f"hydra.sweep.dir={tmp_path / 'second'}", *STUDY, *joblib], tmp_path)
+    children = children_of(client, parent_of(tmp_path / "second"))
+    assert len(children) == 4 and set(before) - stubs <= set(children), again.stdout
+    assert len(all_runs(client)) == 2 + 4 + len(stubs) and set(children_of(client, first)) == stubs
+    assert len({r.data.tags["config_hash"] for r in children.values()}) == 4
+    for run_id, run in children.items():
+        assert run.info.status == "FINISHED"
+        counts = every_point_present(client, run_id, int(run.data.params["steps"]))
+        if run_id in done:
+            assert counts == done[run_id] and f"skipped, run {run_id} already finished it" in again.stdout
+        elif run_id in stopped:
+            assert "resumed_from_step" in run.data.tags and f"resuming run {run_id} (" in again.stdout
