@@ -97,9 +97,12 @@ class Loop:
                 if scheduler is not None:
                     scheduler.step()
                 if recorded:
-                    state = recording.optimizer_state_arrays(optimizer, self.names_by_id) if self.state_on else {}
-                    after = {n: t.numpy(force=True) for n, t in params.items()}
-                    update = recording.update_measures(before, after, grads)
+                    wanted = self.state_on and (self.metrics_on or self.trajectory is not None)
+                    state = recording.optimizer_state_arrays(optimizer, self.names_by_id) if wanted else {}
+                    update = None
+                    if self.metrics_on:  # the update's norm and cosine are metrics only
+                        after = {n: t.numpy(force=True) for n, t in params.items()}
+                        update = recording.update_measures(before, after, grads)
                     self._record(step, loss, before, grads, norm, lr, state, update)
                 self.steps_done = step + 1
                 if self.checkpoint_every and self.steps_done % self.checkpoint_every == 0 and self.steps_done < steps:
