@@ -27,6 +27,7 @@ class Loop:
 
     def __init__(self, cfg, problem: Problem, tracked, scratch: Path) -> None:
         self.cfg = cfg
+        self.steps = int(cfg.steps)  # read once: a config lookup costs tens of microseconds, a step's budget
         self.problem = problem
         self.tracked = tracked
         self.scratch = Path(scratch)  # checkpoints, the trajectory and plots are written here before upload
@@ -68,7 +69,7 @@ class Loop:
     def run(self) -> None:
         params, optimizer, scheduler = self.problem.params, self.problem.optimizer, self.problem.scheduler
         objective, noise = self.problem.objective, self.problem.noise
-        steps = int(self.cfg.steps)
+        steps = self.steps
         bar = self._progress(steps)
         # Overflow is reported by the run itself (FAILED, with where), not as numpy warnings.
         errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
@@ -197,7 +198,7 @@ class Loop:
             if value is not None:
                 keys.append(key)
                 values.append(float(value))
-        for key, value in recording.objective_measures(objective, params, step, step == int(self.cfg.steps)).items():
+        for key, value in recording.objective_measures(objective, params, step, step == self.steps).items():
             keys.append(key)
             values.append(value)
         for name, array in params.items():
