@@ -332,3 +332,24 @@ def trials_from_csv(path: Path) -> list[Trial]:
                   float(r["lr_factor"]), int(r["seed"]), r["target"],
                   INF if r["steps_to_target"] == "" else float(r["steps_to_target"]),
                   float(r["final_loss"] or "nan"), r["held_out"] == "true") for r in rows]
+
+
+@pytest.mark.slow
+def test_the_readme_figures_script_writes_its_three_pictures(tmp_path):
+    """docs/make_study_figures.py on a small study: the profile, the sensitivity and the page's screenshot."""
+    import os
+    import subprocess
+    import sys
+
+    from runner_support import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    out = subprocess.run([sys.executable, str(ROOT / "docs" / "make_study_figures.py"), "--out-dir", str(tmp_path),
+                          "objective=quadratic", "optimizer=sgd,adam", "study.lr_factor=0.1,1.0", "seed=0",
+                          "steps=30"], cwd=tmp_path, env=env, check=True, capture_output=True, text=True,
+                         timeout=600)
+    assert "study=quick" in out.stdout and " s; wrote " in out.stdout
+    for name in ("study_profile.png", "study_lr_sensitivity.png", "study_page.png"):
+        header = (tmp_path / name).read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert int.from_bytes(header[16:20], "big") > 400, name
