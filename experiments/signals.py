@@ -52,6 +52,7 @@ class _State:
     def __init__(self) -> None:
         self.signum: int | None = None  # the first signal (or stop request) received
         self.reason: str | None = None
+        self.signalled = False  # a signal itself came (not only the sweep's stop request)
         self.stopping_now = False  # a second signal came
         self.top_level = False  # this process is the command's own (a third signal exits it at once)
         self.scoped = False  # inside a scope (a sweep's job around its runs)
@@ -86,10 +87,14 @@ def note(text: str) -> None:
 
 
 def handle(signum, frame) -> None:
-    """The handler: record the first signal, raise :class:`StopNow` on the second, exit on a third."""
-    if _state.signum is None:
-        _state.signum = signum
-        _state.reason = signal_name(signum)
+    """The handler: record the first signal, raise :class:`StopNow` on the second, exit on a third. A sweep's stop
+    request is not a signal: a job that learnt of it and then gets the signal itself (Ctrl-C reaches the launcher and
+    its workers alike, in either order) still stops gracefully."""
+    if not _state.signalled:
+        _state.signalled = True
+        if _state.signum is None:
+            _state.signum = signum
+            _state.reason = signal_name(signum)
         return
     if not _state.stopping_now:
         _state.stopping_now = True

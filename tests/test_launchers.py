@@ -220,3 +220,16 @@ def test_a_sweep_into_the_folder_of_a_stopped_sweep_runs_every_job(tmp_path):
     parent = json.loads((sweep_dir / "mlflow_parent.json").read_text())["run_id"]
     children = [r for r in all_runs(client_for(tmp_path)) if r.data.tags.get(PARENT) == parent]
     assert sorted(c.info.status for c in children) == ["FINISHED", "FINISHED"]
+
+
+def test_a_job_told_by_its_sweep_then_signalled_itself_still_stops_gracefully():
+    """Ctrl-C reaches a launcher and its workers alike: a job that saw the sweep's stop request first and then the
+    signal itself has had one signal, not two (two would stop it at once, leaving its run to the spool)."""
+    from experiments import signals
+
+    with signals.scope():
+        signals.request(signal.SIGINT, "the sweep was stopped")
+        signals.handle(signal.SIGINT, None)  # the first signal: no StopNow
+        assert signals.received()
+        with pytest.raises(signals.StopNow):
+            signals.handle(signal.SIGINT, None)
