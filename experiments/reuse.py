@@ -1,9 +1,9 @@
 """A sweep run again reuses what its earlier runs did: the same command after an interruption finishes the work.
 
 Before a sweep's job starts a run, it looks for earlier runs of the same configuration: runs of the sweep's MLflow
-experiment with the same ``config_hash`` tag (:func:`experiments.config.config_hash`: the run's params), made as jobs
-of a sweep (children of a parent run), not held-out re-runs of a study, and, in a study, measured against the same
-target. Then, with ``sweep.rerun=unfinished`` (the default):
+experiment with the same ``config_hash`` tag (:func:`experiments.config.config_hash`: the run's params), made by
+the same code (its ``git_commit`` tag), as jobs of a sweep (children of a parent run), not held-out re-runs of a
+study, and, in a study, measured against the same target. Then, with ``sweep.rerun=unfinished`` (the default):
 
 - an earlier run that FINISHED, or FAILED by diverging (a non-finite loss is that configuration's result), is
   **skipped**: the job starts nothing and returns the stored final loss (NaN for a diverged run);
@@ -83,8 +83,18 @@ def earlier_runs(client, cfg, parent) -> list:
     runs = retrying(client.search_runs, [parent.experiment_id], filter_string=f"tags.{CONFIG_HASH_TAG} = '{digest}'",
                     max_results=1000)
     target = study_target(cfg)
+    commit = _code_version()
     return [r for r in runs if r.data.tags.get(PARENT_TAG) and r.data.tags.get("study.held_out") != "true"
-            and r.data.tags.get("study.target") == target]
+            and r.data.tags.get("study.target") == target and r.data.tags.get("git_commit") == commit]
+
+
+def _code_version() -> str | None:
+    """The commit of the code running now (None outside git): a run made by other code is not this job's result."""
+    from pathlib import Path
+
+    from .tags import git_commit
+
+    return git_commit(Path(__file__).resolve().parent.parent)
 
 
 def choose(client, runs: list, label: str) -> Earlier | None:

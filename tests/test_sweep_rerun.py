@@ -199,3 +199,20 @@ def test_a_joblib_study_stopped_by_ctrl_c_is_finished_by_the_same_command(tmp_pa
             assert counts == done[run_id] and f"skipped, run {run_id} already finished it" in again.stdout
         elif run_id in stopped:
             assert "resumed_from_step" in run.data.tags and f"resuming run {run_id} (" in again.stdout
+
+
+@pytest.mark.slow
+def test_runs_made_by_other_code_are_not_reused(tmp_path):
+    """A finished sweep run again after the code changed (another commit) runs every configuration anew."""
+    client = client_for(tmp_path)
+    sweep = ["optimizer=sgd,adam", "steps=5", "logging.plots=false"]
+    run_cli(["-m", f"hydra.sweep.dir={tmp_path / 'first'}", *sweep], tmp_path)
+    first = children_of(client, parent_of(tmp_path / "first"))
+    assert len(first) == 2
+    [first_id, *_] = first
+    client.set_tag(first_id, "git_commit", "0" * 40)  # as if made by an earlier version of the code
+    again = run_cli(["-m", f"hydra.sweep.dir={tmp_path / 'second'}", *sweep], tmp_path)
+    second = children_of(client, parent_of(tmp_path / "second"))
+    assert len(second) == 2 and first_id not in second  # the other run, made by this code, is skipped
+    assert len(set(second) & set(first)) == 1
+    assert again.stdout.count(": skipped, run ") == 1
