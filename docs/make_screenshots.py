@@ -9,6 +9,7 @@ The sweep runs in a temporary folder (``--work`` keeps it) with its own SQLite s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -37,7 +38,9 @@ def run_sweep(work: Path) -> Path:
     return Path(client.download_artifacts(parent.info.run_id, "explorer.html", str(work)))
 
 
-def screenshot(page_path: Path, out: Path) -> None:
+@contextlib.contextmanager
+def ready_page(page_path: Path):
+    """``page_path`` open in headless Chromium (1400 x 900, no network), once it has drawn (``data-ready``)."""
     from playwright.sync_api import sync_playwright
 
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -49,13 +52,17 @@ def screenshot(page_path: Path, out: Path) -> None:
             page = context.new_page()
             page.goto(page_path.resolve().as_uri())
             page.wait_for_selector("body[data-ready=true]")
-            page.evaluate(f"window.explorer.setIndex(Math.round((window.explorer.steps.length - 1) * {STEP_FRACTION}))")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            bottom = page.evaluate("document.querySelector('section.group').getBoundingClientRect().bottom")
-            page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": 1400, "height": bottom + 12},
-                            full_page=True)
+            yield page
         finally:
             browser.close()
+
+
+def screenshot(page_path: Path, out: Path) -> None:
+    with ready_page(page_path) as page:
+        page.evaluate(f"window.explorer.setIndex(Math.round((window.explorer.steps.length - 1) * {STEP_FRACTION}))")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        bottom = page.evaluate("document.querySelector('section.group').getBoundingClientRect().bottom")
+        page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": 1400, "height": bottom + 12}, full_page=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,22 +47,12 @@ def fetch(work: Path, parent: str, name: str) -> Path:
 
 
 def screenshot(page_path: Path, out: Path) -> None:
-    """The page's performance profiles and learning-rate sensitivity, with a profile point selected."""
-    from playwright.sync_api import sync_playwright
+    """The top of the page: the performance profiles and the start of the learning-rate sensitivity."""
+    from make_screenshots import ready_page  # docs/, beside this script
 
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            context = browser.new_context(offline=True, viewport={"width": 1400, "height": 900},
-                                          device_scale_factor=1)
-            page = context.new_page()
-            page.goto(page_path.resolve().as_uri())
-            page.wait_for_selector("body[data-ready=true]")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out), full_page=False)
-        finally:
-            browser.close()
+    with ready_page(page_path) as page:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(out), full_page=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -146,3 +146,19 @@ def kill_everything(process: subprocess.Popen, pids=()) -> None:
         process.communicate(timeout=30)
     except (subprocess.TimeoutExpired, ValueError):
         pass
+
+
+def wait_for_checkpoint(client, run_id: str, process, at_least_points: int, timeout: float = 300) -> int:
+    """The step of the first checkpoint of ``run_id`` seen once it has logged ``at_least_points`` losses (fails if
+    ``process`` exits first)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get_run(run_id)
+        if run.data.tags.get("checkpoint_step") and \
+                len(client.get_metric_history(run_id, "Objective/loss")) >= at_least_points:
+            return int(run.data.tags["checkpoint_step"])
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    raise AssertionError(f"no checkpoint within {timeout:.0f} s")

@@ -5,12 +5,12 @@ float32. Also: the checkpoint file format, refusals with clean messages, and SIG
 from __future__ import annotations
 
 import signal
-import time
 
 import numpy as np
 import pytest
 
-from runner_support import client_for, every_point_present, history, run_cli, run_id_from, start_cli, wait_for_run
+from runner_support import (client_for, every_point_present, history, run_cli, run_id_from, start_cli,
+                            wait_for_checkpoint, wait_for_run)
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -36,16 +36,6 @@ def trajectory(client, run_id):
     with np.load(path) as z:
         return {k: z[k] for k in z.files}
 
-
-def wait_for_checkpoint(client, run_id, process, at_least_points):
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if client.get_run(run_id).data.tags.get("checkpoint_step") and \
-                len(client.get_metric_history(run_id, "Objective/loss")) >= at_least_points:
-            return int(client.get_run(run_id).data.tags["checkpoint_step"])
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.1)
-    raise AssertionError("no checkpoint within 300 s")
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import numpy as np
 import pytest
 
 from digits_support import as_array, train_torch
-from runner_support import all_runs, client_for, history, run_cli, run_id_from, start_cli, sweep, wait_for_run
+from runner_support import (all_runs, client_for, history, run_cli, run_id_from, start_cli, sweep,
+                            wait_for_checkpoint, wait_for_run)
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -73,17 +73,6 @@ def test_the_runs_metrics_are_torchs_training_the_same_network(store):
         assert len(ours) == 21, key
         np.testing.assert_allclose(ours, as_array(theirs[key]), rtol=1e-12, err_msg=key)
 
-
-def wait_for_checkpoint(client, run_id, process, at_least_points):
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        run = client.get_run(run_id)
-        if run.data.tags.get("checkpoint_step") and \
-                len(client.get_metric_history(run_id, "Objective/loss")) >= at_least_points:
-            return int(run.data.tags["checkpoint_step"])
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.1)
-    raise AssertionError("no checkpoint within 300 s")
 
 
 def test_a_run_killed_hard_resumes_bit_identical_minibatches_included(store):
