@@ -61,14 +61,13 @@ class _Column:
 
     @classmethod
     def from_kept(cls, kept: dict) -> "_Column":
-        values = kept["values"]
-        arrays = list(values)
-        column = cls(np.asarray(arrays[0]) if arrays else np.zeros(0))
+        values = kept["values"]  # never empty: a column is made by its first row
+        column = cls(np.asarray(values[0]))
         if isinstance(values, np.ndarray):  # uniform rows: taken as they are (the column owns a copy)
             column.rows, column.values = np.array(kept["rows"], dtype=np.int64), np.array(values, copy=True)
             column.count = len(column.rows)
             return column
-        for row, array in zip(kept["rows"], arrays):
+        for row, array in zip(kept["rows"], values):
             column.add(int(row), array)
         return column
 
