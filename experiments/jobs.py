@@ -60,6 +60,7 @@ def run_job(cfg) -> float:
 def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: str | None) -> float:
     from omegaconf import open_dict
 
+    from .studies.held_out import configuration_tag, is_held_out, run_name
     from .tags import varying_overrides
     from .tracking import open_client, resolve_uri
     from .tracking.parent import ParentRun
@@ -70,9 +71,13 @@ def _run_configuration(cfg, overrides: list[str], launch_dir: Path, sweep_dir: s
             resolve_uri(cfg.tracking.get("uri"), launch_dir), str(cfg.tracking.experiment), sweep_dir)
     repeats = int(cfg.repeats)
     group = {"configuration": configuration_label(overrides)}
+    name = None
+    if is_held_out(cfg):  # a study's re-run on a held-out seed (experiments.studies.held_out)
+        group = configuration_tag(overrides)
+        name = run_name(overrides, parent.constant if parent is not None else ())
     if repeats == 1:
         result = run_or_reuse(cfg, label=" ".join(overrides), parent=parent, client=None, reuse=bool(sweep_dir),
-                              overrides=overrides, launch_dir=launch_dir, extra_tags=group)
+                              overrides=overrides, launch_dir=launch_dir, run_name=name, extra_tags=group)
         if result.spool is not None and sweep_dir is None:
             raise RunNotStored(f"run {result.run_id} ended {result.status}, but the tracking store has not received "
                                f"all of it: it is kept in {result.spool} (python -m experiments.sync "

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Dict, Optional
 
 from plugin_registry import OPTIMIZERS
 
@@ -64,4 +66,28 @@ def register(config_dir: Path = CONFIG_DIR) -> list[str]:
             continue
         store.store(group="optimizer", name=name, node=node)
         added.append(name)
+    register_study_sweeper()
     return added
+
+
+STUDY_SWEEPER = "hydra_plugins.optimizer_trajectories.study_sweeper.StudySweeper"
+
+
+@dataclass
+class StudySweeperConf:
+    """``hydra/sweeper: study``: Hydra's basic sweeper's keys, its class ours."""
+
+    _target_: str = STUDY_SWEEPER
+    max_batch_size: Optional[int] = None
+    params: Optional[Dict[str, str]] = None
+
+
+def register_study_sweeper() -> None:
+    """Store ``hydra/sweeper: study`` (configs/study/*.yaml select it; the class is in
+    ``hydra_plugins/optimizer_trajectories/``). Stored here too, not only when Hydra scans its plugins, so that a
+    study's config composes in a process whose ``sys.path`` lacks the project's folder (``python -m
+    experiments.study``)."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(group="hydra/sweeper", name="study", node=StudySweeperConf,
+                                 provider="optimizer-trajectories")

@@ -113,7 +113,8 @@ def check_sweep_jobs(config) -> None:
     """Compose and check every job of a sweep of Hydra's basic sweeper (``-m lr=0.1,0.01 ...``) before its parent
     run exists: a value that only one job has (``scheduler=step,unknown``, ``optimizer.betas=[0.9,0.99],[0.9]``) is
     then the same one-paragraph error as in a single run, and nothing is created. Other sweepers (Optuna) choose
-    their values as they go: their jobs are checked when they start."""
+    their values as they go: their jobs are checked when they start. A study's sweeper (``hydra/sweeper: study``)
+    runs the same grid; its ``study.held_out_seeds`` must be seeds none of the grid's jobs uses."""
     from hydra import compose
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -125,9 +126,15 @@ def check_sweep_jobs(config) -> None:
     from .hydra_errors import translate
     from .runner import build_problem
 
+    from .plugin_configs import STUDY_SWEEPER
+    from .studies.held_out import check_seeds, held_out_seeds
+
     sweeper = config.hydra.sweeper
-    if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
+    target = str(sweeper.get("_target_", ""))
+    if not target.endswith("BasicSweeper") and target != STUDY_SWEEPER:
         return
+    held_out = held_out_seeds(config.get("study")) if target == STUDY_SWEEPER else []
+    seeds: set[int] = set()
     params = sweeper.get("params")
     overrides = [f"{k}={v}" for k, v in OmegaConf.to_container(params, resolve=False).items()] if params else []
     overrides += OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
@@ -137,5 +144,7 @@ def check_sweep_jobs(config) -> None:
             job_cfg = compose(config_name=config.hydra.job.config_name, overrides=job)
             validate(job_cfg)
             build_problem(job_cfg)
+            seeds.update(range(int(job_cfg.seed), int(job_cfg.seed) + int(job_cfg.repeats)))
     except (HydraException, OmegaConfBaseException) as error:
         raise translate(error) from None
+    check_seeds(held_out, seeds)

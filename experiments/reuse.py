@@ -2,8 +2,9 @@
 
 Before a sweep's job starts a run, it looks for earlier runs of the same configuration: runs of the sweep's MLflow
 experiment with the same ``config_hash`` tag (:func:`experiments.config.config_hash`: the run's params), made by
-the same code (its ``git_commit`` tag), as jobs of a sweep (children of a parent run), not held-out re-runs of a
-study, and, in a study, measured against the same target. Then, with ``sweep.rerun=unfinished`` (the default):
+the same code (its ``git_commit`` tag), as jobs of a sweep (children of a parent run), and, in a study, measured
+against the same target and held out as the job is (a held-out re-run reuses a held-out run, a grid job a grid run:
+the two share their params). Then, with ``sweep.rerun=unfinished`` (the default):
 
 - an earlier run that FINISHED, or FAILED by diverging (a non-finite loss is that configuration's result), is
   **skipped**: the job starts nothing and returns the stored final loss (NaN for a diverged run);
@@ -31,6 +32,8 @@ from .errors import ConfigError
 from .recording import FINAL_LOSS, LOSS
 from .resume import RESUMABLE, last_logged_steps
 from .runner import RunResult, run
+from .studies.held_out import is_held_out
+from .studies.results import HELD_OUT_TAG
 from .tracking.faults import is_unreachable, retrying
 from .tracking.lifecycle import FAILURE_TAG, PARENT_TAG
 
@@ -84,7 +87,8 @@ def earlier_runs(client, cfg, parent) -> list:
                     max_results=1000)
     target = study_target(cfg)
     commit = _code_version()
-    return [r for r in runs if r.data.tags.get(PARENT_TAG) and r.data.tags.get("study.held_out") != "true"
+    held_out = "true" if is_held_out(cfg) else None  # a held-out re-run reuses only a held-out run, and vice versa
+    return [r for r in runs if r.data.tags.get(PARENT_TAG) and r.data.tags.get(HELD_OUT_TAG) == held_out
             and r.data.tags.get("study.target") == target and r.data.tags.get("git_commit") == commit]
 
 

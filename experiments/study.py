@@ -4,8 +4,9 @@
 
 Writes the report's files into ``comparisons/<parent run id>/`` under the current directory (``--out DIR``
 elsewhere); ``--attach`` logs them (and the scores) to the parent run again, as the sweep did when it ended.
-``--held-out-seeds 2,3`` first re-runs each optimizer's chosen learning rate on each objective with those seeds, as
-children of the parent (:mod:`experiments.studies.held_out`), then attaches the report with its ``held_out`` setting.
+``--held-out-seeds 2,3`` first re-runs each optimizer's chosen learning rate on each objective with those seeds, in
+this process, as children of the parent (:mod:`experiments.studies.held_out`), then attaches the report with its
+``held_out`` setting: for a study made before ``study.held_out_seeds`` ran them in the sweep, or for more seeds.
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@ def git_commit(directory: Path) -> str | None:
 
 
 def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> dict[str, str]:
-    """A run's tags; in a study, also ``study``, ``study.lr_factor`` and ``study.target`` (what its report reads)."""
+    """A run's tags; in a study, also ``study``, ``study.lr_factor`` and ``study.target`` (what its report reads),
+    and ``study.held_out=true`` for a re-run on a held-out seed (:mod:`experiments.studies.held_out`)."""
+    from .studies.held_out import is_held_out
+    from .studies.results import HELD_OUT_TAG
     from .studies.targets import target_for
 
     tags = _common_tags(cfg, overrides, extra)
@@ -27,6 +30,8 @@ def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> di
     if study:
         tags["study.lr_factor"] = repr(float(study.get("lr_factor", 1.0)))
         tags["study.target"] = str(target_for(study, str(cfg.objective.name)))
+        if is_held_out(cfg):
+            tags[HELD_OUT_TAG] = "true"
     return tags
 
 

@@ -1,4 +1,4 @@
-"""A study's figures: the performance profiles (tuned and default) and the learning-rate sensitivity."""
+"""A study's figures: the performance profiles (held out, tuned and default) and the learning-rate sensitivity."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ DASHES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
 
 def profile_figure(ratios_by_setting: Mapping[str, Mapping[str, Mapping[str, float]]],
                    scores: Mapping[tuple[str, str], float], tau_max: float = profiles.TAU_MAX):
-    """One panel per setting (tuned, default): rho_s(tau) as steps on a log tau axis, one line per optimizer (each
-    its own dash, so lines on one level stay apart), its score in the legend; out to the largest finite ratio,
-    the score's range [1, tau_max] shaded."""
+    """One panel per setting (held_out first when the study has re-runs, then tuned, default): rho_s(tau) as steps
+    on a log tau axis, one line per optimizer (each its own dash, so lines on one level stay apart), its score in
+    the legend; out to the largest finite ratio, the score's range [1, tau_max] shaded."""
     from matplotlib import ticker
 
     plt = plots._pyplot()
