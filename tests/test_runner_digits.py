@@ -120,6 +120,7 @@ def test_without_scikit_learn_the_run_is_refused_saying_what_to_install(store, t
 def test_a_study_on_digits_times_each_run_to_its_loss_target(store):
     parent, children, _ = sweep(store, "digits-study", "study=crowded", "objective=digits", "optimizer=sgd,adam",
                                 "study.lr_factor=10.0", "seed=0", "steps=40", "study.targets.digits.loss=0.5",
+                                "study.held_out_seeds=[]",
                                 "tracking.experiment=digits-study")
     client = client_for(store)
     assert len(children) == 2 and {c.data.tags["study.target"] for c in children} == {"loss <= 0.5"}

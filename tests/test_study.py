@@ -39,6 +39,10 @@ def test_a_study_composes_with_a_target_per_objective_and_one_lr_grid_for_all(na
     assert len(gaps) == 1 and logs[0] == -logs[-1]  # log-uniform, symmetric around the default
     cfg = compose_study(name, "optimizer=lion", "study.lr_factor=10.0", f"objective={objectives[-1]}")
     assert cfg.optimizer.lr == pytest.approx(10 * cfg.optimizer.default_lr)
+    # the study's own sweeper, and held-out seeds the grid does not tune on
+    assert cfg.hydra.sweeper._target_ == "hydra_plugins.optimizer_trajectories.study_sweeper.StudySweeper"
+    seeds = {int(s) for s in str(params.seed).split(",")}
+    assert cfg.study.held_out_seeds and not seeds & set(cfg.study.held_out_seeds)
 
 
 def recomputed_steps(client, run, target: str) -> int | None:
@@ -56,14 +60,24 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+TINY = ("study=quick", "objective=quadratic,rosenbrock", "optimizer=sgd,adam", "study.lr_factor=1.0,10.0", "seed=0",
+        "steps=25", "study.targets.quadratic.loss_gap=1.0", "~study.targets.rosenbrock.loss_gap",
+        "+study.targets.rosenbrock.loss=4.3", "study.held_out_seeds=[5]")
+LAUNCHERS = {"basic": (), "joblib": ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")}
+
+
 @pytest.mark.slow
-def test_a_tiny_study_end_to_end(tmp_path):
-    parent, children, _ = sweep(
-        tmp_path, "tiny", "study=quick", "objective=quadratic,rosenbrock", "optimizer=sgd,adam",
-        "study.lr_factor=1.0,10.0", "seed=0", "steps=25", "study.targets.quadratic.loss_gap=1.0",
-        "~study.targets.rosenbrock.loss_gap", "+study.targets.rosenbrock.loss=4.3")
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_a_tiny_study_end_to_end(tmp_path, launcher):
+    """The grid (8 runs), then its held-out phase (each (objective, optimizer)'s chosen trial on seed 5: 4 runs),
+    jobs of the same launcher under the same parent; the report scores both, as the stored histories give."""
+    parent, everything, _ = sweep(tmp_path, "tiny", *TINY, *LAUNCHERS[launcher])
     client = client_for(tmp_path)
-    assert len(children) == 8 and all(c.data.tags["study"] == "quick" for c in children)
+    children = [c for c in everything if "study.held_out" not in c.data.tags]
+    held = [c for c in everything if c.data.tags.get("study.held_out") == "true"]
+    assert len(children) == 8 and len(held) == 4 and all(c.data.tags["study"] == "quick" for c in everything)
+    jobs = [p for p in (tmp_path / "sweeps" / "tiny").iterdir() if p.name.isdigit()]
+    assert sorted(int(p.name) for p in jobs) == list(range(12))  # the launcher ran both phases: jobs 0-7, then 8-11
     assert {c.info.experiment_id for c in children} == {parent.info.experiment_id}
     # the same tuning budget for every optimizer: two learning rates each, the default and ten times it
     lrs: dict[tuple[str, str], set[float]] = {}
@@ -82,6 +96,8 @@ def test_a_tiny_study_end_to_end(tmp_path):
         steps[c.info.run_id] = math.inf if expected is None else expected
     assert 0 < sum(math.isfinite(s) for s in steps.values()) < 8  # some reach their target, some do not
 
+    steps.update(check_held_out_phase(client, children, held, steps))
+
     artifacts = Path(client.download_artifacts(parent.info.run_id, "", str(tmp_path / "parent")))
     for name in ("steps_to_target.csv", "study_times.csv", "performance_profile.csv", "scores.csv",
                  "performance_profile.png", "lr_sensitivity.png"):
@@ -90,12 +106,15 @@ def test_a_tiny_study_end_to_end(tmp_path):
     assert {k: (math.inf if r["steps_to_target"] == "" else int(r["steps_to_target"])) for k, r in rows.items()} \
         == steps
 
-    # the scores recomputed from the histories: one seed, so tuned = the faster of the two learning rates
-    by_id = {c.info.run_id: c for c in children}
-    for setting in ("tuned", "default"):
+    # the scores recomputed from the histories: one seed, so tuned = the faster of the two learning rates, held_out
+    # = the re-run's time
+    by_id = {c.info.run_id: c for c in everything}
+    for setting in ("tuned", "default", "held_out"):
         times: dict[str, dict[str, float]] = {}
         for run_id, s in steps.items():
             tags = by_id[run_id].data.tags
+            if (setting == "held_out") != (tags.get("study.held_out") == "true"):
+                continue
             if setting == "default" and float(tags["study.lr_factor"]) != 1.0:
                 continue
             slot = times.setdefault(tags["objective"], {})
@@ -112,31 +131,78 @@ def test_a_tiny_study_end_to_end(tmp_path):
     run_cli([parent.info.run_id, "--out", str(tmp_path / "again")], tmp_path, module="experiments.study")
     for name in ("steps_to_target.csv", "scores.csv", "performance_profile.csv", "study_times.csv"):
         assert (tmp_path / "again" / name).read_text() == (artifacts / name).read_text(), name
-    check_held_out_seeds(tmp_path, client, parent, children, steps)
+    if launcher == "basic":
+        check_held_out_seeds(tmp_path, client, parent, children + held, steps)
+    check_run_again(tmp_path, client, everything, launcher)
+
+
+def check_held_out_phase(client, children, held, steps) -> dict:
+    """Each held-out run is its (objective, optimizer)'s chosen trial (one seed: the fewest steps, then the lower
+    final loss) on seed 5; returns their steps to target, recomputed from their histories."""
+    assert {(r.data.tags["objective"], r.data.tags["optimizer"]) for r in held} == {
+        (c.data.tags["objective"], c.data.tags["optimizer"]) for c in children}
+    out = {}
+    for r in held:
+        check_is_the_chosen_trial(r, children, steps, seed="5")
+        assert r.info.run_name.startswith("held out ") and r.info.status == "FINISHED"
+        expected = recomputed_steps(client, r, r.data.tags["study.target"])
+        assert r.data.metrics.get("Summary/steps_to_target") == (None if expected is None else float(expected))
+        out[r.info.run_id] = math.inf if expected is None else expected
+    return out
+
+
+def check_is_the_chosen_trial(run, children, steps, seed: str) -> None:
+    mine = [c for c in children if (c.data.tags["objective"], c.data.tags["optimizer"]) == (
+        run.data.tags["objective"], run.data.tags["optimizer"])]
+    best = min(mine, key=lambda c: (steps[c.info.run_id], c.data.metrics.get("Summary/final_loss", math.inf)))
+    assert run.data.tags["study.held_out"] == "true" and run.data.tags["seed"] == seed
+    assert run.data.tags["study.lr_factor"] == best.data.tags["study.lr_factor"]
+    assert run.data.params["optimizer.lr"] == best.data.params["optimizer.lr"]
+    assert {k: v for k, v in run.data.params.items() if k != "seed"} == {
+        k: v for k, v in best.data.params.items() if k != "seed"}
 
 
 def check_held_out_seeds(tmp_path, client, parent, children, steps):
-    """--held-out-seeds re-runs each chosen learning rate (one seed: the fewest steps, then the lower final loss) as
-    more children; the tuned and default scores and the budget stay as they were."""
+    """--held-out-seeds re-runs each chosen learning rate as more children, in its own process; the tuned and
+    default scores and the budget stay as they were."""
     refused = run_cli([parent.info.run_id, "--held-out-seeds", "0"], tmp_path, module="experiments.study", check=False)
     assert refused.returncode == 2 and "tuned the learning rates" in refused.stderr
-    run_cli([parent.info.run_id, "--held-out-seeds", "5", "--out", str(tmp_path / "held")], tmp_path,
+    run_cli([parent.info.run_id, "--held-out-seeds", "6", "--out", str(tmp_path / "held")], tmp_path,
             module="experiments.study")
     new = [r for r in all_runs(client) if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
            and r.info.run_id not in {c.info.run_id for c in children}]
-    assert len(new) == 4 and all(r.data.tags["study.held_out"] == "true" and r.data.tags["seed"] == "5" for r in new)
+    assert len(new) == 4
+    grid = [c for c in children if "study.held_out" not in c.data.tags]
     for r in new:
-        mine = [c for c in children if (c.data.tags["objective"], c.data.tags["optimizer"]) == (
-            r.data.tags["objective"], r.data.tags["optimizer"])]
-        best = min(mine, key=lambda c: (steps[c.info.run_id], c.data.metrics.get("Summary/final_loss", math.inf)))
-        assert r.data.tags["study.lr_factor"] == best.data.tags["study.lr_factor"]
-        assert r.data.params["optimizer.lr"] == best.data.params["optimizer.lr"]
+        check_is_the_chosen_trial(r, grid, steps, seed="6")
     after = client.get_run(parent.info.run_id)
     assert {k for k in after.data.metrics if k.startswith("Score/held_out/")} == {
         "Score/held_out/sgd", "Score/held_out/adam"}
     for key, value in parent.data.metrics.items():
-        assert after.data.metrics[key] == value, key
+        if not key.startswith("Score/held_out/"):  # seed 6 joins seed 5 in the held-out times
+            assert after.data.metrics[key] == value, key
     assert after.data.tags["study_lr_trials"] == "2"
+
+
+def check_run_again(tmp_path, client, earlier, launcher: str) -> None:
+    """The same study run again starts no run: the grid's and the held-out phase's jobs find theirs finished."""
+    before = {r.info.run_id for r in all_runs(client)}
+    parent, new, _ = sweep(tmp_path, "again", *TINY, *LAUNCHERS[launcher])
+    assert new == [] and {r.info.run_id for r in all_runs(client)} == before | {parent.info.run_id}
+    children = [r for r in all_runs(client) if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert {c.info.run_id for c in children} == {c.info.run_id for c in earlier}
+    assert all(c.data.tags["sweep.reused"] == "finished" for c in children)
+    assert parent.data.tags["children_skipped"] == "12" and "Score/held_out/sgd" in parent.data.metrics
+
+
+@pytest.mark.slow
+def test_held_out_seeds_among_the_grids_are_refused_before_any_run(tmp_path):
+    out = run_cli(["-m", "study=quick", "objective=quadratic", "optimizer=sgd", "study.lr_factor=1.0", "seed=0,1",
+                   "steps=2", "study.held_out_seeds=[1,2]"], tmp_path, check=False)
+    assert out.returncode == 2, out.stderr
+    assert ("study.held_out_seeds=[1, 2] is not allowed: seed 1 is among the seeds the study tunes its learning "
+            "rates on (0, 1)") in out.stderr
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "multirun").exists()
 
 
 @pytest.mark.slow

@@ -113,7 +113,7 @@ def test_the_page_holds_the_reports_numbers(tmp_path):
     trials = make_trials()
     result = analyse(trials)
     data = page_json(study_page(trials, result, tmp_path / "study.html", URI).read_text())
-    assert [s["name"] for s in data["settings"]] == ["tuned", "default", "held_out"]
+    assert [s["name"] for s in data["settings"]] == ["held_out", "tuned", "default"]  # the headline first
     for setting in data["settings"]:
         expected = points_by_hand(trials, setting["name"])
         for curve in setting["curves"]:
@@ -157,6 +157,7 @@ def test_the_page_in_chromium_lists_the_runs_behind_each_profile_point(tmp_path)
     path = study_page(trials, analyse(trials), tmp_path / "study.html", URI)
     with open_page(path) as page:
         page.wait_for_selector("body[data-ready=true]")
+        assert page.locator('figure.profile[data-setting="held_out"]').is_visible()  # the headline shows first
         for setting in ("tuned", "default", "held_out"):
             page.click(f'#setting-tabs button[data-tab="{setting}"]')
             assert page.locator(f'figure.profile[data-setting="{setting}"]').is_visible()
@@ -277,7 +278,7 @@ def test_a_tiny_study_attaches_its_page_and_the_command_writes_it_again(tmp_path
     parent, children, _ = sweep(
         tmp_path, "tiny", "study=quick", "objective=quadratic,rosenbrock", "optimizer=sgd,adam",
         "study.lr_factor=1.0,10.0", "seed=0", "steps=25", "study.targets.quadratic.loss_gap=1.0",
-        "~study.targets.rosenbrock.loss_gap", "+study.targets.rosenbrock.loss=4.3")
+        "~study.targets.rosenbrock.loss_gap", "+study.targets.rosenbrock.loss=4.3", "study.held_out_seeds=[]")
     client = client_for(tmp_path)
     artifacts = Path(client.download_artifacts(parent.info.run_id, "", str(tmp_path / "parent")))
     trials = trials_from_csv(artifacts / "steps_to_target.csv")

@@ -86,7 +86,8 @@ def test_sweep_rerun_takes_unfinished_or_all():
 # A tiny study, the basic launcher running its jobs in turn: sgd for 40 steps, then sgd for 12000 steps (stopped
 # mid-way), then adam's two (never started before the interruption).
 STUDY = ["study=quick", "objective=quadratic", "optimizer=sgd,adam", "study.lr_factor=1.0", "seed=0",
-         "steps=40,12000", "checkpoint.every=1000"]
+         "steps=40,12000", "checkpoint.every=1000", "study.held_out_seeds=[]"]
+HELD_OUT = "study.held_out_seeds=[7]"  # the interrupted sweep would have a held-out phase: a stopped one never starts it
 
 
 def children_of(client, parent: str) -> dict:
@@ -125,7 +126,7 @@ def interrupt_mid_way(tmp_path: Path, sweep_dir: Path, signum: int, *launcher: s
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
 def test_a_study_run_again_skips_what_finished_resumes_what_was_stopped_and_reports_all(tmp_path, signum):
     client = client_for(tmp_path)
-    first = interrupt_mid_way(tmp_path, tmp_path / "first", signum)
+    first = interrupt_mid_way(tmp_path, tmp_path / "first", signum, HELD_OUT)
     before = children_of(client, first)
     [done] = [r.info.run_id for r in before.values() if r.info.status == "FINISHED"]
     [stopped] = [r.info.run_id for r in before.values() if r.info.status != "FINISHED"]
@@ -179,7 +180,7 @@ def test_a_joblib_study_stopped_by_ctrl_c_is_finished_by_the_same_command(tmp_pa
     configuration has one run, under the new parent, with every point once."""
     joblib = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
     client = client_for(tmp_path)
-    first = interrupt_mid_way(tmp_path, tmp_path / "first", signal.SIGINT, *joblib)
+    first = interrupt_mid_way(tmp_path, tmp_path / "first", signal.SIGINT, *joblib, HELD_OUT)
     before = children_of(client, first)
     done = {i: every_point_present(client, i, int(r.data.params["steps"])) for i, r in before.items()
             if r.info.status == "FINISHED"}
