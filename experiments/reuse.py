@@ -74,10 +74,10 @@ def is_alive(run) -> str | None:
 
 def study_target(cfg) -> str | None:
     """The target a study's run is measured against, as it is tagged (``study.target``); None outside a study."""
-    from .studies.targets import target_for
+    from .studies.targets import problem_name, target_for
 
     study = cfg.get("study")
-    return str(target_for(study, str(cfg.objective.name))) if study else None
+    return str(target_for(study, problem_name(cfg.objective))) if study else None
 
 
 def earlier_runs(client, cfg, parent) -> list:

@@ -19,17 +19,19 @@ def git_commit(directory: Path) -> str | None:
 
 
 def run_tags(cfg, overrides: Sequence[str], extra: Mapping[str, str] = ()) -> dict[str, str]:
-    """A run's tags; in a study, also ``study``, ``study.lr_factor`` and ``study.target`` (what its report reads),
+    """A run's tags; in a study, also ``study``, ``study.lr_factor``, ``study.problem`` (the objective's name, with
+    its noise scale when its gradients are noisy) and ``study.target`` (what its report reads),
     and ``study.held_out=true`` for a re-run on a held-out seed (:mod:`experiments.studies.held_out`)."""
     from .studies.held_out import is_held_out
     from .studies.results import HELD_OUT_TAG
-    from .studies.targets import target_for
+    from .studies.targets import problem_name, target_for
 
     tags = _common_tags(cfg, overrides, extra)
     study = cfg.get("study")
     if study:
         tags["study.lr_factor"] = repr(float(study.get("lr_factor", 1.0)))
-        tags["study.target"] = str(target_for(study, str(cfg.objective.name)))
+        tags["study.problem"] = problem_name(cfg.objective)
+        tags["study.target"] = str(target_for(study, tags["study.problem"]))
         if is_held_out(cfg):
             tags[HELD_OUT_TAG] = "true"
     return tags

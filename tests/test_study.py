@@ -26,10 +26,13 @@ def compose_study(name: str, *overrides: str):
 
 @pytest.mark.parametrize("name", STUDIES)
 def test_a_study_composes_with_a_target_per_objective_and_one_lr_grid_for_all(name):
+    from experiments.studies.targets import problem_name
+
     cfg = compose_study(name)
     params = cfg.hydra.sweeper.params
     objectives = str(params.objective).split(",")
-    assert set(objectives) == set(cfg.study.targets)
+    problems = [problem_name(compose_study(name, f"objective={o}").objective) for o in objectives]
+    assert len(set(problems)) == len(objectives) and set(problems) == set(cfg.study.targets)
     for optimizer in str(params.optimizer).split(","):
         assert (ROOT / "configs" / "optimizer" / f"{optimizer}.yaml").is_file()
     factors = [float(f) for f in str(params["study.lr_factor"]).split(",")]
@@ -193,6 +196,28 @@ def check_run_again(tmp_path, client, earlier, launcher: str) -> None:
     assert {c.info.run_id for c in children} == {c.info.run_id for c in earlier}
     assert all(c.data.tags["sweep.reused"] == "finished" for c in children)
     assert parent.data.tags["children_skipped"] == "12" and "Score/held_out/sgd" in parent.data.metrics
+
+
+@pytest.mark.slow
+def test_a_noisy_variant_is_its_own_problem_in_a_study(tmp_path):
+    """study=crowded's rosenbrock and noisy_rosenbrock: two problems, each measured against its own target."""
+    parent, children, _ = sweep(tmp_path, "noisy", "study=crowded", "objective=rosenbrock,noisy_rosenbrock",
+                                "optimizer=adam", "study.lr_factor=100.0", "seed=0", "steps=400",
+                                "study.held_out_seeds=[]")
+    client = client_for(tmp_path)
+    by_problem = {c.data.tags["study.problem"]: c for c in children}
+    assert set(by_problem) == {"rosenbrock", "rosenbrock[noise=1]"}
+    noisy = by_problem["rosenbrock[noise=1]"]
+    assert noisy.data.tags["objective"] == "rosenbrock" and noisy.data.params["objective.gradient_noise"] == "1.0"
+    assert (by_problem["rosenbrock"].data.tags["study.target"], noisy.data.tags["study.target"]) == (
+        "loss_gap <= 0.001", "loss_gap <= 0.1")
+    for child in children:
+        expected = recomputed_steps(client, child, child.data.tags["study.target"])
+        assert child.data.metrics.get("Summary/steps_to_target") == (None if expected is None else float(expected))
+    assert recomputed_steps(client, noisy, "loss_gap <= 0.1") is not None  # adam at 100x its default gets there
+    times = read_csv(Path(client.download_artifacts(parent.info.run_id, "study_times.csv", str(tmp_path))))
+    assert {(r["setting"], r["objective"]) for r in times} == {
+        ("tuned", "rosenbrock"), ("tuned", "rosenbrock[noise=1]")}  # one factor, not the default: tuned only
 
 
 @pytest.mark.slow

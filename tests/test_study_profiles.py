@@ -87,6 +87,21 @@ def test_bad_targets_are_config_errors(entry, words):
         target_for({"targets": {} if entry is None else {"rosenbrock": entry}}, "rosenbrock")
 
 
+def test_a_noisy_objective_is_a_problem_of_its_own_with_its_own_target():
+    from experiments.errors import ConfigError
+    from experiments.studies.targets import problem_name
+
+    assert problem_name({"name": "rosenbrock", "gradient_noise": 0.0}) == "rosenbrock"
+    assert problem_name({"name": "rosenbrock"}) == "rosenbrock"
+    assert problem_name({"name": "rosenbrock", "gradient_noise": 1.0}) == "rosenbrock[noise=1]"
+    assert problem_name({"name": "beale", "gradient_noise": 0.05}) == "beale[noise=0.05]"
+    study = {"targets": {"rosenbrock": {"loss_gap": 0.001}, "rosenbrock[noise=1]": {"loss_gap": 0.1}}}
+    assert target_for(study, "rosenbrock[noise=1]") == Target("loss_gap", 0.1)
+    with pytest.raises(ConfigError, match=r"The problem beale\[noise=0.05\] \(objective beale with noisy gradients\) "
+                                          r"has no target in this study.*under study.targets"):
+        target_for(study, "beale[noise=0.05]")
+
+
 def test_held_out_reruns_are_their_own_setting_and_leave_the_tuning_alone():
     from dataclasses import replace
 

@@ -17,7 +17,7 @@ class Trial:
     run_id: str
     run_name: str
     status: str
-    objective: str
+    objective: str  # the problem: the objective's name, with its noise scale when noisy (targets.problem_name)
     optimizer: str
     lr: float
     lr_factor: float
@@ -39,7 +39,8 @@ def trial_of(run) -> Trial | None:
     if "study.lr_factor" not in tags:
         return None
     steps = metrics.get(STEPS_TO_TARGET)
-    return Trial(run.info.run_id, run.info.run_name or run.info.run_id, run.info.status, tags.get("objective", ""),
+    problem = tags.get("study.problem") or tags.get("objective", "")  # runs made before the tag: the objective
+    return Trial(run.info.run_id, run.info.run_name or run.info.run_id, run.info.status, problem,
                  tags.get("optimizer", ""), float(run.data.params.get("optimizer.lr", "nan")),
                  float(tags["study.lr_factor"]), int(tags.get("seed", 0)), tags.get("study.target", ""),
                  math.inf if steps is None else float(steps), float(metrics.get(FINAL_LOSS, math.nan)),
