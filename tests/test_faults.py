@@ -242,8 +242,9 @@ def test_resuming_a_run_that_is_still_alive_is_refused_and_the_live_run_ends_who
 
     from runner_support import client_for, every_point_present, start_cli, wait_for_run
 
-    # long enough to be still running when the second process tries (the store takes 100,000 points a second)
-    config = ["optimizer=adam", "steps=20000", "logging.plots=false", "tracking.experiment=live"]
+    # stopped (SIGSTOP) as soon as its first point is stored, so it need only outlast that instant: 5,000 steps of 24
+    # keys are seconds of writing (the store takes 100,000 points a second)
+    config = ["optimizer=adam", "steps=5000", "logging.plots=false", "tracking.experiment=live"]
     client = client_for(tmp_path)
     client.search_experiments()  # the store is created here, not by two processes at once
     live = start_cli(config, tmp_path)
@@ -262,7 +263,7 @@ def test_resuming_a_run_that_is_still_alive_is_refused_and_the_live_run_ends_who
     assert f"process {live.pid} on this machine" in out.stderr
     assert live.returncode == 0, stderr
     assert client.get_run(run_id).info.status == "FINISHED"
-    assert every_point_present(client, run_id, 20000)["Objective/loss"] == 20001  # one writer: each point once
+    assert every_point_present(client, run_id, 5000)["Objective/loss"] == 5001  # one writer: each point once
 
 
 def lease_tag(**fields) -> str:
