@@ -79,6 +79,7 @@ def test_failing_runs_with_credentials_print_and_keep_none_of_them(tmp_path):
     database = run_cli(["steps=3", f"tracking.uri=postgresql://alice:{PASSWORD}@127.0.0.1:{port}/mlflow"], tmp_path,
                        env=ENVIRONMENT, check=False)
     assert database.returncode in (2, 3) and "postgresql://***@127.0.0.1" in database.stderr
+    assert f"nothing listens at 127.0.0.1:{port}" in database.stderr  # at once, not after MLflow's 100 s of retries
     spooled = run_cli(["steps=3", "tracking.spool=true", "tracking.retry_timeout=0", f"tracking.uri={uri}",
                        "tracking.experiment=offline"], tmp_path, env=ENVIRONMENT, check=False)
     assert spooled.returncode == 3 and "Traceback" not in spooled.stderr
