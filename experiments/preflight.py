@@ -118,7 +118,8 @@ def check_sweep_jobs(config) -> None:
     run exists: a value that only one job has (``scheduler=step,unknown``, ``optimizer.betas=[0.9,0.99],[0.9]``) is
     then the same one-paragraph error as in a single run, and nothing is created. Other sweepers (Optuna) choose
     their values as they go: their jobs are checked when they start. A study's sweeper (``hydra/sweeper: study``)
-    runs the same grid; its ``study.held_out_seeds`` must be seeds none of the grid's jobs uses."""
+    runs the same grid, its learning-rate factors included (``study.search``); its ``study.held_out_seeds`` must be
+    seeds none of the grid's jobs uses."""
     from hydra import compose
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -132,6 +133,7 @@ def check_sweep_jobs(config) -> None:
 
     from .plugin_configs import STUDY_SWEEPER
     from .studies.held_out import check_seeds, held_out_seeds
+    from .studies.search import with_lr_factors
 
     sweeper = config.hydra.sweeper
     target = str(sweeper.get("_target_", ""))
@@ -140,8 +142,11 @@ def check_sweep_jobs(config) -> None:
     held_out = held_out_seeds(config.get("study")) if target == STUDY_SWEEPER else []
     seeds: set[int] = set()
     params = sweeper.get("params")
-    overrides = [f"{k}={v}" for k, v in OmegaConf.to_container(params, resolve=False).items()] if params else []
-    overrides += OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    params = OmegaConf.to_container(params, resolve=False) if params else {}
+    task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+    if target == STUDY_SWEEPER:
+        params = with_lr_factors(config.get("study"), params, task)  # the factors the study sweeper sweeps
+    overrides = [f"{k}={v}" for k, v in params.items()] + task
     try:
         [jobs] = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(overrides), None)
         for job in jobs:

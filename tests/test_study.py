@@ -26,6 +26,7 @@ def compose_study(name: str, *overrides: str):
 
 @pytest.mark.parametrize("name", STUDIES)
 def test_a_study_composes_with_a_target_per_objective_and_one_lr_grid_for_all(name):
+    from experiments.studies.search import with_lr_factors
     from experiments.studies.targets import problem_name
 
     cfg = compose_study(name)
@@ -35,11 +36,13 @@ def test_a_study_composes_with_a_target_per_objective_and_one_lr_grid_for_all(na
     assert len(set(problems)) == len(objectives) and set(problems) == set(cfg.study.targets)
     for optimizer in str(params.optimizer).split(","):
         assert (ROOT / "configs" / "optimizer" / f"{optimizer}.yaml").is_file()
-    factors = [float(f) for f in str(params["study.lr_factor"]).split(",")]
-    assert 1.0 in factors  # the default learning rate is one of the trials
+    assert "study.lr_factor" not in params and cfg.study.search == "sobol"  # the sweeper adds the factors
+    grid = compose_study(name, "study.search=grid")
+    factors = [float(f) for f in with_lr_factors(grid.study, grid.hydra.sweeper.params)["study.lr_factor"].split(",")]
+    assert 1.0 in factors and len(factors) == cfg.study.trials + 1  # the default learning rate is one of the trials
     logs = [math.log10(f) for f in factors]
     gaps = {round(b - a, 9) for a, b in zip(logs, logs[1:])}
-    assert len(gaps) == 1 and logs[0] == -logs[-1]  # log-uniform, symmetric around the default
+    assert len(gaps) == 1 and logs[0] == -logs[-1]  # study.search=grid: log-uniform, symmetric around the default
     cfg = compose_study(name, "optimizer=lion", "study.lr_factor=10.0", f"objective={objectives[-1]}")
     assert cfg.optimizer.lr == pytest.approx(10 * cfg.optimizer.default_lr)
     # the study's own sweeper, and held-out seeds the grid does not tune on
