@@ -4,7 +4,9 @@ end to end, read back with MlflowClient."""
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 
 import pytest
 
@@ -114,7 +116,8 @@ def test_the_search_settings_change_the_factors_and_an_own_list_wins():
 
 
 TINY_SOBOL = ("study=quick", "objective=quadratic", "optimizer=sgd,adam", "seed=0", "steps=25",
-              "study.targets.quadratic.loss_gap=1.0", "study.trials=2", "study.search_seed=3", "study.held_out_seeds=[5]")
+              "study.targets.quadratic.loss_gap=1.0", "study.trials=2", "study.search_seed=3",
+              "study.held_out_seeds=[5]")
 
 
 @pytest.mark.slow
@@ -141,6 +144,12 @@ def test_a_tiny_sobol_study_end_to_end_and_run_again(tmp_path):
     assert "Score/held_out/adam" in parent.data.metrics
 
     client = client_for(tmp_path)
+    artifacts = Path(client.download_artifacts(parent.info.run_id, "", str(tmp_path / "parent")))
+    for name in ("lr_sensitivity.png", "performance_profile.png", "study.html"):
+        assert (artifacts / name).stat().st_size > 0, name
+    with (artifacts / "steps_to_target.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert sorted({float(r["lr_factor"]) for r in rows}) == expected and len(rows) == 8
     before = {r.info.run_id for r in all_runs(client)}
     again, new, _ = sweep(tmp_path, "sobol-again", *TINY_SOBOL)
     assert new == [] and {r.info.run_id for r in all_runs(client)} == before | {again.info.run_id}

@@ -3,6 +3,7 @@
 A study is a sweep (``python run.py -m study=<name>``, ``configs/study/``) over objectives x optimizers x seeds x
 learning-rate trials; every number of its report is computed from the child runs read back from MLflow:
 
+- :mod:`.search`: the learning-rate trials, the same for every optimizer (a scrambled Sobol sample, or a grid);
 - :mod:`.targets`: each objective's target (a loss gap, or a loss) and the first step reaching it;
 - :mod:`.results`: the children's records (objective, optimizer, learning rate, seed, steps to target);
 - :mod:`.profiles`: tuned and default times, Dolan-More performance profiles and the AlgoPerf-style score;

@@ -1,12 +1,12 @@
 """``hydra/sweeper: study``: an optimizer study's sweep in two phases, both jobs of the sweep's own launcher.
 
 First the grid (Hydra's basic sweeper: objectives x optimizers x learning-rate factors x seeds, the factors those of
-``study.search``, :func:`experiments.studies.search.with_lr_factors`: a scrambled Sobol sample or a log grid); then, when the
-study names ``study.held_out_seeds``, each (objective, optimizer)'s chosen trial re-run on those seeds, read from
-the grid's runs in the store (:func:`experiments.studies.held_out.held_out_batch`) and launched as one more batch,
-numbered after the grid's jobs. So the re-runs run in parallel wherever the grid did (joblib, submitit, Ray), are
-children of the same parent run, and the report attached when the sweep ends scores them (docs/runner.md,
-"Studies"). A sweep that was stopped never starts the second phase.
+``study.search``, :func:`experiments.studies.search.with_lr_factors`: a scrambled Sobol sample or a log grid);
+then, when the study names ``study.held_out_seeds``, each (objective, optimizer)'s chosen trial re-run on those
+seeds, read from the grid's runs in the store (:func:`experiments.studies.held_out.held_out_batch`) and launched
+as one more batch, numbered after the grid's jobs. So the re-runs run in parallel wherever the grid did (joblib,
+submitit, Ray), are children of the same parent run, and the report attached when the sweep ends scores them
+(docs/runner.md, "Studies"). A sweep that was stopped never starts the second phase.
 """
 
 from __future__ import annotations
