@@ -24,6 +24,24 @@ def run_cli(args: list[str], cwd: Path, env: dict | None = None, check: bool = T
     return result
 
 
+def run_cli_together(commands: list[list[str]], cwd: Path, timeout: float = 300) -> list[subprocess.CompletedProcess]:
+    """``python run.py *args`` for each of ``commands`` at once (independent runs: the store takes concurrent runs,
+    tests/test_faults.py checks it), each required to exit 0; their results in the order given."""
+    processes = [start_cli(args, cwd) for args in commands]
+    try:
+        outputs = [process.communicate(timeout=timeout) for process in processes]
+    finally:
+        for process in processes:
+            kill_everything(process)
+    results = []
+    for args, process, (stdout, stderr) in zip(commands, processes, outputs):
+        if process.returncode != 0:
+            raise AssertionError(
+                f"python run.py {' '.join(args)} exited with {process.returncode}:\n{stdout}\n{stderr}")
+        results.append(subprocess.CompletedProcess(["python", "run.py", *args], process.returncode, stdout, stderr))
+    return results
+
+
 def client_for(directory: Path):
     from mlflow.tracking import MlflowClient
 

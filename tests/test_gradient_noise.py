@@ -73,12 +73,13 @@ def store(tmp_path_factory):
     return tmp_path_factory.mktemp("gradient-noise")
 
 
-def trajectory_of(store, *args):
+def trajectory_of(store, *args, output=None):
+    """The run of ``python run.py`` on QUADRATIC with ``args`` (or of its ``output``, when it has run already)."""
     import mlflow.artifacts
 
     from runner_support import client_for, run_cli, run_id_from
 
-    run_id = run_id_from(run_cli([*QUADRATIC, *args], store).stdout)
+    run_id = run_id_from((output or run_cli([*QUADRATIC, *args], store)).stdout)
     client = client_for(store)
     path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="trajectory.npz",
                                                tracking_uri=client.tracking_uri)
@@ -109,10 +110,13 @@ def test_a_noisy_run_logs_the_true_loss_and_the_gradient_it_used(store):
 def test_same_seed_same_trajectory_another_seed_another_and_zero_is_no_noise(store):
     from experiments import objectives
 
-    runs = {name: trajectory_of(store, *args)[2] for name, args in {
-        "first": ["objective.gradient_noise=0.2"], "again": ["objective.gradient_noise=0.2"],
-        "seed 1": ["objective.gradient_noise=0.2", "seed=1"],
-        "zero": ["objective.gradient_noise=0"], "absent": ["~objective.gradient_noise"]}.items()}
+    from runner_support import run_cli_together
+
+    commands = {"first": ["objective.gradient_noise=0.2"], "again": ["objective.gradient_noise=0.2"],
+                "seed 1": ["objective.gradient_noise=0.2", "seed=1"],
+                "zero": ["objective.gradient_noise=0"], "absent": ["~objective.gradient_noise"]}
+    outputs = run_cli_together([[*QUADRATIC, *args] for args in commands.values()], store)  # five processes
+    runs = {name: trajectory_of(store, output=output)[2] for name, output in zip(commands, outputs)}
     assert all(runs["first"][k].tobytes() == runs["again"][k].tobytes() for k in runs["first"])
     assert not np.array_equal(runs["first"]["grad/x"][:-1], runs["seed 1"]["grad/x"][:-1])
     assert all(runs["zero"][k].tobytes() == runs["absent"][k].tobytes() for k in runs["zero"])

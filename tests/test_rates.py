@@ -108,15 +108,14 @@ def test_a_runs_objective_is_rebuilt_from_its_params():
 def test_a_comparison_of_quadratic_runs_draws_the_rates_from_their_measured_start(tmp_path):
     pytest.importorskip("mlflow")
     from experiments import compare
-    from runner_support import client_for, run_cli
+    from runner_support import client_for, run_cli, run_cli_together
 
     quadratic = ["objective=quadratic", "objective.condition_number=10", "dtype=float64", "steps=40",
                  "logging.trajectory=false"]
-    for args in (["optimizer=sgd", f"lr={2 / 11!r}"], ["optimizer=adam", "lr=0.1"]):
-        run_cli([*quadratic, *args, "tracking.experiment=exact"], tmp_path)
-    run_cli([*quadratic, "optimizer=sgd", "lr=0.1", "objective.gradient_noise=0.1", "tracking.experiment=noisy"],
-            tmp_path)
-    run_cli(["objective=rosenbrock", "steps=5", "tracking.experiment=other"], tmp_path)
+    run_cli_together([*([*quadratic, *args, "tracking.experiment=exact"] for args in (
+        ["optimizer=sgd", f"lr={2 / 11!r}"], ["optimizer=adam", "lr=0.1"])),
+        [*quadratic, "optimizer=sgd", "lr=0.1", "objective.gradient_noise=0.1", "tracking.experiment=noisy"],
+        ["objective=rosenbrock", "steps=5", "tracking.experiment=other"]], tmp_path)
     client = client_for(tmp_path)
 
     def lines(experiment):
