@@ -1,6 +1,6 @@
 """Metric points written straight into the SQL store's tables read back exactly as ``log_batch`` stores them:
-histories, latest values and ordering by a metric, NaN and infinities included; unknown schema revisions and
-points already stored go through ``log_batch``."""
+histories, latest values and ordering by a metric, NaN and infinities included, identical points and points stored
+before skipped; unknown schema revisions go through ``log_batch``."""
 from __future__ import annotations
 
 import math
@@ -17,12 +17,27 @@ NAN, INF = float("nan"), float("inf")
 # not replace each key's latest value.
 BATCHES = [
     [("loss", 3.0, 1000, 0), ("loss", 2.0, 1001, 1), ("loss", 2.5, 1000, 1), ("grad/a.0", NAN, 1000, 0),
-     ("grad/a.1", INF, 1000, 0), ("grad/a.2", -INF, 1000, 0), ("lr", 0.1, 1000, 0), ("lr", 0.1, 1000, 0),
+     ("grad/a.1", INF, 1000, 0), ("grad/a.2", -INF, 1000, 0), ("lr", 0.1, 1000, 0),
      ("Objective/loss", -0.0, 1000, 0), ("Objective/loss", 1e-300, 1000, 0), ("same", 1.0, 5, 3),
-     ("same", 2.0, 5, 3), ("same", 0.5, 6, 3)],
+     ("same", 2.0, 5, 3), ("same", 0.5, 6, 3), ("tie", 0.0, 7, 2), ("tie", NAN, 7, 2)],
     [("loss", 1.0, 999, 1), ("loss", NAN, 1002, 2), ("grad/a.0", 4.0, 999, 0), ("grad/a.1", 5.0, 1000, 1),
      ("lr", 0.05, 1000, 0), ("same", 2.0, 5, 3), ("new", 7.0, 1, 0)],
+    [("lr", 0.2, 1001, 1), ("lr", 0.2, 1001, 1), ("new", 8.0, 2, 1)],  # identical points: stored once
 ]
+
+
+def as_blocks(points):
+    """The points as the runner's writer hands them over: one block per run of equal (step, timestamp)."""
+    from experiments.tracking.points import Points
+
+    blocks = []
+    for key, value, timestamp, step in points:
+        if blocks and blocks[-1][:2] == (step, timestamp):
+            blocks[-1][2].append(key)
+            blocks[-1][3].append(value)
+        else:
+            blocks.append((step, timestamp, [key], [value]))
+    return Points(blocks)
 
 
 def client_at(path):
@@ -41,7 +56,8 @@ def _latest(client, run_id: str) -> dict:
     return {k: "nan" if math.isnan(v) else v for k, v in client.get_run(run_id).data.metrics.items()}
 
 
-def test_the_fast_path_stores_what_log_batch_stores(tmp_path):
+@pytest.mark.parametrize("form", [list, as_blocks])
+def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form):
     from mlflow.entities import Metric
 
     from experiments.tracking import bulk
@@ -49,10 +65,11 @@ def test_the_fast_path_stores_what_log_batch_stores(tmp_path):
     client = client_at(tmp_path)
     experiment = client.create_experiment("equal")
     by_batch, by_bulk = (client.create_run(experiment).info.run_id for _ in range(2))
-    assert bulk.writer_for(client) is not None
+    writer = bulk.writer_for(client)
+    assert writer is not None
     for points in BATCHES:
         client.log_batch(by_batch, metrics=[Metric(*p) for p in points], synchronous=True)
-        bulk.log_points(client, by_bulk, points)
+        assert writer.write(by_bulk, form(points)) is True  # twins, and points stored before, too
     keys = {p[0] for batch in BATCHES for p in batch}
     for key in keys:
         assert _history(client, by_bulk, key) == _history(client, by_batch, key), key
@@ -86,14 +103,15 @@ def test_runs_order_by_a_metric_the_same_way(tmp_path):
         assert orders["bulk", order] == orders["log_batch", order]
 
 
-def test_points_already_stored_go_through_log_batch_which_skips_them(tmp_path):
+def test_points_already_stored_are_skipped_as_log_batch_skips_them(tmp_path):
     from experiments.tracking import bulk
 
     client = client_at(tmp_path)
     run_id = client.create_run(client.create_experiment("twice")).info.run_id
     points = [("loss", float(i), 1000 + i, i) for i in range(50)]
     bulk.log_points(client, run_id, points[:30])
-    bulk.log_points(client, run_id, points)  # a spool sent again after a crash: the first 30 are there already
+    # a spool sent again after a crash: the first 30 are there already (the fast path itself skips them)
+    assert bulk.writer_for(client).write(run_id, points) is True
     assert [m.step for m in sorted(client.get_metric_history(run_id, "loss"), key=lambda m: m.step)] == list(range(50))
     assert client.get_run(run_id).data.metrics["loss"] == 49.0
 

@@ -1,4 +1,4 @@
-"""The tracking package's modules form layers with no import cycle: a full disk, SQLite's locking and the run's
+"""The tracking package's modules form layers with no import cycle: metric points; a full disk, SQLite's locking and the run's
 lease; what a store's errors mean (``faults``); the store; the spool; delivery (``outbox``) and metric writing; the
 run's lifecycle; what the runner and the sweep callback set up from them. A module imports only modules of lower
 layers, at the top of the file or inside a function alike (an import inside a function would hide a cycle, not
@@ -11,6 +11,7 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "tracking"
 
 LAYERS = [
+    {"points"},
     {"disk", "lease", "bulk"},
     {"sqlite"},
     {"faults"},

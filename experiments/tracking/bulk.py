@@ -5,28 +5,30 @@ speed of the database rather than of MLflow's per-point Python.
 session and merges the latest value of each key one by one: about 10,000 points per second on SQLite, where the
 database itself takes more than ten times that. :func:`log_points` writes the same rows through MLflow's own table
 definitions (``SqlMetric.__table__``, ``SqlLatestMetric.__table__``) on the store's own engine, with SQLAlchemy
-Core: one bulk insert into ``metrics`` and one pass over ``latest_metrics`` per batch, in one transaction.
+Core: one bulk insert into ``metrics`` and one pass over ``latest_metrics`` per batch, in one transaction. The rows
+are built column by column in numpy from the steps' blocks (:mod:`.points`), not point by point in Python.
 
 It keeps MLflow's semantics, so everything MLflow reads back is what ``log_batch`` would have stored (the tests
 compare the two point for point): NaN is stored as 0 with ``is_nan``, +/-infinity as the largest finite double;
-identical points of one batch are stored once; a key's latest value is the point with the greatest
-``(step, timestamp, value)``, an existing one replaced only by a strictly greater one; points go only to a run that
-is not deleted. Each key is checked once with MLflow's own validation.
+identical points of one batch are stored once, as is a point already stored (a spool sent twice): the insert skips
+them, as ``log_batch`` does; a key's latest value is the point with the greatest ``(step, timestamp, value)``, an
+existing one replaced only by a strictly greater one; points go only to a run that is not deleted. Each key is
+checked once with MLflow's own validation.
 
 Used only where it is known to write what MLflow expects: a ``SqlAlchemyStore`` on SQLite whose schema revision
 is one of :data:`REVISIONS` (those the tests cover). Anything else (an ``mlflow server``, PostgreSQL or MySQL named
 directly by URI, another revision) goes through ``log_batch``, and the first such fall-back of a process says so
-in one line on stderr (a server, the usual way to reach PostgreSQL, is written through its own API silently). A batch the fast path cannot insert as a whole (a point already stored, as when a spool is sent
-twice) is handed to ``log_batch``, which skips what is already there.
+in one line on stderr (a server, the usual way to reach PostgreSQL, is written through its own API silently).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
 import threading
 import weakref
+
+from .points import columns
 
 # MLflow's schema revisions (alembic heads) whose metrics and latest_metrics tables this module writes; a store on
 # any other revision is written through log_batch. dc11669786a5 is the head of MLflow 3.17.
@@ -84,15 +86,6 @@ def _tell(reason: str) -> None:
         print(f"Metrics are written through MLflow's log_batch ({reason}).", file=sys.stderr, flush=True)
 
 
-def sanitized(value: float) -> tuple[float, bool]:
-    """``(stored value, is_nan)`` as MLflow stores a metric value."""
-    if math.isnan(value):
-        return 0.0, True
-    if math.isinf(value):
-        return (_LARGEST if value > 0 else -_LARGEST), False
-    return value, False
-
-
 class BulkWriter:
     """Writes metric rows for one SQL store (its engine, its tables)."""
 
@@ -124,58 +117,50 @@ class BulkWriter:
                           f"({', '.join(sorted(REVISIONS))})")
         return cls(engine), ""
 
-    def write(self, run_id: str, points: list) -> bool:
+    def write(self, run_id: str, points) -> bool:
         """Store ``points`` in one transaction; False (nothing written) when they must go through log_batch."""
         import sqlalchemy
 
         rows = self._rows(run_id, points)
-        if not rows:
+        if rows is None:
             return True
         try:
             with self.engine.begin() as connection:
                 if not self._run_is_active(connection, run_id):
                     return False  # log_batch raises MLflow's own error for it
-                self._insert_rows(connection, rows)
-                self._update_latest(connection, run_id, rows)
+                self._insert_rows(connection, rows.flat)
+                self._update_latest(connection, run_id, rows.newest())
         except sqlalchemy.exc.IntegrityError:
-            return False  # a point already stored: log_batch stores the rest and skips it
+            return False  # another writer of the run got a key's latest value in first: log_batch merges it
         return True
 
-    def _rows(self, run_id: str, points: list) -> list[tuple]:
-        """The ``metrics`` rows, as tuples in the order of the compiled insert's columns (see :data:`COLUMNS`)."""
-        import numpy as np
-
-        if not points:
-            return []
-        keys, values, timestamps, steps = zip(*points)
-        for key in set(keys) - self._valid_keys:
+    def _rows(self, run_id: str, points) -> "_Rows | None":
+        """The batch as ``metrics`` rows (None when empty), keys checked with MLflow's validation once each."""
+        if not len(points):
+            return None
+        rows = _Rows(run_id, *columns(points))
+        for key in rows.distinct_keys - self._valid_keys:
             self._validate_key(key)
-        array = np.asarray(values, dtype=np.float64)
-        is_nan = np.isnan(array)
-        if is_nan.any() or np.isinf(array).any():
-            array = np.where(is_nan, 0.0, np.clip(array, -_LARGEST, _LARGEST))
-        stored, nan_flags = array.tolist(), is_nan.tolist()
-        timestamps, steps = map(int, timestamps), map(int, steps)
-        rows = list(zip(keys, stored, timestamps, steps, nan_flags, [run_id] * len(keys)))
-        if len(set(rows)) < len(rows):  # MLflow stores identical points of one batch once
-            rows = list(dict.fromkeys(rows))
         return rows
 
-    def _insert_rows(self, connection, rows: list[tuple]) -> None:
-        """Insert ``rows`` with multi-row INSERT statements of up to :data:`ROWS_PER_INSERT` rows: one database call
-        per statement rather than per row (each call gives up and takes back the GIL, which the optimisation
-        thread feels)."""
-        for i in range(0, len(rows), ROWS_PER_INSERT):
-            chunk = rows[i:i + ROWS_PER_INSERT]
-            connection.exec_driver_sql(self._insert(len(chunk)), tuple(itertools.chain.from_iterable(chunk)))
+    def _insert_rows(self, connection, flat: list) -> None:
+        """Insert the rows (``flat``: their values one after another, in the order of :data:`COLUMNS`) with
+        multi-row INSERT statements of up to :data:`ROWS_PER_INSERT` rows: one database call per statement rather
+        than per row (each call gives up and takes back the GIL, which the optimisation thread feels)."""
+        width = len(COLUMNS)
+        count = len(flat) // width
+        for first in range(0, count, ROWS_PER_INSERT):
+            rows = min(ROWS_PER_INSERT, count - first)
+            connection.exec_driver_sql(self._insert(rows), tuple(flat[first * width:(first + rows) * width]))
 
     def _insert(self, count: int) -> str:
         """MLflow's ``metrics`` insert compiled for the store's database (qmark parameters, columns in the order of
         :data:`COLUMNS`), with ``count`` rows of values."""
         statement = self._insert_sql.get(count)
         if statement is None:
-            compiled = self.metrics.insert().values({name: None for name in COLUMNS}).compile(
-                dialect=self.engine.dialect, column_keys=list(COLUMNS))
+            insert = self.metrics.insert().prefix_with("OR IGNORE")  # points stored already are skipped
+            compiled = insert.values({name: None for name in COLUMNS}).compile(dialect=self.engine.dialect,
+                                                                                column_keys=list(COLUMNS))
             assert tuple(compiled.positiontup) == COLUMNS and self.engine.dialect.paramstyle == "qmark"
             head, _, values = str(compiled).partition(" VALUES ")
             statement = f"{head} VALUES {', '.join([values] * count)}"
@@ -195,16 +180,11 @@ class BulkWriter:
                                    .where(self.runs.c.run_uuid == run_id)).scalar()
         return stage == "active"
 
-    def _update_latest(self, connection, run_id: str, rows: list[tuple]) -> None:
-        """Each key's latest point: the greatest ``(step, timestamp, value)`` of the batch, written when there is
-        none yet or it is strictly greater than the stored one (MLflow's rule, first of equals kept)."""
+    def _update_latest(self, connection, run_id: str, newest: dict[str, tuple]) -> None:
+        """Each key's latest point (``newest``: key -> its row with the batch's greatest ``(step, timestamp,
+        value)``) written when there is none yet or it is strictly greater than the stored one (MLflow's rule)."""
         import sqlalchemy
 
-        newest: dict[str, tuple] = {}
-        for row in rows:
-            best = newest.get(row[0])
-            if best is None or _order(row) > _order(best):
-                newest[row[0]] = row
         latest = self.latest.c
         keys = sorted(newest)
         stored = {}
@@ -224,6 +204,43 @@ class BulkWriter:
                 self.latest.update().where(latest.run_uuid == bind("b_run"), latest.key == bind("b_key"))
                 .values(value=bind("b_value"), step=bind("b_step"), timestamp=bind("b_timestamp"),
                         is_nan=bind("b_is_nan")), updates)
+
+
+class _Rows:
+    """A batch's ``metrics`` rows, built column by column in numpy (no Python object per point on the way but the
+    values the database driver binds)."""
+
+    def __init__(self, run_id: str, keys: list, values, timestamps, steps) -> None:
+        import numpy as np
+
+        is_nan = np.isnan(values)
+        if is_nan.any() or np.isinf(values).any():
+            values = np.where(is_nan, 0.0, np.clip(values, -_LARGEST, _LARGEST))
+        self.keys, self.values, self.timestamps, self.steps, self.is_nan = keys, values, timestamps, steps, is_nan
+        table = np.empty((len(keys), len(COLUMNS)), dtype=object)
+        table[:, 0] = keys
+        table[:, 1] = values  # as Python floats and ints: what the driver binds
+        table[:, 2] = timestamps
+        table[:, 3] = steps
+        table[:, 4] = is_nan
+        table[:, 5] = run_id
+        self.flat = table.ravel().tolist()
+        self.distinct_keys = set(keys)
+
+    def newest(self) -> dict[str, tuple]:
+        """key -> its row with the greatest ``(step, timestamp, value)``, the first of equals."""
+        import numpy as np
+
+        codes = dict.fromkeys(self.keys)
+        for code, key in enumerate(codes):
+            codes[key] = code
+        key_codes = np.fromiter(map(codes.__getitem__, self.keys), dtype=np.int64, count=len(self.keys))
+        first_last = -np.arange(len(self.keys))  # among equals, the first point sorts last
+        order = np.lexsort((first_last, self.values, self.timestamps, self.steps, key_codes))
+        grouped = key_codes[order]
+        ends = order[np.flatnonzero(np.append(grouped[1:] != grouped[:-1], True))]
+        width = len(COLUMNS)
+        return {self.keys[i]: tuple(self.flat[i * width:(i + 1) * width]) for i in ends.tolist()}
 
 
 def _order(row: tuple) -> tuple:

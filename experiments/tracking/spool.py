@@ -144,7 +144,7 @@ class Spool:
     def _write(self, line: dict, sync: bool = False) -> None:
         if self._journal is None:
             self._journal = open(self.directory / JOURNAL, "a", encoding="utf-8")
-        self._journal.write(json.dumps(line, separators=(",", ":")) + "\n")
+        self._journal.write(json.dumps(line, separators=(",", ":"), default=_listed) + "\n")
         self._journal.flush()
         if sync:
             os.fsync(self._journal.fileno())
@@ -302,3 +302,12 @@ def find(path: str | os.PathLike) -> list[Path]:
     if is_spool(path):
         return [path]
     return sorted(p for p in path.iterdir() if is_spool(p)) if path.is_dir() else []
+
+
+def _listed(value):
+    """JSON for what ``json`` does not know: a metrics record's :class:`~.points.Points`, as a list of points."""
+    from .points import Points
+
+    if isinstance(value, Points):
+        return value.tolist()
+    raise TypeError(f"a spool record cannot hold {type(value).__name__}")

@@ -2,12 +2,14 @@
 
 Measured with mlflow 3.17 on SQLite: one ``log_metric`` call per point costs ~3.5 ms, one ``log_batch`` of 1000
 points ~100 us per point less than that. The optimisation loop only appends ``(step, timestamp, keys, values)`` to
-a list (no MLflow objects, no I/O); the writer thread cuts them into batches of up to
-``batch_size`` points. ``flush()`` blocks until everything added so far is stored, and re-raises a failure of the
+a list (no MLflow objects, no I/O); the writer thread cuts them into batches of whole multiples of ``batch_size``
+points. ``flush()`` blocks until everything added so far is stored, and re-raises a failure of the
 writer in the caller's thread; the run's lifecycle calls it on every exit path.
 
-The sink is any callable taking a list of ``(key, value, timestamp_ms, step)`` points: :func:`mlflow_sink` sends them
-with ``log_batch``; a run's :class:`~.outbox.Outbox` sends them or, while the store is away, spools them.
+The sink is any callable taking a sequence of ``(key, value, timestamp_ms, step)`` points, handed over as a
+:class:`~.points.Points` (the steps' blocks as they were added: nothing is built per point on the way):
+:func:`mlflow_sink` stores them; a run's :class:`~.outbox.Outbox` stores them or, while the store is away, spools
+them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from .faults import retrying
+from .points import Points
 
 Point = tuple[int, int, Sequence[str], Sequence[float]]  # step, timestamp in ms, metric keys, values
 MAX_WRITE = 50_000  # points handed to the sink at most at once (what waited while the last write ran)
@@ -54,8 +57,8 @@ class BatchWriter:
         self._closed = False
         self._error: BaseException | None = None
         self._abandoned = False
-        self._taken: list[Point] = []  # what the thread is writing now (read by abandon)
-        self._batch: list = []  # the thread's batch being filled, (key, value, timestamp, step) each
+        self._taken: list[Point] = []  # what the thread took and has not put in its batch yet (read by abandon)
+        self._batch = Points()  # the thread's points not sent yet, as blocks (abandon reads it)
         self.points_written = 0
         self._thread = threading.Thread(target=self._work, name="mlflow-batch-writer", daemon=True)
         self._thread.start()
@@ -102,16 +105,15 @@ class BatchWriter:
 
     def abandon(self) -> list[tuple]:
         """Stop at once, without waiting for the store: the points not known to be written, as
-        ``(key, value, timestamp_ms, step)`` (some perhaps written already: sending one twice is harmless)."""
+        ``(key, value, timestamp_ms, step)``, each once (those being written right now included: sending one twice
+        is harmless)."""
         with self._cond:
             self._abandoned = self._closed = True
             self._cond.notify_all()
             points = [*self._taken, *self._pending]
             self._pending, self._pending_points = [], 0
             unsent = list(self._batch)
-        unsent += [(key, value, timestamp, step) for step, timestamp, keys, values in points
-                   for key, value in zip(keys, values)]
-        return unsent
+        return unsent + list(Points(points))
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
@@ -137,20 +139,18 @@ class BatchWriter:
             return taken, drain
 
     def _work(self) -> None:
-        batch = self._batch
         while True:
             taken = self._take()
             if taken is None:
                 return
-            points, drain = taken
+            blocks, drain = taken
+            with self._cond:  # abandon sees the taken blocks once: still taken, or in the batch
+                self._batch = Points([*self._batch.blocks, *blocks])
+                self._taken = []
             try:
-                for step, timestamp, keys, values in points:
-                    batch.extend([(key, value, timestamp, step) for key, value in zip(keys, values)])
-                    if len(batch) >= MAX_WRITE:
-                        self._send_full_batches(batch)
-                self._send_full_batches(batch)
-                if batch and drain:
-                    self._send(batch)
+                self._send_full_batches()
+                if self._batch and drain:
+                    self._send(len(self._batch))
             except _Abandoned:
                 return
             except BaseException as error:  # reported to the optimisation thread at its next add/flush
@@ -161,28 +161,30 @@ class BatchWriter:
                     self._cond.notify_all()
                 return
             with self._cond:
-                self._taken = []
                 self._busy = False
-                self._carried = len(batch)
+                self._carried = len(self._batch)
                 self._cond.notify_all()
 
-    def _send_full_batches(self, batch: list) -> None:
-        """Hand every whole ``batch_size`` of ``batch`` to the sink in one call (one transaction on a SQL store;
-        ``log_batch`` calls of ``batch_size`` elsewhere) and keep the rest in ``batch``."""
-        whole = len(batch) // self._batch_size * self._batch_size
-        if whole:
-            self._send(batch, whole)
+    def _send_full_batches(self) -> None:
+        """Hand every whole ``batch_size`` of the batch to the sink, at most :data:`MAX_WRITE` points a call (one
+        transaction on a SQL store; ``log_batch`` calls of ``batch_size`` elsewhere), and keep the rest."""
+        whole = len(self._batch) // self._batch_size * self._batch_size
+        while whole:
+            count = min(whole, MAX_WRITE // self._batch_size * self._batch_size)
+            self._send(count)
+            whole -= count
 
-    def _send(self, batch: list, count: int | None = None) -> None:
-        """Hand the first ``count`` points of ``batch`` (all by default) to the sink, then remove them (in place:
+    def _send(self, count: int) -> None:
+        """Hand the first ``count`` points of the batch to the sink, then drop them from it (in place:
         :meth:`abandon` reads it)."""
         if self._abandoned:
             raise _Abandoned
-        count = len(batch) if count is None else count
-        self._sink(batch[:count])
+        sent, rest = self._batch.split(count)
+        self._sink(sent)
         self.points_written += count
-        del batch[:count]
+        self._batch = rest
 
 
 class _Abandoned(Exception):
     """The writer was abandoned (:meth:`BatchWriter.abandon`): its thread stops before the next batch."""
+
