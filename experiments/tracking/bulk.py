@@ -56,6 +56,7 @@ def _log_batch(client, run_id: str, points: list) -> None:
     """``log_batch`` in calls of at most 1000 points (its limit)."""
     from mlflow.entities import Metric
 
+    points = list(points)  # once: a Points' slice would list every point again
     for i in range(0, len(points), LOG_BATCH_LIMIT):
         client.log_batch(run_id, metrics=[Metric(k, v, ts, step) for k, v, ts, step in points[i:i + LOG_BATCH_LIMIT]],
                          synchronous=True)
