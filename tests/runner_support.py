@@ -138,8 +138,27 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def still_running(pids) -> list[int]:
-    """The processes of ``pids`` that still exist and are not zombies (exited, waiting to be reaped)."""
+def still_running(pids, within: float = 0) -> list[int]:
+    """The processes of ``pids`` that still exist and are not zombies (exited, waiting to be reaped), once they
+    have had up to ``within`` seconds to go (a process told to stop by another, such as a Ray worker whose raylet
+    ended, takes a moment, longer on a loaded machine)."""
+    import time
+
+    deadline = time.monotonic() + within
+    while (alive := _alive_now(pids)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+def command_line(pid: int) -> str:
+    """``pid``'s command line as ``ps`` shows it (empty once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _alive_now(pids) -> list[int]:
     alive = []
     for pid in pids:
         try:
@@ -167,16 +186,26 @@ def kill_everything(process: subprocess.Popen, pids=()) -> None:
 
 
 def wait_for_checkpoint(client, run_id: str, process, at_least_points: int, timeout: float = 300) -> int:
-    """The step of the first checkpoint of ``run_id`` seen once it has logged ``at_least_points`` losses (fails if
-    ``process`` exits first)."""
+    """The step of the first checkpoint of ``run_id`` seen once it has logged ``at_least_points`` losses, with
+    ``process`` left stopped (SIGSTOP) where it was seen: a SIGKILL that follows finds the run as it was read, not
+    finished meanwhile (fails if ``process`` exits or ends its run first)."""
+    import signal
     import time
 
-    deadline = time.monotonic() + timeout
+    deadline, failure = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
-        run = client.get_run(run_id)
-        if run.data.tags.get("checkpoint_step") and \
-                len(client.get_metric_history(run_id, "Objective/loss")) >= at_least_points:
-            return int(run.data.tags["checkpoint_step"])
+        process.send_signal(signal.SIGSTOP)
         assert process.poll() is None, process.communicate()
+        try:
+            run = client.get_run(run_id)
+            points = len(client.get_metric_history(run_id, "Objective/loss"))
+        except Exception as error:  # stopped in the middle of a write that holds the store's lock: let it finish
+            run, failure = None, error
+        if run is not None:
+            assert run.info.status == "RUNNING", f"the run ended ({run.info.status}) before a checkpoint was seen"
+            if run.data.tags.get("checkpoint_step") and points >= at_least_points:
+                return int(run.data.tags["checkpoint_step"])
+        process.send_signal(signal.SIGCONT)
         time.sleep(0.1)
-    raise AssertionError(f"no checkpoint within {timeout:.0f} s")
+    process.send_signal(signal.SIGCONT)
+    raise AssertionError(f"no checkpoint within {timeout:.0f} s (last failed read: {failure!r})")

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from runner_support import (PARENT, all_runs, client_for, descendants, every_point_present, kill_everything, run_cli,
-                            start_cli, still_running, sweep)
+from runner_support import (PARENT, all_runs, client_for, command_line, descendants, every_point_present,
+                            kill_everything, run_cli, start_cli, still_running, sweep)
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -150,13 +150,12 @@ def test_a_signal_to_a_sweep_ends_its_jobs_and_parent_killed_and_leaves_no_proce
         else:
             process.send_signal(signum)
         process.wait(timeout=300)
-        time.sleep(1)  # a process killed last may take a moment to go
-        left = still_running(pids)
+        left = still_running(pids, within=30)
     finally:
         kill_everything(process, pids)
     err = (sweep_dir / "err.txt").read_text()
     assert process.returncode == 128 + signum, err[-3000:]
-    assert left == [], left
+    assert left == [], {pid: command_line(pid) for pid in left}
     # the launcher's closing line (Ray's workers may print after it)
     closing = f"Interrupted by {signal.Signals(signum).name}: "
     assert [line for line in err.splitlines() if line.startswith(closing) and f"run {parent} ended KILLED" in line]
