@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,9 @@ class Loop:
         self.checkpoint_every = int(checkpoints.get("every", 0))
         self.checkpoint_keep = int(checkpoints.get("keep", 2))
         self.checkpoints: list[str] = []  # artifact names of this process's checkpoints, oldest first
+        self.waiting: list[_Waiting] = []  # checkpoints saved, logged once the points before them are stored
+        self.waiting_lock = threading.Lock()  # the list is shared with the metrics writer's thread
+        self.finished = False  # the last step's loss recorded, and finite: nothing left to resume
         self.start_step = 0
         self.skip: dict[str, int] = {}  # metric key -> latest step the store has (a resumed run logs later ones)
         log = cfg.logging
@@ -145,7 +149,7 @@ class Loop:
             self.failure = f"non-finite loss {loss!r} at step {steps} (after the last update)"
             self.tracked.fail(self.failure)
         else:
-            self.drop_checkpoints()
+            self.finished = True  # its checkpoints are dropped once every point is stored (save_artifacts)
 
     def _note_best(self, step: int, loss: float) -> None:
         if loss < self.best[0]:  # NaN never is
@@ -246,17 +250,28 @@ class Loop:
         }
 
     def save_checkpoint(self, step: int) -> None:
-        """Log ``checkpoint/step-<step>.npz`` and delete this run's checkpoints beyond the newest ``keep``."""
+        """Save the state at ``step`` as ``checkpoint/step-<step>.npz``; it is logged (and the run's checkpoints
+        beyond the newest ``keep`` deleted) by the metrics writer once every point added before it is stored or
+        spooled: a checkpoint never names a step whose points could be missing, and the loop does not wait."""
         from . import checkpoint
 
-        self.tracked.writer.flush()  # every point before the checkpoint is stored (or spooled) before it
-        name = checkpoint.artifact_name(step)
-        path = checkpoint.save(self.state_tree(step), self.scratch / name)
+        path = checkpoint.save(self.state_tree(step), self.scratch / checkpoint.artifact_name(step))
+        waiting = _Waiting(self, step, path)
+        with self.waiting_lock:
+            if len(self.waiting) >= 2:  # a store far behind: the oldest waiting and the newest are kept
+                self.waiting.pop().cancel()
+            self.waiting.append(waiting)
+        self.tracked.writer.after_points(waiting.publish)
+
+    def publish_checkpoint(self, step: int, path: Path) -> None:
+        """Log the checkpoint ``path`` of ``step`` (its points are stored) and keep the newest ``keep``."""
+        from . import checkpoint
+
         self.tracked.log_artifact(path, checkpoint.ARTIFACT_DIR, scratch=self.scratch)
         self.tracked.set_tag("checkpoint_step", step)
-        if name in self.checkpoints:
-            self.checkpoints.remove(name)
-        self.checkpoints.append(name)
+        if path.name in self.checkpoints:
+            self.checkpoints.remove(path.name)
+        self.checkpoints.append(path.name)
         self.drop_checkpoints(keep=max(self.checkpoint_keep, 1))
 
     def drop_checkpoints(self, keep: int = 0) -> None:
@@ -300,7 +315,21 @@ class Loop:
         self.start_step = self.steps_done = int(state["step"])
 
     def save_artifacts(self) -> None:
-        """Trajectory and plots of whatever was recorded (also after a failure or Ctrl-C)."""
+        """Trajectory and plots of whatever was recorded (also after a failure or Ctrl-C), then a finished run's
+        checkpoints dropped."""
+        try:
+            self._save_artifacts()
+        finally:
+            self._settle_checkpoints()
+
+    def _settle_checkpoints(self) -> None:
+        """A finished run's checkpoints dropped once its points are all stored (a store that fails first keeps
+        the ones logged before, and the run can be resumed)."""
+        if self.finished and not signals.received():
+            self.tracked.writer.flush()  # raises what the store said (a full disk): the run fails with it
+            self.drop_checkpoints()
+
+    def _save_artifacts(self) -> None:
         scratch = self.scratch
         if self.trajectory is not None and len(self.trajectory.steps):
             self.tracked.log_artifact(self.trajectory.save(scratch / ARTIFACT))
@@ -354,3 +383,23 @@ def _first_call_returns(loss_tensor, optimizer, objective, params, step, noise=N
         return loss
 
     return closure
+
+
+class _Waiting:
+    """A saved checkpoint waiting for the points before it: published by the writer's thread, unless cancelled
+    (a newer one took its place) first."""
+
+    def __init__(self, loop: Loop, step: int, path: Path) -> None:
+        self.loop, self.step, self.path = loop, step, path
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.path.unlink(missing_ok=True)
+
+    def publish(self) -> None:
+        with self.loop.waiting_lock:  # taken off the list first: never cancelled while being published
+            if self.cancelled:
+                return
+            self.loop.waiting.remove(self)
+        self.loop.publish_checkpoint(self.step, self.path)

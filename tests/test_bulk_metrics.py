@@ -56,8 +56,10 @@ def _latest(client, run_id: str) -> dict:
     return {k: "nan" if math.isnan(v) else v for k, v in client.get_run(run_id).data.metrics.items()}
 
 
+@pytest.mark.parametrize("where", ["here", "process"])
 @pytest.mark.parametrize("form", [list, as_blocks])
-def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form):
+def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form, where):
+    """On a connection of this process (small batches) and in the writer's own process (large ones) alike."""
     from mlflow.entities import Metric
 
     from experiments.tracking import bulk
@@ -67,6 +69,7 @@ def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form):
     by_batch, by_bulk = (client.create_run(experiment).info.run_id for _ in range(2))
     writer = bulk.writer_for(client)
     assert writer is not None
+    writer.process_from = 1 if where == "process" else 10 ** 9
     for points in BATCHES:
         client.log_batch(by_batch, metrics=[Metric(*p) for p in points], synchronous=True)
         assert writer.write(by_bulk, form(points)) is True  # twins, and points stored before, too
@@ -75,6 +78,7 @@ def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form):
         assert _history(client, by_bulk, key) == _history(client, by_batch, key), key
     assert _latest(client, by_bulk) == _latest(client, by_batch)
     assert len(_latest(client, by_bulk)) == len(keys)
+    assert (writer._process is not None) == (where == "process")
 
 
 def test_runs_order_by_a_metric_the_same_way(tmp_path):
@@ -145,3 +149,20 @@ def test_a_store_on_an_unknown_schema_revision_is_written_through_log_batch(tmp_
     assert writer is None and "schema revision ffffffffffff" in reason
     bulk._tell(reason)
     assert capfd.readouterr().err.count("Metrics are written through MLflow's log_batch") == 1
+
+
+def test_a_writer_process_that_is_gone_leaves_the_writing_to_the_run_s_own_process(tmp_path, capfd):
+    from experiments.tracking import bulk
+
+    client = client_at(tmp_path)
+    run_id = client.create_run(client.create_experiment("gone")).info.run_id
+    writer = bulk.writer_for(client)
+    writer.process_from = 1
+    points = [("loss", float(i), 1000 + i, i) for i in range(40)]
+    assert writer.write(run_id, points[:20]) is True
+    writer._process._process.kill()
+    writer._process._process.wait()
+    assert writer.write(run_id, points[20:]) is True
+    assert writer.write(run_id, points[:1]) is True  # no second attempt at the process, no second notice
+    assert [m.step for m in sorted(client.get_metric_history(run_id, "loss"), key=lambda m: m.step)] == list(range(40))
+    assert capfd.readouterr().err.count("the metrics writer process ended") == 1

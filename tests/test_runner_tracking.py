@@ -62,6 +62,31 @@ def test_the_writer_sends_full_batches_and_flush_sends_the_rest(client, experime
     assert all(isinstance(m.step, int) for m in history)
 
 
+def test_a_call_after_points_comes_once_they_are_sent_and_not_after_an_abandon():
+    import threading
+
+    sent, seen, release = [], [], threading.Event()
+
+    def sink(batch):
+        release.wait(30)
+        sent.extend(batch)
+
+    writer = BatchWriter(sink, batch_size=1000)
+    writer.add(0, 0, ["a", "b"], [1.0, 2.0])  # under a batch: held back, but the call needs it sent first
+    writer.after_points(lambda: seen.append(len(sent)))
+    writer.add(1, 0, ["a"], [3.0])
+    release.set()
+    writer.flush()
+    assert seen == [2] and len(sent) == 3
+    release.clear()
+    writer.add(2, 0, ["a"], [4.0])
+    writer.after_points(lambda: seen.append("late"))
+    unsent = writer.abandon()  # the sink is stuck: stopped at once, the call is never made
+    release.set()
+    writer._thread.join(30)  # the thread ends without making the call
+    assert ("a", 4.0, 0, 2) in unsent and "late" not in seen and not writer._thread.is_alive()
+
+
 def test_numpy_integer_steps_are_stored_as_integers(client, experiment_id):
     import numpy as np
 

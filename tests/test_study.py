@@ -251,7 +251,7 @@ def test_a_study_run_killed_after_reaching_its_target_resumes_with_the_same_step
     from runner_support import run_id_from, start_cli, wait_for_run
     from test_resume import wait_for_checkpoint
 
-    config = ["optimizer=adam", "lr=0.01", "objective=quadratic", "steps=3000", "checkpoint.every=500",
+    config = ["optimizer=adam", "lr=0.01", "objective=quadratic", "steps=10000", "checkpoint.every=500",
               "logging.plots=false", "+study.name=resume", "+study.lr_factor=1.0",
               "+study.targets.quadratic.loss_gap=0.5"]
     client = client_for(tmp_path)

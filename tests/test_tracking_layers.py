@@ -11,7 +11,7 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "tracking"
 
 LAYERS = [
-    {"points"},
+    {"points", "metric_rows"},
     {"disk", "lease", "bulk"},
     {"sqlite"},
     {"faults"},

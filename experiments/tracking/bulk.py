@@ -3,10 +3,12 @@ speed of the database rather than of MLflow's per-point Python.
 
 ``MlflowClient.log_batch`` on a SQL store validates each point, builds an ORM object per point, adds them to a
 session and merges the latest value of each key one by one: about 10,000 points per second on SQLite, where the
-database itself takes more than ten times that. :func:`log_points` writes the same rows through MLflow's own table
-definitions (``SqlMetric.__table__``, ``SqlLatestMetric.__table__``) on the store's own engine, with SQLAlchemy
-Core: one bulk insert into ``metrics`` and one pass over ``latest_metrics`` per batch, in one transaction. The rows
-are built column by column in numpy from the steps' blocks (:mod:`.points`), not point by point in Python.
+database itself takes more than ten times that. :func:`log_points` writes the same rows with SQL compiled from
+MLflow's own table definitions (``SqlMetric.__table__``, ``SqlLatestMetric.__table__``, ``SqlRun.__table__``):
+multi-row inserts into ``metrics`` and one pass over ``latest_metrics`` per batch, in one transaction
+(:mod:`.metric_rows`, on a connection of this process for a short run, in a process of its own for a long one).
+The batch is built column by column in numpy from the steps' blocks (:mod:`.points`), not point by point in
+Python.
 
 It keeps MLflow's semantics, so everything MLflow reads back is what ``log_batch`` would have stored (the tests
 compare the two point for point): NaN is stored as 0 with ``is_nan``, +/-infinity as the largest finite double;
@@ -23,11 +25,14 @@ in one line on stderr (a server, the usual way to reach PostgreSQL, is written t
 
 from __future__ import annotations
 
-import math
+import atexit
+import os
+import sqlite3
 import sys
 import threading
 import weakref
 
+from .metric_rows import Batch, Inactive, ProcessGone, RowProcess, RowWriter, Statements, connect
 from .points import columns
 
 # MLflow's schema revisions (alembic heads) whose metrics and latest_metrics tables this module writes; a store on
@@ -36,13 +41,18 @@ REVISIONS = frozenset({"dc11669786a5"})
 DIALECTS = frozenset({"sqlite"})
 LOG_BATCH_LIMIT = 1000  # metrics per log_batch call
 COLUMNS = ("key", "value", "timestamp", "step", "is_nan", "run_uuid")  # a metrics row's tuple
-ROWS_PER_INSERT = 500  # 3,000 parameters a statement, far below SQLite's limit of 32,766
-KEY_BATCH = 500  # keys per SELECT on latest_metrics, as MLflow does, to stay under bind-parameter limits
 _LARGEST = 1.7976931348623157e308
 
 _lock = threading.Lock()
 _writers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # store -> its writer, or None: log_batch
 _told = set()  # reasons already printed (one line per reason and process)
+_processes: "weakref.WeakSet" = weakref.WeakSet()  # the writer processes started, closed at exit
+
+
+@atexit.register
+def _close_processes() -> None:
+    for process in list(_processes):
+        process.close()
 
 
 def log_points(client, run_id: str, points: list) -> None:
@@ -88,17 +98,23 @@ def _tell(reason: str) -> None:
 
 
 class BulkWriter:
-    """Writes metric rows for one SQL store (its engine, its tables)."""
+    """Writes metric rows for one SQLite store: on a connection of this process until ``process_from`` points
+    have been written or come in one batch, then in a process of its own (:class:`.metric_rows.RowProcess`) for
+    good; the same SQL either way (:class:`.metric_rows.RowWriter`). A short run (the default 100 steps write
+    about 2,000 points) starts no process; a long one pays its start (a few tens of milliseconds, on the other
+    core) once."""
 
-    def __init__(self, engine) -> None:
-        from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
+    process_from = 3_000
 
-        self.engine = engine
-        self.metrics = SqlMetric.__table__
-        self.latest = SqlLatestMetric.__table__
-        self.runs = SqlRun.__table__
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.statements = statements()
         self._valid_keys: set[str] = set()
-        self._insert_sql: dict[int, str] = {}
+        self._lock = threading.Lock()  # one batch at a time (the runs of a process share their store's writer)
+        self._here: RowWriter | None = None
+        self._process: RowProcess | None = None
+        self._process_failed = False
+        self._written = 0
 
     @classmethod
     def for_store(cls, store) -> tuple["BulkWriter | None", str]:
@@ -112,61 +128,41 @@ class BulkWriter:
         engine = store.engine
         if engine.dialect.name not in DIALECTS:
             return None, f"the fast path covers SQLite stores, not {engine.dialect.name}"
+        database = engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None, "the fast path covers SQLite stores in a file named by path"
         revision = schema_revision(engine)
         if revision not in REVISIONS:
             return None, (f"the store's schema revision {revision} is not one the fast path was checked on "
                           f"({', '.join(sorted(REVISIONS))})")
-        return cls(engine), ""
+        return cls(os.path.abspath(database)), ""
 
     def write(self, run_id: str, points) -> bool:
         """Store ``points`` in one transaction; False (nothing written) when they must go through log_batch."""
-        import sqlalchemy
-
-        rows = self._rows(run_id, points)
-        if rows is None:
+        if not len(points):
             return True
+        batch = _batch(run_id, *columns(points))
+        for key in set(batch.keys) - self._valid_keys:
+            self._validate_key(key)
         try:
-            with self.engine.begin() as connection:
-                if not self._run_is_active(connection, run_id):
-                    return False  # log_batch raises MLflow's own error for it
-                self._insert_rows(connection, rows.flat)
-                self._update_latest(connection, run_id, rows.newest())
-        except sqlalchemy.exc.IntegrityError:
-            return False  # another writer of the run got a key's latest value in first: log_batch merges it
+            with self._lock:
+                self._writer_for(len(batch)).write(batch)
+                self._written += len(batch)
+        except (Inactive, sqlite3.IntegrityError):
+            return False  # a deleted run (log_batch raises MLflow's own error for it), or another writer of the
+            # run got a key's latest value in first (log_batch merges it)
         return True
 
-    def _rows(self, run_id: str, points) -> "_Rows | None":
-        """The batch as ``metrics`` rows (None when empty), keys checked with MLflow's validation once each."""
-        if not len(points):
-            return None
-        rows = _Rows(run_id, *columns(points))
-        for key in rows.distinct_keys - self._valid_keys:
-            self._validate_key(key)
-        return rows
-
-    def _insert_rows(self, connection, flat: list) -> None:
-        """Insert the rows (``flat``: their values one after another, in the order of :data:`COLUMNS`) with
-        multi-row INSERT statements of up to :data:`ROWS_PER_INSERT` rows: one database call per statement rather
-        than per row (each call gives up and takes back the GIL, which the optimisation thread feels)."""
-        width = len(COLUMNS)
-        count = len(flat) // width
-        for first in range(0, count, ROWS_PER_INSERT):
-            rows = min(ROWS_PER_INSERT, count - first)
-            connection.exec_driver_sql(self._insert(rows), tuple(flat[first * width:(first + rows) * width]))
-
-    def _insert(self, count: int) -> str:
-        """MLflow's ``metrics`` insert compiled for the store's database (qmark parameters, columns in the order of
-        :data:`COLUMNS`), with ``count`` rows of values."""
-        statement = self._insert_sql.get(count)
-        if statement is None:
-            insert = self.metrics.insert().prefix_with("OR IGNORE")  # points stored already are skipped
-            compiled = insert.values({name: None for name in COLUMNS}).compile(dialect=self.engine.dialect,
-                                                                                column_keys=list(COLUMNS))
-            assert tuple(compiled.positiontup) == COLUMNS and self.engine.dialect.paramstyle == "qmark"
-            head, _, values = str(compiled).partition(" VALUES ")
-            statement = f"{head} VALUES {', '.join([values] * count)}"
-            self._insert_sql[count] = statement
-        return statement
+    def _writer_for(self, count: int):
+        wanted = self._process is not None or max(count, self._written) >= self.process_from
+        if wanted and not self._process_failed:
+            if self._process is None:
+                self._process = RowProcess(self.database, self.statements)
+                _processes.add(self._process)
+            return _Guarded(self)
+        if self._here is None:
+            self._here = RowWriter(connect(self.database), self.statements)
+        return self._here
 
     def _validate_key(self, key: str) -> None:
         from mlflow.utils.validation import _validate_metric_name
@@ -174,78 +170,63 @@ class BulkWriter:
         _validate_metric_name(key)
         self._valid_keys.add(key)
 
-    def _run_is_active(self, connection, run_id: str) -> bool:
-        import sqlalchemy
 
-        stage = connection.execute(sqlalchemy.select(self.runs.c.lifecycle_stage)
-                                   .where(self.runs.c.run_uuid == run_id)).scalar()
-        return stage == "active"
+class _Guarded:
+    """The writer's process, and this process's own connection if the process is gone (the batch it may have been
+    writing was rolled back by SQLite; the points are written again here, where a point stored already is
+    skipped)."""
 
-    def _update_latest(self, connection, run_id: str, newest: dict[str, tuple]) -> None:
-        """Each key's latest point (``newest``: key -> its row with the batch's greatest ``(step, timestamp,
-        value)``) written when there is none yet or it is strictly greater than the stored one (MLflow's rule)."""
-        import sqlalchemy
+    def __init__(self, writer: BulkWriter) -> None:
+        self.writer = writer
 
-        latest = self.latest.c
-        keys = sorted(newest)
-        stored = {}
-        for i in range(0, len(keys), KEY_BATCH):
-            query = (sqlalchemy.select(latest.key, latest.step, latest.timestamp, latest.value)
-                     .where(latest.run_uuid == run_id, latest.key.in_(keys[i:i + KEY_BATCH])))
-            stored.update({r.key: (r.step, r.timestamp, r.value) for r in connection.execute(query)})
-        as_dict = [dict(zip(COLUMNS, newest[k])) for k in keys if k not in stored]
-        updates = [{"b_key": k, "b_value": newest[k][1], "b_timestamp": newest[k][2], "b_step": newest[k][3],
-                    "b_is_nan": newest[k][4], "b_run": run_id}
-                   for k in keys if k in stored and _order(newest[k]) > stored[k]]
-        if as_dict:
-            connection.execute(self.latest.insert(), as_dict)
-        if updates:
-            bind = sqlalchemy.bindparam
-            connection.execute(
-                self.latest.update().where(latest.run_uuid == bind("b_run"), latest.key == bind("b_key"))
-                .values(value=bind("b_value"), step=bind("b_step"), timestamp=bind("b_timestamp"),
-                        is_nan=bind("b_is_nan")), updates)
+    def write(self, batch: Batch) -> None:
+        try:
+            self.writer._process.write(batch)
+        except ProcessGone as gone:
+            self.writer._process_failed = True
+            _tell(f"{gone}; they are written by the run's own process from now on")
+            self.writer._writer_for(0).write(batch)
 
 
-class _Rows:
-    """A batch's ``metrics`` rows, built column by column in numpy (no Python object per point on the way but the
-    values the database driver binds)."""
+def statements() -> Statements:
+    """The SQL of a batch, from MLflow's own table definitions (``SqlMetric``, ``SqlLatestMetric``, ``SqlRun``)
+    compiled for SQLite."""
+    import sqlalchemy.dialects.sqlite
+    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
 
-    def __init__(self, run_id: str, keys: list, values, timestamps, steps) -> None:
-        import numpy as np
-
-        is_nan = np.isnan(values)
-        if is_nan.any() or np.isinf(values).any():
-            values = np.where(is_nan, 0.0, np.clip(values, -_LARGEST, _LARGEST))
-        self.keys, self.values, self.timestamps, self.steps, self.is_nan = keys, values, timestamps, steps, is_nan
-        table = np.empty((len(keys), len(COLUMNS)), dtype=object)
-        table[:, 0] = keys
-        table[:, 1] = values  # as Python floats and ints: what the driver binds
-        table[:, 2] = timestamps
-        table[:, 3] = steps
-        table[:, 4] = is_nan
-        table[:, 5] = run_id
-        self.flat = table.ravel().tolist()
-        self.distinct_keys = set(keys)
-
-    def newest(self) -> dict[str, tuple]:
-        """key -> its row with the greatest ``(step, timestamp, value)``, the first of equals."""
-        import numpy as np
-
-        codes = dict.fromkeys(self.keys)
-        for code, key in enumerate(codes):
-            codes[key] = code
-        key_codes = np.fromiter(map(codes.__getitem__, self.keys), dtype=np.int64, count=len(self.keys))
-        first_last = -np.arange(len(self.keys))  # among equals, the first point sorts last
-        order = np.lexsort((first_last, self.values, self.timestamps, self.steps, key_codes))
-        grouped = key_codes[order]
-        ends = order[np.flatnonzero(np.append(grouped[1:] != grouped[:-1], True))]
-        width = len(COLUMNS)
-        return {self.keys[i]: tuple(self.flat[i * width:(i + 1) * width]) for i in ends.tolist()}
+    dialect = sqlalchemy.dialects.sqlite.dialect(paramstyle="qmark")
+    compiled = (SqlMetric.__table__.insert().prefix_with("OR IGNORE")  # points stored already are skipped
+                .values({name: None for name in COLUMNS}).compile(dialect=dialect, column_keys=list(COLUMNS)))
+    assert tuple(compiled.positiontup) == COLUMNS
+    head, _, row = str(compiled).partition(" VALUES ")
+    runs, latest = SqlRun.__table__, SqlLatestMetric.__table__
+    return Statements(insert_head=f"{head} VALUES", row=row, runs=runs.name, runs_id=runs.c.run_uuid.name,
+                      runs_stage=runs.c.lifecycle_stage.name, latest=latest.name,
+                      latest_columns=tuple(latest.c[name].name for name in COLUMNS))
 
 
-def _order(row: tuple) -> tuple:
-    return row[3], row[2], row[1]  # (step, timestamp, value)
+def _batch(run_id: str, keys: list, values, timestamps, steps) -> Batch:
+    """The points as a :class:`.metric_rows.Batch`: built column by column in numpy (no Python object per point on
+    the way), each key's newest row found with one lexsort."""
+    import numpy as np
+
+    is_nan = np.isnan(values)
+    if is_nan.any() or np.isinf(values).any():
+        values = np.where(is_nan, 0.0, np.clip(values, -_LARGEST, _LARGEST))
+    codes = dict.fromkeys(keys)
+    for code, key in enumerate(codes):
+        codes[key] = code
+    distinct = list(codes)
+    key_codes = np.fromiter(map(codes.__getitem__, keys), dtype=np.int32, count=len(keys))
+    first_last = -np.arange(len(keys))  # among equals, the first point sorts last
+    order = np.lexsort((first_last, values, timestamps, steps, key_codes))
+    grouped = key_codes[order]
+    ends = order[np.flatnonzero(np.append(grouped[1:] != grouped[:-1], True))].tolist()
+    newest = {keys[i]: (keys[i], float(values[i]), int(timestamps[i]), int(steps[i]), bool(is_nan[i]), run_id)
+              for i in ends}
+    return Batch(run_id=run_id, keys=distinct, codes=key_codes.tobytes(), values=values.astype(np.float64).tobytes(),
+                 timestamps=timestamps.astype(np.int64).tobytes(), steps=steps.astype(np.int64).tobytes(),
+                 is_nan=is_nan.astype(np.int8).tobytes(), newest=newest)
 
 
 def schema_revision(engine) -> str | None:

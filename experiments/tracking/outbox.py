@@ -161,6 +161,9 @@ class Outbox:
                     self._guard_disk(self._go_offline, error)
                 return
             with self._lock:
+                if self._abandoned:  # stopped at once while it was being sent: the spool holds it too (harmless)
+                    self._sending = False
+                    return
                 self._queue.popleft()
                 self._count_stored(record)
                 _drop_temporary(record)

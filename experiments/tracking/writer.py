@@ -21,6 +21,15 @@ from .faults import retrying
 from .points import Points
 
 Point = tuple[int, int, Sequence[str], Sequence[float]]  # step, timestamp in ms, metric keys, values
+
+
+class _Marker:
+    """A call made by the writer's thread once every point added before it is handed to the sink."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Callable[[], None]) -> None:
+        self.call = call
 MAX_WRITE = 50_000  # points handed to the sink at most at once (what waited while the last write ran)
 
 
@@ -55,10 +64,12 @@ class BatchWriter:
         self._carried = 0  # points the thread holds back for the next full batch
         self._flushes = 0  # callers waiting in flush()
         self._closed = False
+        self._markers = 0  # markers waiting in _pending
         self._error: BaseException | None = None
         self._abandoned = False
         self._taken: list[Point] = []  # what the thread took and has not put in its batch yet (read by abandon)
         self._batch = Points()  # the thread's points not sent yet, as blocks (abandon reads it)
+        self.points_added = 0  # points handed to add(), and of those written (stored or spooled) in order
         self.points_written = 0
         self._thread = threading.Thread(target=self._work, name="mlflow-batch-writer", daemon=True)
         self._thread.start()
@@ -71,8 +82,19 @@ class BatchWriter:
             # int(): a numpy integer step would be stored as a BLOB by MLflow's SQL store.
             self._pending.append((int(step), int(timestamp_ms), keys, values))
             self._pending_points += len(keys)
+            self.points_added += len(keys)
             if self._pending_points >= self._batch_size:
                 self._cond.notify_all()
+
+    def after_points(self, call: Callable[[], None]) -> None:
+        """Have the writer's thread ``call()`` once every point added so far is handed to the sink (stored, or
+        spooled while the store is away), without waiting for it here; a failure of ``call`` is the writer's
+        failure. Not called if the writer fails or is abandoned first."""
+        with self._cond:
+            self._raise_if_failed()
+            self._pending.append(_Marker(call))
+            self._markers += 1
+            self._cond.notify_all()
 
     def flush(self) -> None:
         """Block until every point added so far is written; raise the writer's error if it failed."""
@@ -110,7 +132,7 @@ class BatchWriter:
         with self._cond:
             self._abandoned = self._closed = True
             self._cond.notify_all()
-            points = [*self._taken, *self._pending]
+            points = [p for p in (*self._taken, *self._pending) if not isinstance(p, _Marker)]
             self._pending, self._pending_points = [], 0
             unsent = list(self._batch)
         return unsent + list(Points(points))
@@ -126,13 +148,13 @@ class BatchWriter:
         for them, so the store sees full batches.
         """
         with self._cond:
-            while not (self._pending_points + self._carried >= self._batch_size or self._closed
+            while not (self._pending_points + self._carried >= self._batch_size or self._closed or self._markers
                        or (self._flushes and (self._pending or self._carried))):
                 self._cond.wait()
             drain = bool(self._flushes or self._closed)
             if not self._pending and not self._carried:
                 return None
-            taken, self._pending, self._pending_points = self._pending, [], 0
+            taken, self._pending, self._pending_points, self._markers = self._pending, [], 0, 0
             self._taken = taken
             self._busy = True
             self._cond.notify_all()
@@ -143,14 +165,19 @@ class BatchWriter:
             taken = self._take()
             if taken is None:
                 return
-            blocks, drain = taken
-            with self._cond:  # abandon sees the taken blocks once: still taken, or in the batch
-                self._batch = Points([*self._batch.blocks, *blocks])
-                self._taken = []
+            items, drain = taken
             try:
-                self._send_full_batches()
-                if self._batch and drain:
-                    self._send(len(self._batch))
+                for blocks, marker in _segments(items):
+                    with self._cond:  # abandon sees the taken blocks once: still taken, or in the batch
+                        self._batch = Points([*self._batch.blocks, *blocks])
+                        self._taken = self._taken[len(blocks) + (marker is not None):]
+                    self._send_full_batches()
+                    if self._batch and (drain or marker is not None):
+                        self._send(len(self._batch))
+                    if marker is not None:
+                        if self._abandoned:
+                            raise _Abandoned
+                        marker.call()
             except _Abandoned:
                 return
             except BaseException as error:  # reported to the optimisation thread at its next add/flush
@@ -183,6 +210,19 @@ class BatchWriter:
         self._sink(sent)
         self.points_written += count
         self._batch = rest
+
+
+def _segments(items: list) -> list[tuple[list[Point], _Marker | None]]:
+    """``items`` (blocks and markers) as (the blocks before a marker, that marker), the last with None."""
+    segments, blocks = [], []
+    for item in items:
+        if isinstance(item, _Marker):
+            segments.append((blocks, item))
+            blocks = []
+        else:
+            blocks.append(item)
+    segments.append((blocks, None))
+    return segments
 
 
 class _Abandoned(Exception):
