@@ -73,12 +73,14 @@ def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form, where):
     for points in BATCHES:
         client.log_batch(by_batch, metrics=[Metric(*p) for p in points], synchronous=True)
         assert writer.write(by_bulk, form(points)) is True  # twins, and points stored before, too
+    started = writer._process
+    writer.close()
+    assert (started is not None) == (where == "process") and (started is None or started._process.poll() == 0)
     keys = {p[0] for batch in BATCHES for p in batch}
     for key in keys:
         assert _history(client, by_bulk, key) == _history(client, by_batch, key), key
     assert _latest(client, by_bulk) == _latest(client, by_batch)
     assert len(_latest(client, by_bulk)) == len(keys)
-    assert (writer._process is not None) == (where == "process")
 
 
 def test_runs_order_by_a_metric_the_same_way(tmp_path):
@@ -164,5 +166,6 @@ def test_a_writer_process_that_is_gone_leaves_the_writing_to_the_run_s_own_proce
     writer._process._process.wait()
     assert writer.write(run_id, points[20:]) is True
     assert writer.write(run_id, points[:1]) is True  # no second attempt at the process, no second notice
+    writer.close()
     assert [m.step for m in sorted(client.get_metric_history(run_id, "loss"), key=lambda m: m.step)] == list(range(40))
     assert capfd.readouterr().err.count("the metrics writer process ended") == 1

@@ -164,6 +164,14 @@ class BulkWriter:
             self._here = RowWriter(connect(self.database), self.statements)
         return self._here
 
+    def close(self) -> None:
+        """End the writer's process, if it started one (a later large batch starts another)."""
+        with self._lock:
+            if self._process is not None:
+                self._process.close()
+                _processes.discard(self._process)
+                self._process = None
+
     def _validate_key(self, key: str) -> None:
         from mlflow.utils.validation import _validate_metric_name
 
