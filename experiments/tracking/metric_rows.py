@@ -8,11 +8,12 @@ back, and a thread that needs the GIL back while the optimisation loop holds it 
 interval. Measured on 2 cores: a 210,000-row insert that takes 0.74 s alone took 3.6 s beside one busy Python
 thread. A process of its own has no such wait, so the loop and the store's work really overlap.
 
-This module imports only the standard library, so the process starts in a few tens of milliseconds and holds a
-few megabytes: it is run by file path (``python -I metric_rows.py <database>``), reads requests from stdin and
-answers on stdout (pickled through :mod:`multiprocessing.connection`), and ignores SIGINT and SIGTERM (a Ctrl-C in
-a terminal reaches the whole process group; the run decides what happens to its points and closes the pipe,
-which ends this process after the write in hand).
+This module imports only the standard library, so the process starts in a few tens of milliseconds; it peaks at
+about 45 MB, mostly the Python values of a batch of up to 50,000 points. It is run by file path
+(``python -I metric_rows.py <database>``), reads requests from stdin and answers on stdout (pickled through
+:mod:`multiprocessing.connection`), and ignores SIGINT and SIGTERM (a Ctrl-C in a terminal reaches the whole
+process group; the run decides what happens to its points and closes the pipe, which ends this process after the
+write in hand).
 
 The semantics, the same wherever the rows are written (the tests compare them with ``log_batch`` point for point):
 points go only to a run whose ``lifecycle_stage`` is active; a point already stored or given twice is skipped by the
