@@ -31,9 +31,18 @@ def _objective(name: str) -> None:
 
     from . import objectives
 
-    if (Path(__file__).resolve().parent.parent / "configs" / "objective" / f"{name}.yaml").is_file():
+    folder = Path(__file__).resolve().parent.parent / "configs" / "objective"
+    if (folder / f"{name}.yaml").is_file():
         return  # a config of its own (noisy_rosenbrock: rosenbrock with noisy gradients); its name: is checked later
-    objectives.get(name)  # a ConfigError naming the choices, or the plugin's import error
+    try:
+        objectives.get(name)  # a ConfigError naming the registered choices, or the plugin's import error
+    except ConfigError as error:
+        registered = set(objectives.available())
+        variants = sorted(p.stem for p in folder.glob("*.yaml") if p.stem.lower() not in registered)
+        if variants and f"Unknown objective {name!r}" in str(error):
+            raise ConfigError(f"{error} Variants set up by a config of their own (configs/objective/): "
+                              f"{', '.join(variants)}.") from None
+        raise
 
 
 CHECKS = {"optimizer": _optimizer, "objective": _objective}

@@ -70,6 +70,8 @@ ROWS = [
     ("unknown optimizer name key", ["optimizer.name=sgdd"], "Unknown optimizer 'sgdd'. Did you mean 'sgd'?"),
     ("unknown objective", ["objective=rosenbrok"],
      "Unknown objective 'rosenbrok'. Did you mean 'rosenbrock'? Available objectives: ackley, beale"),
+    ("unknown objective, the configured variants named", ["objective=noisy_rosenbrok"],
+     "Variants set up by a config of their own (configs/objective/): noisy_rosenbrock."),
     ("hyperparameter of the wrong type", ["optimizer=adam", "lr=fast"],
      "optimizer=adam (lr='fast'): TypeError: '<=' not supported between instances of 'float' and 'str'"),
     ("hyperparameter out of range", ["optimizer=adam", "lr=-0.1"], "ValueError: Invalid learning rate: -0.1"),
