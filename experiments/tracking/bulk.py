@@ -46,13 +46,14 @@ _LARGEST = 1.7976931348623157e308
 _lock = threading.Lock()
 _writers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # store -> its writer, or None: log_batch
 _told = set()  # reasons already printed (one line per reason and process)
-_processes: "weakref.WeakSet" = weakref.WeakSet()  # the writer processes started, closed at exit
 
 
 @atexit.register
-def _close_processes() -> None:
-    for process in list(_processes):
-        process.close()
+def _close_writers() -> None:
+    """End the writer processes (each after the write in hand)."""
+    for writer in list(_writers.values()):
+        if writer is not None:
+            writer.close()
 
 
 def log_points(client, run_id: str, points: list) -> None:
@@ -146,54 +147,42 @@ class BulkWriter:
             self._validate_key(key)
         try:
             with self._lock:
-                self._writer_for(len(batch)).write(batch)
+                self._store(batch)
                 self._written += len(batch)
         except (Inactive, sqlite3.IntegrityError):
             return False  # a deleted run (log_batch raises MLflow's own error for it), or another writer of the
             # run got a key's latest value in first (log_batch merges it)
         return True
 
-    def _writer_for(self, count: int):
-        wanted = self._process is not None or max(count, self._written) >= self.process_from
-        if wanted and not self._process_failed:
+    def _store(self, batch: Batch) -> None:
+        """``batch`` written by the writer's process once there is reason for one, else on this process's own
+        connection; also there if the process is gone (the batch it may have been writing was rolled back by
+        SQLite, and a point stored already is skipped)."""
+        long_run = self._process is not None or max(len(batch), self._written) >= self.process_from
+        if long_run and not self._process_failed:
             if self._process is None:
                 self._process = RowProcess(self.database, self.statements)
-                _processes.add(self._process)
-            return _Guarded(self)
+            try:
+                return self._process.write(batch)
+            except ProcessGone as gone:
+                self._process_failed = True
+                _tell(f"{gone}; they are written by the run's own process from now on")
         if self._here is None:
             self._here = RowWriter(connect(self.database), self.statements)
-        return self._here
+        self._here.write(batch)
 
     def close(self) -> None:
-        """End the writer's process, if it started one (a later large batch starts another)."""
-        with self._lock:
-            if self._process is not None:
-                self._process.close()
-                _processes.discard(self._process)
-                self._process = None
+        """End the writer's process, if it started one, after the write in hand (a later large batch starts
+        another). Not under the writer's lock: a run stopped at once does not wait for that write here."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.close()
 
     def _validate_key(self, key: str) -> None:
         from mlflow.utils.validation import _validate_metric_name
 
         _validate_metric_name(key)
         self._valid_keys.add(key)
-
-
-class _Guarded:
-    """The writer's process, and this process's own connection if the process is gone (the batch it may have been
-    writing was rolled back by SQLite; the points are written again here, where a point stored already is
-    skipped)."""
-
-    def __init__(self, writer: BulkWriter) -> None:
-        self.writer = writer
-
-    def write(self, batch: Batch) -> None:
-        try:
-            self.writer._process.write(batch)
-        except ProcessGone as gone:
-            self.writer._process_failed = True
-            _tell(f"{gone}; they are written by the run's own process from now on")
-            self.writer._writer_for(0).write(batch)
 
 
 def statements() -> Statements:
@@ -214,7 +203,8 @@ def statements() -> Statements:
 
 
 def _batch(run_id: str, keys: list, values, timestamps, steps) -> Batch:
-    """The points as a :class:`.metric_rows.Batch`: built column by column in numpy (no Python object per point on
+    """The points (as :func:`.points.columns` gives them: float64 values, int64 timestamps and steps) as a
+    :class:`.metric_rows.Batch`: built column by column in numpy (no Python object per point on
     the way), each key's newest row found with one lexsort."""
     import numpy as np
 
@@ -232,9 +222,9 @@ def _batch(run_id: str, keys: list, values, timestamps, steps) -> Batch:
     ends = order[np.flatnonzero(np.append(grouped[1:] != grouped[:-1], True))].tolist()
     newest = {keys[i]: (keys[i], float(values[i]), int(timestamps[i]), int(steps[i]), bool(is_nan[i]), run_id)
               for i in ends}
-    return Batch(run_id=run_id, keys=distinct, codes=key_codes.tobytes(), values=values.astype(np.float64).tobytes(),
-                 timestamps=timestamps.astype(np.int64).tobytes(), steps=steps.astype(np.int64).tobytes(),
-                 is_nan=is_nan.astype(np.int8).tobytes(), newest=newest)
+    return Batch(run_id=run_id, keys=distinct, codes=key_codes.tobytes(), values=values.tobytes(),
+                 timestamps=timestamps.tobytes(), steps=steps.tobytes(), is_nan=is_nan.astype(np.int8).tobytes(),
+                 newest=newest)
 
 
 def schema_revision(engine) -> str | None:

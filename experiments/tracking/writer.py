@@ -21,6 +21,7 @@ from .faults import retrying
 from .points import Points
 
 Point = tuple[int, int, Sequence[str], Sequence[float]]  # step, timestamp in ms, metric keys, values
+MAX_WRITE = 50_000  # points handed to the sink at most at once (what waited while the last write ran)
 
 
 class _Marker:
@@ -30,7 +31,6 @@ class _Marker:
 
     def __init__(self, call: Callable[[], None]) -> None:
         self.call = call
-MAX_WRITE = 50_000  # points handed to the sink at most at once (what waited while the last write ran)
 
 
 def mlflow_sink(client, run_id: str) -> Callable[[list], None]:
@@ -69,7 +69,6 @@ class BatchWriter:
         self._abandoned = False
         self._taken: list[Point] = []  # what the thread took and has not put in its batch yet (read by abandon)
         self._batch = Points()  # the thread's points not sent yet, as blocks (abandon reads it)
-        self.points_added = 0  # points handed to add(), and of those written (stored or spooled) in order
         self.points_written = 0
         self._thread = threading.Thread(target=self._work, name="mlflow-batch-writer", daemon=True)
         self._thread.start()
@@ -82,7 +81,6 @@ class BatchWriter:
             # int(): a numpy integer step would be stored as a BLOB by MLflow's SQL store.
             self._pending.append((int(step), int(timestamp_ms), keys, values))
             self._pending_points += len(keys)
-            self.points_added += len(keys)
             if self._pending_points >= self._batch_size:
                 self._cond.notify_all()
 
