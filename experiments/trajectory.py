@@ -12,12 +12,11 @@
   optimizer did not hold the key yet, and in the final row).
 
 Same numbers as the per-step metrics, every element of every tensor, in the run's dtype (float32 or float64).
-Load it back with one line::
+Load it back with::
 
-    z = np.load(mlflow.artifacts.download_artifacts(run_id=RUN_ID, artifact_path="trajectory.npz"))
+    from experiments.trajectory import load
+    z = load(RUN_ID)            # every array, read into memory
     z["param/a"][:, 0]          # a[0] at each recorded step
-
-or ``experiments.trajectory.load(RUN_ID)``.
 """
 
 from __future__ import annotations
@@ -145,8 +144,12 @@ class TrajectoryBuffer:
 
 def load(run_id: str, tracking_uri: str | None = None) -> dict[str, np.ndarray]:
     """The trajectory of ``run_id`` as a dict of arrays (downloads the artifact)."""
-    import mlflow.artifacts
+    from .tracking.store import read_artifact
 
-    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=ARTIFACT, tracking_uri=tracking_uri)
-    with np.load(local) as z:
+    return read_artifact(run_id, ARTIFACT, read_arrays, tracking_uri)
+
+
+def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, read into memory."""
+    with np.load(path) as z:
         return {key: z[key] for key in z.files}

@@ -10,6 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
 PARENT = "mlflow.parentRunId"
+# A run that goes on until the test stops it. Its disk check is off: it would weigh all the steps (about 7 GB).
+UNTIL_STOPPED = ["steps=1000000", "limits.check=false"]
 
 
 def run_cli(args: list[str], cwd: Path, env: dict | None = None, check: bool = True, module: str | None = None,

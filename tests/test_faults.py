@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from runner_support import (ROOT, all_runs, client_for, every_point_present, history, kill_everything, run_cli,
-                            start_cli, wait_for_run)
+from runner_support import (ROOT, UNTIL_STOPPED, all_runs, client_for, every_point_present, history,
+                            kill_everything, run_cli, start_cli, wait_for_run)
 from support import stores
 
 pytest.importorskip("mlflow")
@@ -562,7 +562,7 @@ def test_a_signal_during_start_up_ends_cleanly_and_no_run_goes_on(store, signum,
     """Whatever start-up is doing (imports, composing the config, opening the store, creating the run), the signal
     is acted on: never swallowed, no run left RUNNING or going on to finish."""
     experiment = f"start-up-{signum}-{after}"
-    process = start_cli(["optimizer=adam", "steps=1000000", "logging.plots=false",
+    process = start_cli(["optimizer=adam", *UNTIL_STOPPED, "logging.plots=false",
                          f"tracking.experiment={experiment}"], store)
     try:
         time.sleep(after)
@@ -633,7 +633,7 @@ def test_a_second_ctrl_c_during_the_flush_stops_at_once_and_the_spool_keeps_the_
 
 @pytest.mark.slow
 def test_ctrl_c_in_the_loop_exits_130_with_one_line_and_the_run_killed(store):
-    process = start_cli(["optimizer=adam", "steps=1000000", "logging.plots=false", "tracking.experiment=loop-int"],
+    process = start_cli(["optimizer=adam", *UNTIL_STOPPED, "logging.plots=false", "tracking.experiment=loop-int"],
                         store)
     client = client_for(store)
     try:

@@ -75,16 +75,14 @@ def store(tmp_path_factory):
 
 def trajectory_of(store, *args, output=None):
     """The run of ``python run.py`` on QUADRATIC with ``args`` (or of its ``output``, when it has run already)."""
-    import mlflow.artifacts
 
     from runner_support import client_for, run_cli, run_id_from
 
     run_id = run_id_from((output or run_cli([*QUADRATIC, *args], store)).stdout)
     client = client_for(store)
-    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="trajectory.npz",
-                                               tracking_uri=client.tracking_uri)
-    with np.load(path) as z:
-        return client, run_id, {k: z[k] for k in z.files}
+    from experiments.trajectory import load
+
+    return client, run_id, load(run_id, client.tracking_uri)
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from runner_support import (PARENT, all_runs, client_for, command_line, descendants, every_point_present,
-                            kill_everything, run_cli, start_cli, still_running, sweep)
+                            UNTIL_STOPPED, kill_everything, run_cli, start_cli, still_running, sweep)
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -140,7 +140,7 @@ def test_a_signal_to_a_sweep_ends_its_jobs_and_parent_killed_and_leaves_no_proce
     configurations = "optimizer=sgd,adam,rmsprop,adagrad" if launcher == "joblib" else "optimizer=sgd,adam"
     with open(sweep_dir / "out.txt", "w") as out, open(sweep_dir / "err.txt", "w") as err:
         process = start_cli(["-m", f"hydra.sweep.dir={sweep_dir}", *LAUNCHERS[launcher], configurations,
-                             "steps=1000000", "logging.plots=false"], tmp_path, stdout=out, stderr=err)
+                             *UNTIL_STOPPED, "logging.plots=false"], tmp_path, stdout=out, stderr=err)
     pids = set()
     try:
         parent = wait_for_running_jobs(tmp_path, sweep_dir, process, 1 if launcher == "basic" else 2)

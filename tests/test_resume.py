@@ -9,7 +9,7 @@ import signal
 import numpy as np
 import pytest
 
-from runner_support import (client_for, every_point_present, history, run_cli, run_id_from, start_cli,
+from runner_support import (UNTIL_STOPPED, client_for, every_point_present, history, run_cli, run_id_from, start_cli,
                             wait_for_checkpoint, wait_for_run)
 
 pytest.importorskip("mlflow")
@@ -29,12 +29,9 @@ def store(tmp_path_factory):
 
 
 def trajectory(client, run_id):
-    import mlflow.artifacts
+    from experiments.trajectory import load
 
-    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="trajectory.npz",
-                                               tracking_uri=client.tracking_uri)
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+    return load(run_id, client.tracking_uri)
 
 
 
@@ -129,7 +126,7 @@ def test_a_finished_run_or_a_contradicting_override_is_refused(store):
 
 
 def test_sigterm_ends_the_run_killed_with_its_points_flushed(store):
-    process = start_cli(["optimizer=adam", "steps=1000000", "logging.plots=false", "tracking.experiment=terminated"],
+    process = start_cli(["optimizer=adam", *UNTIL_STOPPED, "logging.plots=false", "tracking.experiment=terminated"],
                         store)
     client = client_for(store)
     try:

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from runner_support import RUN_PY, all_runs, client_for, history, run_cli, run_id_from
+from runner_support import RUN_PY, UNTIL_STOPPED, all_runs, client_for, history, run_cli, run_id_from
 
 pytest.importorskip("mlflow")
 pytest.importorskip("hydra")
@@ -92,11 +92,10 @@ def test_params_tags_artifacts_and_summary_line(store, adam_seed):
 
 
 def test_the_trajectory_artifact_loads_in_one_line_and_matches_the_metrics(store, adam_seed):
-    import mlflow.artifacts
+    from experiments.trajectory import load
 
     run_id, _ = adam_seed
-    uri = f"sqlite:///{store / 'mlflow.db'}"
-    z = np.load(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="trajectory.npz", tracking_uri=uri))
+    z = load(run_id, f"sqlite:///{store / 'mlflow.db'}")
     assert list(z["step"]) == [0, 1, 2]
     assert z["param/a"].dtype == np.float32 and z["param/a"].shape == (3, 2)
     np.testing.assert_array_equal(z["param/a"][:, 0], [v for _, v in history(client_for(store), run_id, "param/a.0")])
@@ -184,7 +183,7 @@ def test_a_bad_config_fails_cleanly_before_any_run_is_created(store, args, messa
 
 def test_ctrl_c_leaves_the_run_killed_with_its_points_flushed(store):
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    process = subprocess.Popen([sys.executable, str(RUN_PY), "optimizer=adam", "steps=1000000", "logging.plots=false",
+    process = subprocess.Popen([sys.executable, str(RUN_PY), "optimizer=adam", *UNTIL_STOPPED, "logging.plots=false",
                                 "tracking.experiment=interrupted"], cwd=store, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     client = client_for(store)

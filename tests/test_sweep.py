@@ -26,11 +26,9 @@ def store(tmp_path_factory):
 
 
 def read_csv(client, run_id: str, name: str) -> list[dict]:
-    import mlflow.artifacts
+    from experiments.tracking.store import read_artifact
 
-    text = Path(
-        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name, tracking_uri=client.tracking_uri)
-    ).read_text()
+    text = read_artifact(run_id, name, lambda path: Path(path).read_text(), client.tracking_uri)
     return list(csv.DictReader(io.StringIO(text)))
 
 

@@ -130,24 +130,21 @@ def build_objective(objective_cfg: dict | None):
 
 def from_store(client, run) -> RunTrajectory | None:
     """A stored run's trajectory and objective (None for a run without ``trajectory.npz``)."""
-    import mlflow.artifacts
     from omegaconf import OmegaConf
 
-    from ..trajectory import ARTIFACT
+    from ..tracking.store import read_artifact
+    from ..trajectory import ARTIFACT, read_arrays
 
     uri = getattr(client, "tracking_uri", None)
     run_id = run.info.run_id
     try:
-        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=ARTIFACT, tracking_uri=uri)
+        arrays = read_artifact(run_id, ARTIFACT, read_arrays, uri)
     except Exception:  # noqa: BLE001 - logging.trajectory=false, or a run that stopped before saving it
         return None
-    with np.load(local) as z:
-        arrays = {key: z[key] for key in z.files}
     cfg = None
     try:
-        config_file = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="config.yaml",
-                                                          tracking_uri=uri)
-        cfg = OmegaConf.to_container(OmegaConf.load(config_file), resolve=True)
+        cfg = read_artifact(run_id, "config.yaml",
+                            lambda path: OmegaConf.to_container(OmegaConf.load(path), resolve=True), uri)
     except Exception:  # noqa: BLE001 - no config artifact: the runs are drawn without a landscape
         pass
     return RunTrajectory(run_id, run.info.run_name or run_id, arrays,

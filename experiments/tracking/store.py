@@ -256,3 +256,16 @@ def check_artifact_location(location: str | None, experiment: str) -> None:
             "run's artifacts could not be saved. Choose a writable "
             "folder with tracking.artifact_location=<path> (for a new experiment) or tracking.experiment=<another "
             "name>.") from None
+
+
+def read_artifact(run_id: str, artifact_path: str, read, tracking_uri: str | None = None):
+    """``read(local_path)`` of one artifact of ``run_id``, downloaded into a folder of its own that is removed
+    afterwards (MLflow's download without a destination leaves a folder in the temporary directory per call)."""
+    import tempfile
+
+    import mlflow.artifacts
+
+    with tempfile.TemporaryDirectory(prefix="artifact-") as scratch:
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact_path,
+                                                    tracking_uri=tracking_uri, dst_path=scratch)
+        return read(local)
