@@ -4,8 +4,9 @@ A run's memory is its objective's data (``logistic_regression``'s ``n_samples x 
 ``quadratic``'s ``dim x dim`` one), its working tensors (parameters, gradients, the optimizer's state, the engine's
 temporaries), and what it keeps to write at its end: the trajectory artifact (every recorded step of every tensor,
 stacked once more when saved), the loss curve and the 2-D path of the plots. Its disk is the store's metric points
-(about :data:`BYTES_PER_POINT` each), the trajectory artifact, the explorer page and the checkpoints (each holds the
-trajectory so far), once in the run's temporary folder and once among the artifacts.
+(about :data:`BYTES_PER_POINT` each), the trajectory artifact, the explorer page and the checkpoints (the state, and
+beside them the recorded rows in stretches: the trajectory once more until the run finishes), once in the run's
+temporary folder and once among the artifacts.
 
 Before a run exists, :func:`check` refuses (a ConfigError, exit code 2) what this machine cannot hold: memory beyond
 what is available now (``MemAvailable``, and a cgroup's limit where there is one), or disk beyond the free space of
@@ -99,16 +100,18 @@ def estimate(cfg, sizes: list[int], data_bytes: int, places: dict[str, str]) -> 
               + 2 * trajectory + plotted + (element_keys * BYTES_PER_KEY + pending if log.metrics else 0))
     checkpoint_cfg = cfg.get("checkpoint") or {}
     checkpoint_every = int(checkpoint_cfg.get("every", 0))
-    one_checkpoint = elements * itemsize * (1 + STATE_TENSORS) + trajectory  # it holds the trajectory so far
+    one_checkpoint = elements * itemsize * (1 + STATE_TENSORS)  # the state: the recorded rows go in stretches
     kept = int(checkpoint_cfg.get("keep", 2)) + 1 if checkpoint_every and steps > checkpoint_every else 0
+    history = trajectory if kept else 0  # the stretches, until the finished run deletes them with its checkpoints
+    stretch = min(trajectory, per_row * (checkpoint_every // every + 1)) if kept and log.trajectory else 0
     from .explorer.page import RUN_PAGE_BYTES
 
     # explorer.html: base64 of (part of) the trajectory plus its landscape, held to the run page's budget
     page = min(RUN_PAGE_BYTES, 2 * trajectory + 150_000) if log.plots and log.trajectory else 0
-    artifacts = trajectory + page + kept * one_checkpoint  # the ones kept and the next one being written
+    artifacts = trajectory + history + page + kept * one_checkpoint  # the ones kept and the next one written
     disk: dict[str, int] = {}
     for place, size in (("store", points * BYTES_PER_POINT), ("artifacts", artifacts),
-                        ("scratch", trajectory + page + (one_checkpoint if kept else 0))):
+                        ("scratch", trajectory + page + (one_checkpoint + stretch if kept else 0))):
         folder = places.get(place)
         if folder:
             disk[folder] = disk.get(folder, 0) + size

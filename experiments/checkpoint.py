@@ -1,10 +1,13 @@
 """Checkpoints: everything a run needs to continue bit for bit, as one ``.npz`` file with no pickle in it.
 
 A checkpoint taken at step k (k updates done) holds the parameters, the optimizer's ``state_dict()``, the
-scheduler's, autodiff's and numpy's random generator states, and what the run recorded so far for its artifacts
-(the trajectory rows, the loss curve, the path). The runner logs it every ``checkpoint.every`` steps as the artifact
-``checkpoint/step-<k>.npz`` (keeping the newest ``checkpoint.keep``); ``python run.py ... resume=<run id>`` reads
-the newest one that loads and continues the run from step k.
+scheduler's, autodiff's and numpy's random generator states, and the names of the stretches of what the run
+recorded for its artifacts (the trajectory rows, the loss curve, the path). The runner logs it every
+``checkpoint.every`` steps as the artifact ``checkpoint/step-<k>.npz`` (keeping the newest ``checkpoint.keep``),
+with ``checkpoint/history-<k>.npz``: what was recorded since the checkpoint before (each stretch is written once,
+so checkpoints cost what the run records, not the square of it; the stretches go when the run finishes).
+``python run.py ... resume=<run id>`` reads the newest checkpoint that loads, and its stretches, and continues the
+run from step k. A checkpoint of an earlier version holds the recorded rows themselves; it is read as well.
 
 The file is an ordinary ``np.savez`` archive: the arrays under their own names, and under ``__tree__`` a JSON text
 of the rest of the structure, where arrays, tensors, tuples and dicts with non-string keys are tagged
@@ -28,6 +31,11 @@ _NAME = re.compile(r"step-(\d+)\.npz$")
 
 def artifact_name(step: int) -> str:
     return f"step-{step:09d}.npz"
+
+
+def history_name(step: int) -> str:
+    """The stretch of recorded rows (trajectory, loss curve, path) saved with the checkpoint of ``step``."""
+    return f"history-{step:09d}.npz"
 
 
 def is_checkpoint_artifact(artifact_path: str) -> bool:

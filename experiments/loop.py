@@ -36,6 +36,8 @@ class Loop:
         self.checkpoint_every = int(checkpoints.get("every", 0))
         self.checkpoint_keep = int(checkpoints.get("keep", 2))
         self.checkpoints: list[str] = []  # artifact names of this process's checkpoints, oldest first
+        self.history: list[str] = []  # artifact names of the recorded rows, a stretch per checkpoint, oldest first
+        self.recorded = (0, 0, 0)  # trajectory rows, losses and path points saved in a stretch already
         self.waiting: list[_Waiting] = []  # checkpoints saved, logged once the points before them are stored
         self.waiting_lock = threading.Lock()  # the list is shared with the metrics writer's thread
         self.finished = False  # the last step's loss recorded, and finite: nothing left to resume
@@ -241,20 +243,38 @@ class Loop:
             "scheduler": problem.scheduler.state_dict() if problem.scheduler is not None else None,
             "autodiff_rng": ad.get_rng_state(),
             "numpy_rng": np.random.get_state(legacy=False),
-            "loss_steps": np.array([s for s, _ in self.losses], dtype=np.int64),
-            "losses": np.array([v for _, v in self.losses], dtype=np.float64),
-            "path": np.array(self.path) if self.path else None,
-            "trajectory": self.trajectory.state() if self.trajectory is not None else None,
+            "history": list(self.history),
             "best": np.array(self.best, dtype=np.float64),
             "reached": np.array(-1 if self.reached is None else self.reached, dtype=np.int64),
         }
 
+    def recorded_since(self) -> dict:
+        """What was recorded for the artifacts (trajectory rows, loss curve, path) since the last checkpoint."""
+        rows, losses, path = self.recorded
+        stretch = {
+            "loss_steps": np.array([s for s, _ in self.losses[losses:]], dtype=np.int64),
+            "losses": np.array([v for _, v in self.losses[losses:]], dtype=np.float64),
+            "path": np.array(self.path[path:]) if len(self.path) > path else None,
+            "trajectory": self.trajectory.state(rows) if self.trajectory is not None else None,
+        }
+        self.recorded = (len(self.trajectory) if self.trajectory is not None else 0, len(self.losses), len(self.path))
+        return stretch
+
     def save_checkpoint(self, step: int) -> None:
-        """Save the state at ``step`` as ``checkpoint/step-<step>.npz``; it is logged (and the run's checkpoints
-        beyond the newest ``keep`` deleted) by the metrics writer once every point added before it is stored or
-        spooled: a checkpoint never names a step whose points could be missing, and the loop does not wait."""
+        """Save the state at ``step`` as ``checkpoint/step-<step>.npz``, and what was recorded since the last one
+        as ``checkpoint/history-<step>.npz`` (a checkpoint names the stretches it continues from: each is written
+        once, so the cost grows with the steps, not with their square). Both are logged by the metrics writer once
+        every point added before them is stored or spooled (and the run's checkpoints beyond the newest ``keep``
+        deleted then): a checkpoint never names a step whose points could be missing, and the loop does not wait.
+        A store far behind keeps the oldest waiting checkpoint and the newest; every stretch is logged."""
+        from functools import partial
+
         from . import checkpoint
 
+        stretch = checkpoint.save(self.recorded_since(), self.scratch / checkpoint.history_name(step))
+        self.history.append(stretch.name)
+        self.tracked.writer.after_points(partial(self.tracked.log_artifact, stretch, checkpoint.ARTIFACT_DIR,
+                                                 scratch=self.scratch))
         path = checkpoint.save(self.state_tree(step), self.scratch / checkpoint.artifact_name(step))
         waiting = _Waiting(self, step, path)
         with self.waiting_lock:
@@ -279,9 +299,9 @@ class Loop:
         from . import checkpoint
 
         if keep == 0:
-            if self.checkpoints:
+            if self.checkpoints or self.history:  # the stretches of rows too (logged, maybe with no checkpoint)
                 self.tracked.delete_artifact(checkpoint.ARTIFACT_DIR)
-            self.checkpoints = []
+            self.checkpoints, self.history = [], []
         while len(self.checkpoints) > keep:
             self.tracked.delete_artifact(f"{checkpoint.ARTIFACT_DIR}/{self.checkpoints.pop(0)}")
 
@@ -303,10 +323,17 @@ class Loop:
             problem.scheduler.load_state_dict(state["scheduler"])
         ad.set_rng_state(state["autodiff_rng"])
         np.random.set_state(state["numpy_rng"])
-        self.losses = [(int(s), float(v)) for s, v in zip(state["loss_steps"], state["losses"])]
-        self.path = list(state["path"]) if state["path"] is not None else []
-        if self.trajectory is not None and state["trajectory"] is not None:
-            self.trajectory = TrajectoryBuffer.from_state(state["trajectory"])
+        # the stretches the checkpoint names, read by experiments.resume; an older checkpoint holds them itself
+        parts = state["history_parts"] if "history" in state else [state]
+        self.losses = [(int(s), float(v)) for part in parts for s, v in zip(part["loss_steps"], part["losses"])]
+        self.path = [point for part in parts if part["path"] is not None for point in part["path"]]
+        stretches = [part["trajectory"] for part in parts if part["trajectory"] is not None]
+        if self.trajectory is not None and stretches:
+            self.trajectory = TrajectoryBuffer.from_state(*stretches)
+        self.history = list(state.get("history", []))
+        if self.history:
+            self.recorded = (len(self.trajectory) if self.trajectory is not None else 0, len(self.losses),
+                             len(self.path))
         if state.get("best") is not None:
             best_loss, best_step = (float(v) for v in state["best"])
             self.best = (best_loss, int(best_step))

@@ -248,8 +248,12 @@ def newest_usable(client, run_id: str, names: list[str], last_steps: dict[str, i
         if not stored_before(last_steps, checkpoint.step_of(path), every, measures_every or every):
             continue
         try:
-            return checkpoint.load(client.download_artifacts(run_id, path, str(scratch)))
-        except (ValueError, OSError):
+            state = checkpoint.load(client.download_artifacts(run_id, path, str(scratch)))
+            state["history_parts"] = [  # the recorded rows it continues from, a stretch per earlier checkpoint
+                checkpoint.load(client.download_artifacts(run_id, f"{checkpoint.ARTIFACT_DIR}/{name}", str(scratch)))
+                for name in state.get("history", [])]
+            return state
+        except (ValueError, OSError):  # cut short by a kill, or a stretch it names is missing: an older one
             continue
     return None
 

@@ -54,20 +54,30 @@ class _Column:
             self.ragged.append(np.array(array, copy=True))
         self.count += 1
 
-    def kept(self) -> dict:
-        rows = self.rows[:self.count]
-        return {"rows": rows, "values": self.values[:self.count] if self.ragged is None else list(self.ragged)}
+    def kept(self, since: int = 0) -> dict | None:
+        """The rows numbered ``since`` or later (None if there are none), as slices: no copy."""
+        first = int(np.searchsorted(self.rows[:self.count], since))
+        if first == self.count:
+            return None
+        rows = self.rows[first:self.count]
+        values = self.values[first:self.count] if self.ragged is None else self.ragged[first:]
+        return {"rows": rows, "values": values}
 
     @classmethod
-    def from_kept(cls, kept: dict) -> "_Column":
-        values = kept["values"]  # never empty: a column is made by its first row
-        column = cls(np.asarray(values[0]))
-        if isinstance(values, np.ndarray):  # uniform rows: taken as they are (the column owns a copy)
-            column.rows, column.values = np.array(kept["rows"], dtype=np.int64), np.array(values, copy=True)
+    def from_kept(cls, parts: list[dict]) -> "_Column":
+        """The column of ``parts`` (what :meth:`kept` gave, in order; at least one)."""
+        first = parts[0]["values"]
+        column = cls(np.asarray(first[0]))
+        shape, dtype = column.values.shape[1:], column.values.dtype
+        if all(isinstance(part["values"], np.ndarray) and part["values"].shape[1:] == shape for part in parts):
+            # uniform rows: one concatenation (the column owns the result), cast as adding them would
+            column.rows = np.concatenate([np.asarray(part["rows"], dtype=np.int64) for part in parts])
+            column.values = np.concatenate([part["values"] for part in parts]).astype(dtype, copy=False)
             column.count = len(column.rows)
             return column
-        for row, array in zip(kept["rows"], values):
-            column.add(int(row), array)
+        for part in parts:
+            for row, array in zip(part["rows"], part["values"]):
+                column.add(int(row), array)
         return column
 
 
@@ -107,21 +117,36 @@ class TrajectoryBuffer:
                 column = self._columns[key] = _Column(np.asarray(array))
             column.add(row, array)
 
-    def state(self) -> dict:
-        """What a checkpoint keeps of the buffer, as a few arrays per key (:meth:`from_state` rebuilds it)."""
-        return {"steps": self.steps, "losses": self.losses,
-                "rows": {key: column.kept() for key, column in self._columns.items()}}
+    def __len__(self) -> int:
+        return self._count
+
+    def state(self, since: int = 0) -> dict:
+        """What a checkpoint keeps of the rows numbered ``since`` or later, as a few arrays per key (slices, no
+        copy); :meth:`from_state` rebuilds the buffer from the states of consecutive stretches of rows."""
+        rows = {}
+        for key, column in self._columns.items():
+            kept = column.kept(since)
+            if kept is not None:
+                rows[key] = kept
+        return {"first": since, "steps": self.steps[since:], "losses": self.losses[since:], "rows": rows}
 
     @classmethod
-    def from_state(cls, state: dict) -> "TrajectoryBuffer":
+    def from_state(cls, *states: dict) -> "TrajectoryBuffer":
+        """The buffer of consecutive stretches of rows, oldest first (one state: the whole buffer)."""
         buffer = cls()
-        count = len(state["steps"])
-        buffer._steps = np.array(state["steps"], dtype=np.int64).reshape(count)
-        buffer._losses = np.array(state["losses"], dtype=np.float64).reshape(count)
-        if count == 0:
-            buffer._steps, buffer._losses = np.empty(16, dtype=np.int64), np.empty(16, dtype=np.float64)
+        steps = [np.array(state["steps"], dtype=np.int64).reshape(-1) for state in states]
+        count = sum(len(part) for part in steps)
+        starts = np.cumsum([0] + [len(part) for part in steps])[:-1]
+        for state, start in zip(states, starts):
+            if int(state.get("first", 0)) != start:  # a stretch missing or twice: the rows would be misnumbered
+                raise ValueError(f"trajectory rows from {state.get('first', 0)} follow {start} rows")
+        if count:
+            buffer._steps = np.concatenate(steps)
+            buffer._losses = np.concatenate([np.array(s["losses"], dtype=np.float64).reshape(-1) for s in states])
         buffer._count = count
-        buffer._columns = {key: _Column.from_kept(kept) for key, kept in state["rows"].items()}
+        keys = list(dict.fromkeys(key for state in states for key in state["rows"]))
+        buffer._columns = {key: _Column.from_kept([s["rows"][key] for s in states if key in s["rows"]])
+                           for key in keys}
         return buffer
 
     def arrays(self) -> dict[str, np.ndarray]:

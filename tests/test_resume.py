@@ -53,6 +53,13 @@ def test_a_run_killed_hard_resumes_in_the_same_run_bit_identical_to_an_uninterru
     assert killed.info.status == "RUNNING"  # nobody could end it
     stored_before = len(history(client, run_id, "Objective/loss"))
     assert 500 <= saved and stored_before < 10001
+    # the checkpoint holds the state and names the stretches of recorded rows, each written once beside it
+    stored = {f.path for f in client.list_artifacts(run_id, checkpoint.ARTIFACT_DIR)}
+    stretches = [checkpoint.history_name(k) for k in range(500, saved + 1, 500)]
+    assert {f"{checkpoint.ARTIFACT_DIR}/{name}" for name in stretches} <= stored
+    newest = checkpoint.load(client.download_artifacts(
+        run_id, f"{checkpoint.ARTIFACT_DIR}/{checkpoint.artifact_name(saved)}", str(store)))
+    assert newest["history"] == stretches and "trajectory" not in newest and "losses" not in newest
 
     out = run_cli([*config, f"tracking.experiment=killed-{dtype}", f"resume={run_id}"], store)
     assert run_id_from(out.stdout) == run_id

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from experiments import checkpoint
 from experiments.trajectory import TrajectoryBuffer
@@ -63,3 +64,29 @@ def test_rows_saved_as_a_list_of_arrays_are_restored():
     buffer = TrajectoryBuffer.from_state(state)
     buffer.add(3, 1.0, {"param/a": np.ones(2) * 4})
     assert buffer.arrays()["param/a"][:, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_stretches_saved_at_each_checkpoint_restore_the_whole_buffer(tmp_path):
+    buffer, states, since = TrajectoryBuffer(), [], 0
+    for end in (4, 5, 17, 17, 40):  # a stretch of one row, an empty one, one where a key changes its shape
+        for step in range(len(buffer), end):
+            buffer.add(step, float(step) ** 2, rows_of(step))
+        path = checkpoint.save({"trajectory": buffer.state(since)}, tmp_path / f"rows-{end}.npz")
+        states.append(checkpoint.load(path)["trajectory"])
+        since = len(buffer)
+    restored = TrajectoryBuffer.from_state(*states)
+    for each in (buffer, restored):
+        each.add(40, 1.0, rows_of(40))
+    expected, got = buffer.arrays(), restored.arrays()
+    assert set(expected) == set(got) == {"step", "loss", "param/a", "lr", "exp_avg/a"}
+    for key in expected:
+        assert np.array_equal(expected[key], got[key], equal_nan=True), key
+        assert expected[key].dtype == got[key].dtype, key
+    assert [a.tolist() for a in restored._columns["history/a"].ragged] == \
+        [a.tolist() for a in buffer._columns["history/a"].ragged]
+
+
+def test_a_stretch_missing_is_refused_not_misnumbered():
+    buffer = filled(30)
+    with pytest.raises(ValueError, match="trajectory rows from 20 follow 10 rows"):
+        TrajectoryBuffer.from_state(filled(10).state(0), buffer.state(20))
