@@ -35,6 +35,24 @@ def trajectory(client, run_id):
 
 
 
+def as_holding_everything(client, run_id: str, step: int, state: dict, folder) -> None:
+    """Replace the run's checkpoint of ``step`` by one that holds the recorded rows themselves and names no
+    stretch (as checkpoints did before they were kept in stretches)."""
+    from experiments.trajectory import TrajectoryBuffer
+
+    parts = [checkpoint.load(client.download_artifacts(run_id, f"{checkpoint.ARTIFACT_DIR}/{name}", str(folder)))
+             for name in state.pop("history")]
+    state["loss_steps"] = np.concatenate([part["loss_steps"] for part in parts])
+    state["losses"] = np.concatenate([part["losses"] for part in parts])
+    state["path"] = None  # logging.plots=false keeps no loss curve and no path
+    assert len(state["losses"]) == 0 and all(part["path"] is None for part in parts)
+    state["trajectory"] = TrajectoryBuffer.from_state(*[part["trajectory"] for part in parts]).state()
+    folder = folder / "earlier-checkpoint"
+    folder.mkdir()
+    client.log_artifact(run_id, str(checkpoint.save(state, folder / checkpoint.artifact_name(step))),
+                        checkpoint.ARTIFACT_DIR)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_a_run_killed_hard_resumes_in_the_same_run_bit_identical_to_an_uninterrupted_one(store, dtype):
     config = ["optimizer=adam", "lr=0.01", "steps=10000", f"dtype={dtype}", "checkpoint.every=500",
@@ -60,6 +78,8 @@ def test_a_run_killed_hard_resumes_in_the_same_run_bit_identical_to_an_uninterru
     newest = checkpoint.load(client.download_artifacts(
         run_id, f"{checkpoint.ARTIFACT_DIR}/{checkpoint.artifact_name(saved)}", str(store)))
     assert newest["history"] == stretches and "trajectory" not in newest and "losses" not in newest
+    if dtype == "float32":  # a checkpoint of an earlier version, holding every recorded row itself, resumes too
+        as_holding_everything(client, run_id, saved, newest, store)
 
     out = run_cli([*config, f"tracking.experiment=killed-{dtype}", f"resume={run_id}"], store)
     assert run_id_from(out.stdout) == run_id
