@@ -372,15 +372,19 @@ def test_a_full_disk_stops_the_run_failed_and_says_what_was_kept(tmp_path):
         assert "Traceback" not in out.stderr and "Nothing is lost" not in out.stderr
         assert "unreachable" not in out.stderr and not (work / "mlflow-spool").exists()  # no spool on a full disk
         [error] = [line for line in out.stderr.splitlines() if line.startswith("Error: ")]
-        assert "A disk the run writes to is full (SQLite: database or disk is full), so run " in error
+        # the store's database or a scratch file (a checkpoint, the trajectory): whichever meets the full disk first
+        why = error.split("A disk the run writes to is full (", 1)[1].split("), so run ", 1)[0]
+        assert why in ("SQLite: database or disk is full", "No space left on device"), error
         assert "The run is marked FAILED, with the reason in its failure_reason tag." in error
         assert f"Kept in the store sqlite:///{work}/mlflow.db: its parameters, " in error
-        assert "metric points, from step 0 to step " in error and "artifacts: config.yaml, checkpoint/step-" in error
+        kept = error.split("Not kept")[0]
+        assert "metric points, from step 0 to step " in kept and "artifacts: config.yaml, " in kept
+        assert "checkpoint/step-" in kept
         assert "Not kept: the points of the steps after " in error and "artifacts: " in error.split("Not kept")[1]
         (mount / "filler").unlink()
         runs = sorted(all_runs(client_for(work)), key=lambda r: r.info.start_time)
         assert [r.info.status for r in runs] == ["FINISHED", "FAILED"]
-        assert runs[1].data.tags["failure_reason"] == "disk full: SQLite: database or disk is full"
+        assert runs[1].data.tags["failure_reason"] == f"disk full: {why}"
         run_id = runs[1].info.run_id
         assert f"python run.py resume={run_id}" in error
         run_cli([f"resume={run_id}"], work, env=env)  # with space again, the run goes on from its checkpoint
@@ -390,6 +394,18 @@ def test_a_full_disk_stops_the_run_failed_and_says_what_was_kept(tmp_path):
         after = files_in(tmp_path) - {p for p in files_in(tmp_path) if mount in (tmp_path / p).parents}
         assert after == before  # nothing written outside the full disk
         assert not list(scratch.iterdir())  # the scratch folder cleaned up
+
+
+def test_a_message_lists_a_long_series_of_numbered_artifacts_as_one_entry():
+    from experiments.tracking.lifecycle import listed
+
+    stretches = [f"checkpoint/history-{k:09d}.npz" for k in range(100, 1100, 100)]
+    names = ["config.yaml", *stretches[:5], "checkpoint/step-000000500.npz", *stretches[5:],
+             "checkpoint/step-000001000.npz", "trajectory.npz"]
+    assert listed(names) == ("config.yaml, checkpoint/history-000000100.npz to checkpoint/history-000001000.npz "
+                             "(10 files), checkpoint/step-000000500.npz, checkpoint/step-000001000.npz, "
+                             "trajectory.npz")
+    assert listed([]) == "none"
 
 
 @pytest.mark.slow

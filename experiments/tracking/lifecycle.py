@@ -13,6 +13,7 @@ and its records wait in a spool on disk until the store is back (or until ``pyth
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -260,8 +261,7 @@ class TrackedRun:
             later = f"the points of the steps after {outbox.last_stored_step} ({unsent_points} were waiting)"
         else:
             points, later = "no metric point", f"every metric point ({unsent_points} were waiting)"
-        artifacts = ", ".join(outbox.stored_artifacts) or "none"
-        lost = ", ".join(unsent_artifacts) or "none"
+        artifacts, lost = listed(outbox.stored_artifacts), listed(unsent_artifacts)
         return (f"Kept in the store {outbox.tracking_uri}: its parameters, {points}; artifacts: {artifacts}. Not "
                 f"kept: {later}; artifacts: {lost}.")
 
@@ -291,3 +291,26 @@ class TrackedRun:
         else:
             self._failure = self._failure or f"{exc_type.__name__}: {exc}"
             self.end("FAILED")
+
+
+_NUMBERED = re.compile(r"(.*-)(\d+)(\.\w+)$")
+
+
+def listed(names: list[str]) -> str:
+    """Artifact names for a message, in order; the numbered files of one series (``checkpoint/history-<k>.npz``,
+    one per checkpoint of a long run) as one entry once there are more than two of them."""
+    series: dict[tuple[str, str], list[str]] = {}
+    for name in names:
+        numbered = _NUMBERED.match(name)
+        if numbered:
+            series.setdefault((numbered.group(1), numbered.group(3)), []).append(name)
+    shown = []
+    for name in names:
+        numbered = _NUMBERED.match(name)
+        members = series.get((numbered.group(1), numbered.group(3))) if numbered else None
+        if members is None or len(members) <= 2:
+            shown.append(name)
+        elif name == members[0]:
+            shown.append(f"{members[0]} to {members[-1]} ({len(members)} files)")
+    return ", ".join(shown) or "none"
+
