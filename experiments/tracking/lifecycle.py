@@ -313,4 +313,3 @@ def listed(names: list[str]) -> str:
         elif name == members[0]:
             shown.append(f"{members[0]} to {members[-1]} ({len(members)} files)")
     return ", ".join(shown) or "none"
-
