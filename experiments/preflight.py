@@ -89,37 +89,79 @@ def check_choices(argv: Iterable[str]) -> None:
 def check_spool_dir(root, key: str = "tracking.spool_dir") -> None:
     """A ConfigError, before any run exists, when the spool folder (where a run keeps what the store has not taken
     yet) could not hold anything: a file, a folder that cannot be written (``/proc``, a read-only mount). The
-    folders made for the check are removed again when they are empty."""
-    import os
-    import tempfile
+    folders made for the check are removed again when they are empty.
+
+    The jobs of a parallel sweep check the same folder at once: another job may make it, or remove the one it made,
+    between any two steps of this check, which then starts again."""
     from pathlib import Path
 
     root = Path(root)
-    made = []
-    existing = root
-    while not existing.exists() and existing != existing.parent:
-        made.append(existing)
-        existing = existing.parent
+    allowed = ("Allowed: a folder that can be created and written to (null: mlflow-spool/ in the directory the "
+               "command is run from).")
+    made: list[Path] = []
     try:
-        if not existing.is_dir():
-            raise ConfigError(f"{key}={root} is not allowed: {existing} is a file, not a folder. Allowed: a folder "
-                              "that can be created and written to (null: mlflow-spool/ in the directory the command "
-                              "is run from).")
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=root):
-                pass
-        except OSError as error:
-            reason = f"{error.strerror or error}: {error.filename or root}"
-            raise ConfigError(f"{key}={root} is not allowed: a run could not keep its records there ({reason}). "
-                              "Allowed: a folder that can be created and written to (null: mlflow-spool/ in the "
-                              "directory the command is run from).") from None
-    finally:
-        for folder in made:  # deepest first
+        for attempt in range(20):
             try:
-                os.rmdir(folder)
-            except OSError:
-                break
+                _make_and_write(root, made)
+                return
+            except (FileNotFoundError, FileExistsError):
+                if attempt == 19:
+                    raise
+    except _NotAFolder as found:
+        raise ConfigError(f"{key}={root} is not allowed: {found.path} is a file, not a folder. {allowed}") from None
+    except OSError as error:
+        reason = f"{error.strerror or error}: {error.filename or root}"
+        raise ConfigError(f"{key}={root} is not allowed: a run could not keep its records there ({reason}). "
+                          f"{allowed}") from None
+    finally:
+        _remove_if_empty(made)
+
+
+class _NotAFolder(Exception):
+    def __init__(self, path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
+def _make_and_write(root, made: list) -> None:
+    """Make the folders of ``root`` that are missing (those this call makes are added to ``made``, shallowest
+    first), then create and delete a file in it."""
+    import os
+    import stat
+    import tempfile
+
+    missing = []
+    folder = root
+    while True:
+        try:
+            mode = os.stat(folder).st_mode
+        except FileNotFoundError:
+            missing.append(folder)
+            folder = folder.parent
+            continue
+        if not stat.S_ISDIR(mode):
+            raise _NotAFolder(folder)
+        break
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+            made.append(folder)
+        except FileExistsError:  # made by another job meanwhile (or a file: writing into it below says so)
+            pass
+    with tempfile.TemporaryFile(dir=root):
+        pass
+
+
+def _remove_if_empty(made: list) -> None:
+    import os
+
+    for folder in reversed(made):  # deepest first
+        try:
+            os.rmdir(folder)
+        except FileNotFoundError:  # removed by another job already
+            continue
+        except OSError:  # not empty: another job's file, or a run's spool
+            break
 
 
 def check_sweep_jobs(config) -> None:

@@ -271,3 +271,27 @@ def read_only_folder(tmp_path):
 def test_a_read_only_working_folder(read_only_folder):
     out = run_cli(["steps=3"], read_only_folder, check=False)
     _one_paragraph(out, "Hydra cannot write its output folder (Read-only file system: outputs), so nothing was run.")
+
+
+def _check_again_and_again(folder: str, times: int) -> None:
+    from experiments.preflight import check_spool_dir
+
+    for _ in range(times):
+        check_spool_dir(folder)
+
+
+def test_runs_checking_one_spool_folder_at_once_all_pass_and_leave_no_file(tmp_path):
+    """The jobs of a parallel sweep check the same spool folder at once, each making it and removing it again:
+    one removing it between another's making it and writing into it must not refuse that other run."""
+    import multiprocessing
+
+    folder = tmp_path / "mlflow-spool"
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_check_again_and_again, args=(str(folder), 1000)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    # a folder another job was still writing into when its maker removed what it made stays, empty
+    assert not folder.exists() or not any(folder.iterdir())
