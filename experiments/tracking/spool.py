@@ -71,7 +71,13 @@ class Spool:
                 return cls.open(directory)
             except NotASpool:
                 directory = Path(root) / f"{key}-{uuid.uuid4().hex[:8]}"
-        directory.mkdir(parents=True, exist_ok=False)
+        for attempt in range(20):
+            try:
+                directory.mkdir(parents=True, exist_ok=False)
+                break
+            except FileNotFoundError:  # the root removed meanwhile by another job's check of it: made again
+                if attempt == 19:
+                    raise
         token = uuid.uuid4().hex
         with open(directory / MARKER, "x", encoding="utf-8") as marker:  # "x": never over a file already there
             json.dump({"spool": VERSION, "folder": directory.name, "token": token}, marker)
