@@ -266,15 +266,19 @@ class Loop:
         once, so the cost grows with the steps, not with their square). Both are logged by the metrics writer once
         every point added before them is stored or spooled (and the run's checkpoints beyond the newest ``keep``
         deleted then): a checkpoint never names a step whose points could be missing, and the loop does not wait.
-        A store far behind keeps the oldest waiting checkpoint and the newest; every stretch is logged."""
+        A store far behind keeps the oldest waiting checkpoint and the newest; every stretch is logged (none when
+        nothing was recorded: ``logging.trajectory=false`` and no plots)."""
         from functools import partial
 
         from . import checkpoint
 
-        stretch = checkpoint.save(self.recorded_since(), self.scratch / checkpoint.history_name(step))
-        self.history.append(stretch.name)
-        self.tracked.writer.after_points(partial(self.tracked.log_artifact, stretch, checkpoint.ARTIFACT_DIR,
-                                                 scratch=self.scratch))
+        recorded = self.recorded_since()
+        if len(recorded["loss_steps"]) or recorded["path"] is not None or (
+                recorded["trajectory"] is not None and len(recorded["trajectory"]["steps"])):
+            stretch = checkpoint.save(recorded, self.scratch / checkpoint.history_name(step))
+            self.history.append(stretch.name)
+            self.tracked.writer.after_points(partial(self.tracked.log_artifact, stretch, checkpoint.ARTIFACT_DIR,
+                                                     scratch=self.scratch))
         path = checkpoint.save(self.state_tree(step), self.scratch / checkpoint.artifact_name(step))
         waiting = _Waiting(self, step, path)
         with self.waiting_lock:
