@@ -244,6 +244,10 @@ def newest_usable(client, run_id: str, names: list[str], last_steps: dict[str, i
                   scratch: Path, measures_every: int | None = None) -> dict | None:
     """The newest checkpoint that loads whole (a file cut short by a kill is skipped) and that the stored metrics
     reach: every step recorded before it must be in the store, else the run would have a gap."""
+    from mlflow.exceptions import MlflowException
+
+    from .trajectory import check_consecutive
+
     for path in reversed(names):
         if not stored_before(last_steps, checkpoint.step_of(path), every, measures_every or every):
             continue
@@ -252,9 +256,11 @@ def newest_usable(client, run_id: str, names: list[str], last_steps: dict[str, i
             state["history_parts"] = [  # the recorded rows it continues from, a stretch per earlier checkpoint
                 checkpoint.load(client.download_artifacts(run_id, f"{checkpoint.ARTIFACT_DIR}/{name}", str(scratch)))
                 for name in state.get("history", [])]
+            check_consecutive([part["trajectory"] for part in state["history_parts"]
+                               if part["trajectory"] is not None])
             return state
-        except (ValueError, OSError):  # cut short by a kill, or a stretch it names is missing: an older one
-            continue
+        except (ValueError, OSError, MlflowException):  # cut short by a kill, or a stretch it names is missing or
+            continue  # does not follow the one before: an older checkpoint
     return None
 
 

@@ -81,6 +81,16 @@ class _Column:
         return column
 
 
+def check_consecutive(states) -> None:
+    """ValueError unless the stretches of rows ``states`` follow one another (none missing, none twice): their
+    rows would be misnumbered."""
+    start = 0
+    for state in states:
+        if int(state.get("first", 0)) != start:
+            raise ValueError(f"trajectory rows from {state.get('first', 0)} follow {start} rows")
+        start += len(np.asarray(state["steps"]).reshape(-1))
+
+
 def _grown(array: np.ndarray) -> np.ndarray:
     bigger = np.empty((2 * len(array), *array.shape[1:]), dtype=array.dtype)
     bigger[:len(array)] = array
@@ -136,10 +146,7 @@ class TrajectoryBuffer:
         buffer = cls()
         steps = [np.array(state["steps"], dtype=np.int64).reshape(-1) for state in states]
         count = sum(len(part) for part in steps)
-        starts = np.cumsum([0] + [len(part) for part in steps])[:-1]
-        for state, start in zip(states, starts):
-            if int(state.get("first", 0)) != start:  # a stretch missing or twice: the rows would be misnumbered
-                raise ValueError(f"trajectory rows from {state.get('first', 0)} follow {start} rows")
+        check_consecutive(states)
         if count:
             buffer._steps = np.concatenate(steps)
             buffer._losses = np.concatenate([np.array(s["losses"], dtype=np.float64).reshape(-1) for s in states])

@@ -406,6 +406,8 @@ def test_a_message_lists_a_long_series_of_numbered_artifacts_as_one_entry():
                              "(10 files), checkpoint/step-000000500.npz, checkpoint/step-000001000.npz, "
                              "trajectory.npz")
     assert listed([]) == "none"
+    assert listed([stretches[2], stretches[0], stretches[2], stretches[1]]) == (
+        "checkpoint/history-000000100.npz to checkpoint/history-000000300.npz (4 files)")
 
 
 @pytest.mark.slow

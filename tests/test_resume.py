@@ -196,3 +196,28 @@ def test_a_checkpoint_cut_short_is_refused_not_half_loaded(tmp_path):
     path.write_bytes(path.read_bytes()[:500])
     with pytest.raises(ValueError, match="not a readable checkpoint"):
         checkpoint.load(path)
+
+
+def test_a_checkpoint_whose_stretches_are_missing_or_out_of_order_gives_way_to_an_older_one(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    from experiments.resume import newest_usable
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run_id = client.create_run(client.create_experiment("stretches")).info.run_id
+    rows = {"rows": {}, "losses": np.zeros(10), "path": None, "loss_steps": np.zeros(0, dtype=np.int64)}
+
+    def log(name: str, tree: dict) -> None:
+        client.log_artifact(run_id, str(checkpoint.save(tree, tmp_path / name)), checkpoint.ARTIFACT_DIR)
+
+    log(checkpoint.history_name(10), {**rows, "trajectory": {"first": 0, "steps": np.arange(10), "losses":
+                                                           np.zeros(10), "rows": {}}})
+    log(checkpoint.history_name(30), {**rows, "trajectory": {"first": 20, "steps": np.arange(20, 30), "losses":
+                                                           np.zeros(10), "rows": {}}})
+    names = [checkpoint.history_name(k) for k in (10, 20)]
+    log(checkpoint.artifact_name(10), {"step": 10, "history": names[:1]})
+    log(checkpoint.artifact_name(20), {"step": 20, "history": names})  # history-20 was never logged
+    log(checkpoint.artifact_name(30), {"step": 30, "history": [names[0], checkpoint.history_name(30)]})  # a gap
+    stored = [f"{checkpoint.ARTIFACT_DIR}/{checkpoint.artifact_name(k)}" for k in (10, 20, 30)]
+    state = newest_usable(client, run_id, stored, {}, 1, tmp_path)
+    assert state["step"] == 10 and len(state["history_parts"]) == 1

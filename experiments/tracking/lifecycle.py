@@ -304,12 +304,15 @@ def listed(names: list[str]) -> str:
         numbered = _NUMBERED.match(name)
         if numbered:
             series.setdefault((numbered.group(1), numbered.group(3)), []).append(name)
-    shown = []
+    shown, summed_up = [], set()
     for name in names:
         numbered = _NUMBERED.match(name)
-        members = series.get((numbered.group(1), numbered.group(3))) if numbered else None
+        key = (numbered.group(1), numbered.group(3)) if numbered else None
+        members = series.get(key)
         if members is None or len(members) <= 2:
             shown.append(name)
-        elif name == members[0]:
-            shown.append(f"{members[0]} to {members[-1]} ({len(members)} files)")
+        elif key not in summed_up:
+            summed_up.add(key)
+            ordered = sorted(members, key=lambda member: int(_NUMBERED.match(member).group(2)))
+            shown.append(f"{ordered[0]} to {ordered[-1]} ({len(members)} files)")
     return ", ".join(shown) or "none"
