@@ -248,17 +248,20 @@ class Loop:
             "reached": np.array(-1 if self.reached is None else self.reached, dtype=np.int64),
         }
 
-    def recorded_since(self) -> dict:
-        """What was recorded for the artifacts (trajectory rows, loss curve, path) since the last checkpoint."""
+    def recorded_since(self) -> dict | None:
+        """What was recorded for the artifacts (trajectory rows, loss curve, path) since the last checkpoint; None
+        when nothing was (``logging.trajectory=false`` and no plots)."""
         rows, losses, path = self.recorded
-        stretch = {
+        now = (len(self.trajectory) if self.trajectory is not None else 0, len(self.losses), len(self.path))
+        if now == self.recorded:
+            return None
+        self.recorded = now
+        return {
             "loss_steps": np.array([s for s, _ in self.losses[losses:]], dtype=np.int64),
             "losses": np.array([v for _, v in self.losses[losses:]], dtype=np.float64),
             "path": np.array(self.path[path:]) if len(self.path) > path else None,
             "trajectory": self.trajectory.state(rows) if self.trajectory is not None else None,
         }
-        self.recorded = (len(self.trajectory) if self.trajectory is not None else 0, len(self.losses), len(self.path))
-        return stretch
 
     def save_checkpoint(self, step: int) -> None:
         """Save the state at ``step`` as ``checkpoint/step-<step>.npz``, and what was recorded since the last one
@@ -273,8 +276,7 @@ class Loop:
         from . import checkpoint
 
         recorded = self.recorded_since()
-        if len(recorded["loss_steps"]) or recorded["path"] is not None or (
-                recorded["trajectory"] is not None and len(recorded["trajectory"]["steps"])):
+        if recorded is not None:
             stretch = checkpoint.save(recorded, self.scratch / checkpoint.history_name(step))
             self.history.append(stretch.name)
             self.tracked.writer.after_points(partial(self.tracked.log_artifact, stretch, checkpoint.ARTIFACT_DIR,
@@ -335,7 +337,7 @@ class Loop:
         if self.trajectory is not None and stretches:
             self.trajectory = TrajectoryBuffer.from_state(*stretches)
         self.history = list(state.get("history", []))
-        if self.history:
+        if "history" in state:  # an older checkpoint's rows go whole into the next stretch
             self.recorded = (len(self.trajectory) if self.trajectory is not None else 0, len(self.losses),
                              len(self.path))
         if state.get("best") is not None:

@@ -34,7 +34,6 @@ def trajectory(client, run_id):
     return load(run_id, client.tracking_uri)
 
 
-
 def as_holding_everything(client, run_id: str, step: int, state: dict, folder) -> None:
     """Replace the run's checkpoint of ``step`` by one that holds the recorded rows themselves and names no
     stretch (as checkpoints did before they were kept in stretches)."""
@@ -205,15 +204,16 @@ def test_a_checkpoint_whose_stretches_are_missing_or_out_of_order_gives_way_to_a
 
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run_id = client.create_run(client.create_experiment("stretches")).info.run_id
-    rows = {"rows": {}, "losses": np.zeros(10), "path": None, "loss_steps": np.zeros(0, dtype=np.int64)}
 
     def log(name: str, tree: dict) -> None:
         client.log_artifact(run_id, str(checkpoint.save(tree, tmp_path / name)), checkpoint.ARTIFACT_DIR)
 
-    log(checkpoint.history_name(10), {**rows, "trajectory": {"first": 0, "steps": np.arange(10), "losses":
-                                                           np.zeros(10), "rows": {}}})
-    log(checkpoint.history_name(30), {**rows, "trajectory": {"first": 20, "steps": np.arange(20, 30), "losses":
-                                                           np.zeros(10), "rows": {}}})
+    def stretch(first: int) -> dict:  # ten trajectory rows from row ``first``, no loss curve, no path
+        rows = {"first": first, "steps": np.arange(first, first + 10), "losses": np.zeros(10), "rows": {}}
+        return {"loss_steps": np.zeros(0, dtype=np.int64), "losses": np.zeros(0), "path": None, "trajectory": rows}
+
+    log(checkpoint.history_name(10), stretch(0))
+    log(checkpoint.history_name(30), stretch(20))
     names = [checkpoint.history_name(k) for k in (10, 20)]
     log(checkpoint.artifact_name(10), {"step": 10, "history": names[:1]})
     log(checkpoint.artifact_name(20), {"step": 20, "history": names})  # history-20 was never logged
