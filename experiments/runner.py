@@ -74,7 +74,7 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
     problem = build_problem(cfg)  # every user error surfaces here, before any run exists
     resolved = redact_tree(plain(cfg))  # what is written of the config: params, config.yaml
     signals.check()
-    client = client or _open_client(cfg, uri, allow_unreachable=spooling.at_start)
+    client = client or _open_client(cfg, uri, allow_unreachable=spooling.at_start, direct=True)
     signals.check()
     if resumption is not None:
         experiment_id = resumption.experiment_id
@@ -112,10 +112,10 @@ def _run(cfg, *, overrides, launch_dir, parent, run_name, extra_tags, client) ->
     return result
 
 
-def _open_client(cfg, uri, allow_unreachable=False):
+def _open_client(cfg, uri, allow_unreachable=False, direct=False):
     from . import tracking
 
-    return tracking.open_client(uri, allow_unreachable=allow_unreachable,
+    return tracking.open_client(uri, allow_unreachable=allow_unreachable, direct=direct,
                                 http_timeout=float(cfg.tracking.get("http_timeout", 30)),
                                 lock_timeout=float(cfg.tracking.get("lock_timeout", 60)))
 

@@ -169,3 +169,35 @@ def test_a_writer_process_that_is_gone_leaves_the_writing_to_the_run_s_own_proce
     writer.close()
     assert [m.step for m in sorted(client.get_metric_history(run_id, "loss"), key=lambda m: m.step)] == list(range(40))
     assert capfd.readouterr().err.count("the metrics writer process ended") == 1
+
+
+def test_the_sql_kept_as_text_is_what_mlflow_s_table_definitions_compile_to():
+    """bulk.STATEMENTS (the run's process writes without importing MLflow) against MLflow's own models."""
+    import sqlalchemy.dialects.sqlite
+    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
+
+    from experiments.tracking import bulk
+
+    dialect = sqlalchemy.dialects.sqlite.dialect(paramstyle="qmark")
+    compiled = (SqlMetric.__table__.insert().prefix_with("OR IGNORE")
+                .values({name: None for name in bulk.COLUMNS}).compile(dialect=dialect, column_keys=list(bulk.COLUMNS)))
+    assert tuple(compiled.positiontup) == bulk.COLUMNS
+    head, _, row = str(compiled).partition(" VALUES ")
+    runs, latest = SqlRun.__table__, SqlLatestMetric.__table__
+    sql = bulk.STATEMENTS
+    assert (sql.insert_head, sql.row) == (f"{head} VALUES", row)
+    assert (sql.runs, sql.runs_id, sql.runs_stage) == (runs.name, runs.c.run_uuid.name, runs.c.lifecycle_stage.name)
+    assert sql.latest == latest.name and sql.latest_columns == tuple(latest.c[name].name for name in bulk.COLUMNS)
+
+
+def test_a_direct_client_s_points_go_through_the_fast_path_on_its_database(tmp_path):
+    from experiments.tracking import bulk
+    from experiments.tracking.direct import DirectClient
+
+    client = client_at(tmp_path)
+    run_id = client.create_run(client.create_experiment("direct")).info.run_id
+    direct = DirectClient(client.tracking_uri, tmp_path / "mlflow.db")
+    writer = bulk.writer_for(direct)
+    assert isinstance(writer, bulk.BulkWriter) and writer.database == str(tmp_path / "mlflow.db")
+    bulk.log_points(direct, run_id, [("loss", float(i), 1000 + i, i) for i in range(5)])
+    assert [m.step for m in sorted(client.get_metric_history(run_id, "loss"), key=lambda m: m.step)] == list(range(5))

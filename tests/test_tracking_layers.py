@@ -11,9 +11,10 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "tracking"
 
 LAYERS = [
-    {"points", "metric_rows"},
+    {"points", "metric_rows", "names"},
     {"disk", "lease", "bulk"},
     {"sqlite"},
+    {"direct"},
     {"faults"},
     {"store"},
     {"spool"},

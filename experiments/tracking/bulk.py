@@ -4,8 +4,8 @@ speed of the database rather than of MLflow's per-point Python.
 ``MlflowClient.log_batch`` on a SQL store validates each point, builds an ORM object per point, adds them to a
 session and merges the latest value of each key one by one: about 10,000 points per second on SQLite, where the
 database itself takes more than ten times that. :func:`log_points` writes the same rows with SQL compiled from
-MLflow's own table definitions (``SqlMetric.__table__``, ``SqlLatestMetric.__table__``, ``SqlRun.__table__``):
-multi-row inserts into ``metrics`` and one pass over ``latest_metrics`` per batch, in one transaction
+MLflow's own table definitions (``SqlMetric``, ``SqlLatestMetric``, ``SqlRun``; kept here as text for the schema
+revisions it covers, and checked against MLflow's definitions by the tests): multi-row inserts into ``metrics`` and one pass over ``latest_metrics`` per batch, in one transaction
 (:mod:`.metric_rows`, on a connection of this process for a short run, in a process of its own for a long one).
 The batch is built column by column in numpy from the steps' blocks (:mod:`.points`), not point by point in
 Python.
@@ -15,10 +15,12 @@ compare the two point for point): NaN is stored as 0 with ``is_nan``, +/-infinit
 identical points of one batch are stored once, as is a point already stored (a spool sent twice): the insert skips
 them, as ``log_batch`` does; a key's latest value is the point with the greatest ``(step, timestamp, value)``, an
 existing one replaced only by a strictly greater one; points go only to a run that is not deleted. Each key is
-checked once with MLflow's own validation.
+checked once, by MLflow's rule (:mod:`.names`; MLflow's own validation for a key that fails it, which then raises
+MLflow's error).
 
 Used only where it is known to write what MLflow expects: a ``SqlAlchemyStore`` on SQLite whose schema revision
-is one of :data:`REVISIONS` (those the tests cover). Anything else (an ``mlflow server``, PostgreSQL or MySQL named
+is one of :data:`REVISIONS` (those the tests cover), or the store of a :class:`~.direct.DirectClient` (which is
+made only for such a store). Anything else (an ``mlflow server``, PostgreSQL or MySQL named
 directly by URI, another revision) goes through ``log_batch``, and the first such fall-back of a process says so
 in one line on stderr (a server, the usual way to reach PostgreSQL, is written through its own API silently).
 """
@@ -33,11 +35,18 @@ import threading
 import weakref
 
 from .metric_rows import Batch, Inactive, ProcessGone, RowProcess, RowWriter, Statements, connect
+from .names import is_valid_name
 from .points import columns
 
 # MLflow's schema revisions (alembic heads) whose metrics and latest_metrics tables this module writes; a store on
 # any other revision is written through log_batch. dc11669786a5 is the head of MLflow 3.17.
 REVISIONS = frozenset({"dc11669786a5"})
+# Their SQL, as MLflow's table definitions compile for SQLite (the same for every revision above;
+# tests/test_bulk_metrics.py compiles them from MLflow's models and compares).
+STATEMENTS = Statements(
+    insert_head='INSERT OR IGNORE INTO metrics ("key", value, timestamp, step, is_nan, run_uuid) VALUES',
+    row="(?, ?, ?, ?, ?, ?)", runs="runs", runs_id="run_uuid", runs_stage="lifecycle_stage", latest="latest_metrics",
+    latest_columns=("key", "value", "timestamp", "step", "is_nan", "run_uuid"))
 DIALECTS = frozenset({"sqlite"})
 LOG_BATCH_LIMIT = 1000  # metrics per log_batch call
 COLUMNS = ("key", "value", "timestamp", "step", "is_nan", "run_uuid")  # a metrics row's tuple
@@ -75,12 +84,13 @@ def _log_batch(client, run_id: str, points: list) -> None:
 
 def writer_for(client) -> "BulkWriter | None":
     """The fast writer for ``client``'s store, or None when that store is written through ``log_batch``."""
-    store = _store_of(client)
+    database = getattr(client, "database", None)  # a DirectClient: its store is one this module writes
+    store = client if database else _store_of(client)
     if store is None:
         return None
     with _lock:
         if store not in _writers:
-            writer, reason = BulkWriter.for_store(store)
+            writer, reason = (BulkWriter(database), "") if database else BulkWriter.for_store(store)
             _writers[store] = writer
             if writer is None and reason:
                 _tell(reason)
@@ -109,7 +119,7 @@ class BulkWriter:
 
     def __init__(self, database: str) -> None:
         self.database = database
-        self.statements = statements()
+        self.statements = STATEMENTS
         self._valid_keys: set[str] = set()
         self._lock = threading.Lock()  # one batch at a time (the runs of a process share their store's writer)
         self._here: RowWriter | None = None
@@ -179,27 +189,11 @@ class BulkWriter:
             process.close()
 
     def _validate_key(self, key: str) -> None:
-        from mlflow.utils.validation import _validate_metric_name
+        if not is_valid_name(key):
+            from mlflow.utils.validation import _validate_metric_name
 
-        _validate_metric_name(key)
+            _validate_metric_name(key)  # MLflow's error for the name
         self._valid_keys.add(key)
-
-
-def statements() -> Statements:
-    """The SQL of a batch, from MLflow's own table definitions (``SqlMetric``, ``SqlLatestMetric``, ``SqlRun``)
-    compiled for SQLite."""
-    import sqlalchemy.dialects.sqlite
-    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
-
-    dialect = sqlalchemy.dialects.sqlite.dialect(paramstyle="qmark")
-    compiled = (SqlMetric.__table__.insert().prefix_with("OR IGNORE")  # points stored already are skipped
-                .values({name: None for name in COLUMNS}).compile(dialect=dialect, column_keys=list(COLUMNS)))
-    assert tuple(compiled.positiontup) == COLUMNS
-    head, _, row = str(compiled).partition(" VALUES ")
-    runs, latest = SqlRun.__table__, SqlLatestMetric.__table__
-    return Statements(insert_head=f"{head} VALUES", row=row, runs=runs.name, runs_id=runs.c.run_uuid.name,
-                      runs_stage=runs.c.lifecycle_stage.name, latest=latest.name,
-                      latest_columns=tuple(latest.c[name].name for name in COLUMNS))
 
 
 def _batch(run_id: str, keys: list, values, timestamps, steps) -> Batch:

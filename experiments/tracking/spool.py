@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .direct import DirectClient
 from .faults import retrying
 from .store import get_or_create_experiment
 
@@ -220,8 +221,6 @@ def _lines(path: Path) -> Iterator[dict]:
 
 def apply(client, run_id: str | None, record: dict, directory: Path | None = None) -> str:
     """Carry out one journal ``record`` on ``client``; returns the run id (new after ``create_run``)."""
-    from mlflow.entities import Param
-
     op = record["op"]
     if op == "create_run":
         experiment_id = get_or_create_experiment(client, record["experiment"], record.get("artifact_location"))
@@ -235,7 +234,7 @@ def apply(client, run_id: str | None, record: dict, directory: Path | None = Non
 
         log_points(client, run_id, record["points"])
     elif op == "params":
-        client.log_batch(run_id, params=[Param(k, v) for k, v in record["params"]], synchronous=True)
+        log_params(client, run_id, record["params"])
     elif op == "tag":
         client.set_tag(run_id, record["key"], record["value"])
     elif op == "artifact":
@@ -260,12 +259,26 @@ def apply(client, run_id: str | None, record: dict, directory: Path | None = Non
     return run_id
 
 
+def log_params(client, run_id: str, params: list) -> None:
+    """``params``, ``[key, value]`` pairs, logged in one call."""
+    if isinstance(client, DirectClient):
+        client.log_params(run_id, params)
+        return
+    from mlflow.entities import Param
+
+    client.log_batch(run_id, params=[Param(k, v) for k, v in params], synchronous=True)
+
+
 def delete_artifact(client, run_id: str, artifact_path: str) -> None:
     """Remove one artifact of a run (older checkpoints); stores that cannot delete keep it."""
-    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
-    repository = get_artifact_repository(client.get_run(run_id).info.artifact_uri, tracking_uri=client.tracking_uri)
     try:
+        if isinstance(client, DirectClient):
+            client.delete_artifacts(run_id, artifact_path)
+            return
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        repository = get_artifact_repository(client.get_run(run_id).info.artifact_uri,
+                                             tracking_uri=client.tracking_uri)
         repository.delete_artifacts(artifact_path)
     except (NotImplementedError, FileNotFoundError):
         pass

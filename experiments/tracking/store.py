@@ -9,9 +9,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ConfigError, StoreError, TrackingUnavailable
+from .direct import direct_client
 from .disk import is_disk_full
 from .faults import describe, is_transient, is_unreachable, retrying, set_start_patience, start_patience
-from .sqlite import DEFAULT_LOCK_TIMEOUT, IN_MEMORY_HINT, database_path, is_in_memory, prepare, store_error
+from .sqlite import (DEFAULT_LOCK_TIMEOUT, IN_MEMORY_HINT, check_location, database_path, is_in_memory, prepare,
+                     store_error)
 
 DEFAULT_DB_NAME = "mlflow.db"
 KNOWN_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "mysql", "mssql", "databricks", "")
@@ -159,9 +161,13 @@ def configure_http(timeout_seconds: float | None = None) -> None:
 
 
 def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float | None = None,
-                lock_timeout: float = DEFAULT_LOCK_TIMEOUT):
+                lock_timeout: float = DEFAULT_LOCK_TIMEOUT, direct: bool = False):
     """An ``MlflowClient`` on ``uri`` with the store's schema in place (SQLite: created or migrated now, by one
     process at a time, or repaired: :mod:`.sqlite`).
+
+    ``direct``: for a run's own writes, a :class:`~.direct.DirectClient` instead where the store allows one (a
+    local SQLite store already at the installed MLflow's schema revision, one it covers), so that the run's
+    process does not import MLflow.
 
     The store is asked once, so that an unreachable server stops the command at once with
     :class:`TrackingUnavailable` (naming the URI), before any work, unless ``allow_unreachable`` (``tracking.spool``):
@@ -170,14 +176,20 @@ def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float |
     SQLite store locked past ``lock_timeout`` s, half-migrated with runs in it or otherwise failing is a
     :class:`StoreError`.
     """
-    from mlflow.tracking import MlflowClient
-
     from ..credentials import has_credentials
 
     configure_http(http_timeout)
     set_start_patience(lock_timeout)
     if has_credentials(uri):  # MLflow prints "View run ... at: <the URI with its password>" when a run ends
         os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+    path = database_path(uri)
+    if direct and path is not None:
+        check_location(path)
+        client = direct_client(uri, path, lock_timeout)
+        if client is not None:
+            return client
+    from mlflow.tracking import MlflowClient
+
     client = None
 
     def open_store():
@@ -185,7 +197,6 @@ def open_client(uri: str, allow_unreachable: bool = False, http_timeout: float |
         client = MlflowClient(tracking_uri=uri)  # an SQLite store is opened (and its folder made) here
         retrying(client.search_experiments, max_results=1, patient=True)  # forces the schema creation/migration
 
-    path = database_path(uri)
     try:
         refuse_if_nothing_listens(uri)
         if path is not None:

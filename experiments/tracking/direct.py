@@ -1,0 +1,383 @@
+"""A run's own calls on a local SQLite store made straight with ``sqlite3`` and file copies, so that a run's process
+need not import MLflow at all (its import alone takes most of a short run's start-up and memory).
+
+:class:`DirectClient` answers the calls a run makes from its creation to its end (find its experiment, create the
+run with its tags, log params and tags, set its status, copy its artifacts into the run's artifact folder, delete
+its old checkpoints) with the same rows and files MLflow's own ``SqlAlchemyStore`` and local artifact repository
+write: tests/test_direct_store.py creates runs both ways and compares everything MLflow reads back. Every other call,
+and any call outside the plain case (a name MLflow would refuse, a deleted run, a param logged again with another
+value, a run renamed, an artifact location that is not a local folder), is passed to an ``MlflowClient`` made on
+first need, which gives MLflow's own answer; so is creating an experiment, done once per experiment.
+
+Used only where its rows are known to be MLflow's (:func:`direct_client`): an SQLite store in a file, already at
+the schema revision of the installed MLflow, one the tests cover (:data:`SCHEMA_HEADS`), and MLflow's workspaces
+off. A new store, a store needing a migration, another MLflow and every other kind of store go through MLflow.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .names import (MAX_PARAM_VALUE_LENGTH, MAX_PARAMS_OR_TAGS_PER_BATCH, MAX_TAG_VALUE_LENGTH, is_valid_name)
+from .sqlite import read_state
+
+# MLflow versions (major.minor) whose store schema head this module writes, with that head (alembic revision).
+# tests/test_direct_store.py checks the installed MLflow's head against this table.
+SCHEMA_HEADS = {"3.17": "dc11669786a5"}
+WORKSPACE = "default"  # the workspace of every experiment while MLflow's workspaces are off
+RUN_NAME_TAG = "mlflow.runName"
+USER_TAG = "mlflow.user"
+STATUSES = frozenset({"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"})
+ARTIFACTS_FOLDER = "artifacts"
+_STAGING_PREFIX = ".mlflow-staging-"  # MLflow's local artifact repository writes through such a file too
+LOCK_TIMEOUT = 20.0  # seconds SQLite waits on a lock (MLflow's busy timeout); the callers retry beyond it
+
+
+def installed_head() -> str | None:
+    """The schema head of the installed MLflow if this module knows it, found without importing MLflow."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major_minor = ".".join(version("mlflow").split(".")[:2])
+    except PackageNotFoundError:
+        return None
+    return SCHEMA_HEADS.get(major_minor)
+
+
+def direct_client(uri: str, database: Path, lock_timeout: float) -> "DirectClient | None":
+    """A :class:`DirectClient` for the SQLite store ``database`` when it is ready for the installed MLflow at a
+    revision this module writes, else None (the caller opens the store through MLflow)."""
+    head = installed_head()
+    if head is None or os.environ.get("MLFLOW_ENABLE_WORKSPACES", "").strip().lower() in ("true", "1"):
+        return None
+    if not read_state(database, lock_timeout).ready(head):
+        return None
+    client = DirectClient(uri, database)
+    try:
+        usable = not client.has_other_workspaces()  # MLflow refuses such a store with workspaces off: it says so
+    except sqlite3.DatabaseError:  # MLflow's path waits for a locked store and reports what else is wrong
+        usable = False
+    if not usable:
+        client.close()
+        return None
+    return client
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    """What the run's start reads of an experiment."""
+
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: str
+    artifact_uri: str
+    status: str
+    start_time: int
+    lifecycle_stage: str = "active"
+
+
+@dataclass(frozen=True)
+class CreatedRun:
+    """``create_run``'s answer, shaped like MLflow's ``Run`` as far as the runner reads it (``.info``)."""
+
+    info: RunInfo
+
+
+class _Delegate(Exception):
+    """The call is not the plain case: MLflow makes it (and answers as it does)."""
+
+
+class DirectClient:
+    """The calls of a run on the SQLite store ``database`` (see the module docstring); ``tracking_uri`` as given."""
+
+    def __init__(self, tracking_uri: str, database: str | os.PathLike) -> None:
+        self.tracking_uri = tracking_uri
+        self.database = str(database)
+        self._lock = threading.Lock()  # one connection, used by the run's threads in turn
+        self._connection: sqlite3.Connection | None = None
+        self._artifact_uris: dict[str, str] = {}
+        self._mlflow_client = None
+
+    # --- everything else: MLflow ---------------------------------------------------------------------------------
+
+    def mlflow(self):
+        """The ``MlflowClient`` on the same store, made (and MLflow imported) on first need."""
+        if self._mlflow_client is None:
+            from mlflow.tracking import MlflowClient
+
+            self._mlflow_client = MlflowClient(tracking_uri=self.tracking_uri)
+        return self._mlflow_client
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.mlflow(), name)
+
+    # --- experiments ---------------------------------------------------------------------------------------------
+
+    def get_experiment_by_name(self, name: str) -> ExperimentRow | None:
+        row = self._read('SELECT experiment_id, name, artifact_location, lifecycle_stage FROM experiments '
+                         'WHERE name = ? AND workspace = ?', (name, WORKSPACE))
+        return None if row is None else ExperimentRow(str(row[0]), row[1], row[2], row[3])
+
+    def create_experiment(self, name: str, artifact_location: str | None = None, tags=None) -> str:
+        return self.mlflow().create_experiment(name, artifact_location=artifact_location, tags=tags)
+
+    def has_other_workspaces(self) -> bool:
+        return self._read("SELECT 1 FROM experiments WHERE workspace IS NOT NULL AND workspace != ? LIMIT 1",
+                          (WORKSPACE,)) is not None
+
+    # --- runs ----------------------------------------------------------------------------------------------------
+
+    def create_run(self, experiment_id: str, start_time: int | None = None, tags=None, run_name: str | None = None):
+        """A new RUNNING run with ``tags`` (and ``mlflow.runName``), as ``MlflowClient.create_run`` makes it."""
+        tags = dict(tags or {})
+        named = tags.get(RUN_NAME_TAG)
+        try:
+            if not run_name or (named is not None and named != run_name) or not _all_text(tags):
+                raise _Delegate
+            start_time = start_time or _now_ms()
+            run_id = uuid.uuid4().hex
+            with self._writing() as connection:
+                row = connection.execute("SELECT artifact_location, lifecycle_stage FROM experiments WHERE "
+                                         "experiment_id = ? AND workspace = ?", (_int(experiment_id), WORKSPACE)
+                                         ).fetchone()
+                if row is None or row[1] != "active" or _local_folder(row[0]) is None:
+                    raise _Delegate
+                artifact_uri = _joined(row[0], run_id, ARTIFACTS_FOLDER)
+                connection.execute(
+                    "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
+                    "start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, "
+                    "deleted_time) VALUES (?, ?, 'UNKNOWN', '', '', ?, 'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)",
+                    (run_id, run_name, tags.get(USER_TAG, "unknown"), start_time, artifact_uri, _int(experiment_id)))
+                rows = [(key, value, run_id) for key, value in tags.items()]
+                if named is None:
+                    rows.append((RUN_NAME_TAG, run_name, run_id))
+                connection.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)", rows)
+        except _Delegate:
+            return self.mlflow().create_run(experiment_id, start_time=start_time, tags=tags, run_name=run_name)
+        self._artifact_uris[run_id] = artifact_uri
+        return CreatedRun(RunInfo(run_id, str(experiment_id), run_name, artifact_uri, "RUNNING", start_time))
+
+    def log_params(self, run_id: str, params) -> None:
+        """``params``, ``(key, value)`` pairs of text, as ``log_batch(run_id, params=...)`` stores them: a param
+        already there with the same value is left, one with another value is MLflow's error."""
+        params = [(str(k), v) for k, v in params]
+        keys = [k for k, _ in params]
+        try:
+            if (len(params) > MAX_PARAMS_OR_TAGS_PER_BATCH or len(set(keys)) != len(keys)
+                    or not all(is_valid_name(k) and isinstance(v, str) and len(v) <= MAX_PARAM_VALUE_LENGTH
+                               for k, v in params)):
+                raise _Delegate
+            if not params:
+                return
+            with self._writing() as connection:
+                self._check_active(connection, run_id)
+                stored = dict(connection.execute(
+                    f"SELECT key, value FROM params WHERE run_uuid = ? AND key IN ({', '.join('?' * len(keys))})",
+                    (run_id, *keys)))
+                if any(stored.get(k, v) != v for k, v in params):
+                    raise _Delegate
+                connection.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
+                                       [(k, v, run_id) for k, v in params if k not in stored])
+        except _Delegate:
+            from mlflow.entities import Param
+
+            self.mlflow().log_batch(run_id, params=[Param(k, v) for k, v in params], synchronous=True)
+
+    def log_batch(self, run_id: str, metrics=(), params=(), tags=(), synchronous=None) -> None:
+        """Params and tags (``.key``, ``.value``) here; a batch with metrics goes to MLflow (the runner's metric
+        points go through :mod:`.bulk`)."""
+        if metrics:
+            self.mlflow().log_batch(run_id, metrics=list(metrics), params=list(params), tags=list(tags),
+                                    synchronous=True if synchronous is None else synchronous)
+            return
+        if params:
+            self.log_params(run_id, [(p.key, p.value) for p in params])
+        for tag in tags:
+            self.set_tag(run_id, tag.key, tag.value)
+
+    def set_tag(self, run_id: str, key: str, value, synchronous=None) -> None:
+        value = str(value)
+        try:
+            if not is_valid_name(key) or key == RUN_NAME_TAG or len(value) > MAX_TAG_VALUE_LENGTH:
+                raise _Delegate
+            with self._writing() as connection:
+                self._check_active(connection, run_id)
+                connection.execute("INSERT OR REPLACE INTO tags (key, value, run_uuid) VALUES (?, ?, ?)",
+                                   (key, value, run_id))
+        except _Delegate:
+            self.mlflow().set_tag(run_id, key, value)
+
+    def set_terminated(self, run_id: str, status: str | None = None, end_time: int | None = None) -> None:
+        status = status or "FINISHED"
+        try:
+            if status not in STATUSES:
+                raise _Delegate
+            with self._writing() as connection:
+                self._check_active(connection, run_id)
+                connection.execute("UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
+                                   (status, end_time or _now_ms(), run_id))
+        except _Delegate:
+            self.mlflow().set_terminated(run_id, status, end_time=end_time)
+
+    # --- artifacts -----------------------------------------------------------------------------------------------
+
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
+        """A copy of the file ``local_path`` in the run's artifact folder (under ``artifact_path``), written to a
+        staging file beside it and renamed into place, its permissions and times kept, as MLflow does."""
+        folder = self._artifact_folder(run_id, artifact_path)
+        if folder is None or not os.path.isfile(local_path):
+            self.mlflow().log_artifact(run_id, local_path, artifact_path)
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / os.path.basename(local_path)
+        handle, staging = tempfile.mkstemp(dir=folder, prefix=_STAGING_PREFIX)
+        try:
+            with os.fdopen(handle, "wb") as copy, open(local_path, "rb") as source:
+                shutil.copyfileobj(source, copy, length=1 << 20)
+            shutil.copystat(local_path, staging)
+            os.replace(staging, target)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise
+
+    def delete_artifacts(self, run_id: str, artifact_path: str) -> None:
+        """Remove one artifact (a file or a folder) of the run; nothing when it is not there."""
+        folder = self._artifact_folder(run_id, artifact_path)
+        if folder is None:
+            from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+            repository = get_artifact_repository(self.mlflow().get_run(run_id).info.artifact_uri,
+                                                 tracking_uri=self.tracking_uri)
+            repository.delete_artifacts(artifact_path)
+            return
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+        elif folder.exists() or folder.is_symlink():
+            folder.unlink()
+
+    def _artifact_folder(self, run_id: str, artifact_path: str | None) -> Path | None:
+        """The local folder of the run's ``artifact_path``, None when MLflow must decide (an artifact location that
+        is not a local folder, or a path that is not a plain relative one)."""
+        if artifact_path and not _is_plain_relative(artifact_path):
+            return None
+        uri = self._artifact_uris.get(run_id)
+        if uri is None:
+            row = self._read("SELECT artifact_uri FROM runs WHERE run_uuid = ?", (run_id,))
+            if row is None:
+                return None
+            uri = self._artifact_uris[run_id] = row[0]
+        root = _local_folder(uri)
+        if root is None:
+            return None
+        return root / artifact_path if artifact_path else root
+
+    # --- the connection ------------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(self.database, timeout=LOCK_TIMEOUT, isolation_level=None,
+                                         check_same_thread=False)
+            connection.execute("PRAGMA foreign_keys = ON")  # as MLflow's own sessions
+            self._connection = connection
+        return self._connection
+
+    def _read(self, sql: str, parameters: tuple):
+        with self._lock:
+            return self._connect().execute(sql, parameters).fetchone()
+
+    def _writing(self):
+        return _Transaction(self)
+
+    @staticmethod
+    def _check_active(connection: sqlite3.Connection, run_id: str) -> None:
+        row = connection.execute("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+        if row is None or row[0] != "active":
+            raise _Delegate  # MLflow's own error: no such run, or the run is deleted
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+class _Transaction:
+    """``with client._writing() as connection``: one write transaction (the write lock taken at its start, so it is
+    waited for rather than met halfway), committed at the end or rolled back on any exception."""
+
+    def __init__(self, client: DirectClient) -> None:
+        self.client = client
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.client._lock.acquire()
+        try:
+            self.connection = self.client._connect()
+            self.connection.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.client._lock.release()
+            raise
+        return self.connection
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.connection.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.client._lock.release()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _int(experiment_id) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise _Delegate from None
+
+
+def _all_text(tags: dict) -> bool:
+    return all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())
+
+
+def _is_plain_relative(path: str) -> bool:
+    parts = path.split("/")
+    return all(part not in ("", ".", "..") for part in parts) and "\\" not in path
+
+
+def _local_folder(location: str | None) -> Path | None:
+    """The folder of an artifact location that is a local one (an absolute path or a plain ``file://`` URI)."""
+    if not location:
+        return None
+    parsed = urlparse(location)
+    if parsed.scheme == "file" and parsed.netloc in ("", "localhost") and not parsed.query and not parsed.fragment:
+        path = unquote(parsed.path)
+    elif parsed.scheme == "" and os.path.isabs(location):
+        path = location
+    else:
+        return None
+    return Path(path) if os.path.isabs(path) else None
+
+
+def _joined(location: str, *parts: str) -> str:
+    """``location`` with ``parts`` appended to its path (a local location: no query string to keep)."""
+    return "/".join([location.rstrip("/"), *parts])

@@ -1,0 +1,236 @@
+"""A run's calls made straight on a local SQLite store (``experiments.tracking.direct``) leave exactly what MLflow's
+own client leaves: the same rows, the same artifacts, the same answers when MLflow reads them back; what is not the
+plain case gets MLflow's own answer; stores it does not cover go through MLflow; and a run on an existing store does
+not import MLflow at all."""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runner_support import client_for, run_cli, run_id_from
+
+pytest.importorskip("mlflow")
+
+
+def _store(tmp_path):
+    """A store made by MLflow (as the first run on a folder makes it), with one experiment, and a DirectClient."""
+    from experiments.tracking.direct import direct_client
+    from experiments.tracking.store import EXPERIMENT_TAGS, default_artifact_location, sqlite_uri
+
+    uri = sqlite_uri(tmp_path / "mlflow.db")
+    client = client_for(tmp_path)
+    experiment = client.create_experiment("same", artifact_location=default_artifact_location(uri, "same"),
+                                          tags=EXPERIMENT_TAGS)
+    direct = direct_client(uri, tmp_path / "mlflow.db", 10)
+    assert direct is not None
+    return client, direct, experiment
+
+
+def _same_calls(client, experiment, artifact, tmp_path) -> str:
+    """What a run does from its creation to its end, through ``client``; its run id."""
+    from mlflow.entities import Param
+
+    tags = {"optimizer": "adam", "objective": "seed", "lease": '{"state": "held"}', "mlflow.parentRunId": "0" * 32}
+    run_id = client.create_run(experiment, start_time=1_700_000_000_000, tags=tags, run_name="lr=0.1").info.run_id
+    client.log_batch(run_id, params=[Param("optimizer.lr", "0.1"), Param("objective.init.a", "[2.0, 3.0]")],
+                     synchronous=True)
+    client.log_batch(run_id, params=[Param("optimizer.lr", "0.1"), Param("steps", "100")], synchronous=True)
+    client.set_tag(run_id, "lease", '{"state": "released"}')
+    client.set_tag(run_id, "resumed_from_step", 40)
+    client.log_artifact(run_id, str(artifact))
+    client.log_artifact(run_id, str(artifact), "checkpoint")
+    client.log_artifact(run_id, str(artifact), "plots/deeper")
+    from experiments.tracking.spool import delete_artifact
+
+    delete_artifact(client, run_id, "checkpoint")
+    delete_artifact(client, run_id, "checkpoint")  # gone already: nothing happens
+    client.set_terminated(run_id, "FINISHED", end_time=1_700_000_100_000)
+    return run_id
+
+
+def _row(database, table, key_column, run_id, columns="*"):
+    with sqlite3.connect(database) as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(f"SELECT {columns} FROM {table} WHERE {key_column} = ? ORDER BY 1", (run_id,)).fetchall()
+        return [dict(row) for row in rows]
+
+
+def _artifacts(client, run_id, path=None):
+    found = []
+    for item in client.list_artifacts(run_id, path):
+        found.append((item.path, item.is_dir, item.file_size))
+        if item.is_dir:
+            found.extend(_artifacts(client, run_id, item.path))
+    return found
+
+
+def test_a_run_written_directly_reads_back_as_one_written_through_mlflow(tmp_path):
+    client, direct, experiment = _store(tmp_path)
+    artifact = tmp_path / "config.yaml"
+    artifact.write_text("optimizer: adam\n")
+    os.chmod(artifact, 0o640)
+    by_mlflow = _same_calls(client, experiment, artifact, tmp_path)
+    by_direct = _same_calls(direct, experiment, artifact, tmp_path)
+    database = tmp_path / "mlflow.db"
+
+    def without_ids(row):
+        return {k: v.replace(by_direct, "<id>").replace(by_mlflow, "<id>") if isinstance(v, str) else v
+                for k, v in row.items()}
+
+    for table, key in (("runs", "run_uuid"), ("tags", "run_uuid"), ("params", "run_uuid")):
+        assert ([without_ids(r) for r in _row(database, table, key, by_direct)]
+                == [without_ids(r) for r in _row(database, table, key, by_mlflow)]), table
+    one, other = client.get_run(by_mlflow), client.get_run(by_direct)
+    assert (other.data.params, other.data.tags) == (one.data.params, one.data.tags)
+    assert ({k: v for k, v in vars(other.info).items() if k not in ("_run_id", "_run_uuid", "_artifact_uri")}
+            == {k: v for k, v in vars(one.info).items() if k not in ("_run_id", "_run_uuid", "_artifact_uri")})
+    assert other.info.artifact_uri == one.info.artifact_uri.replace(by_mlflow, by_direct)
+    assert _artifacts(client, by_direct) == _artifacts(client, by_mlflow)
+    assert [p for p, is_dir, _ in _artifacts(client, by_direct)] == ["config.yaml", "plots", "plots/deeper",
+                                                                      "plots/deeper/config.yaml"]
+    root = tmp_path / "mlruns" / "same"
+    for path in ("config.yaml", "plots/deeper/config.yaml"):
+        made, copied = (root / run / "artifacts" / path for run in (by_mlflow, by_direct))
+        assert copied.read_bytes() == made.read_bytes()
+        assert (copied.stat().st_mode, copied.stat().st_mtime) == (made.stat().st_mode, made.stat().st_mtime)
+    assert not list(root.rglob(".mlflow-staging-*"))
+    found = client.search_runs([experiment], "tags.optimizer = 'adam' and params.steps = '100'",
+                               order_by=["attributes.start_time"])
+    assert sorted(r.info.run_id for r in found) == sorted([by_mlflow, by_direct])
+    assert direct._mlflow_client is None  # none of these calls needed MLflow
+
+
+def test_what_is_not_the_plain_case_gets_mlflow_s_own_answer(tmp_path):
+    from mlflow.entities import Param
+    from mlflow.exceptions import MlflowException
+
+    client, direct, experiment = _store(tmp_path)
+
+    def both(call):
+        """The error each client raises for ``call(client, run_id)`` on a run of its own."""
+        errors = []
+        for each in (client, direct):
+            run_id = each.create_run(experiment, run_name="r").info.run_id
+            with pytest.raises(Exception) as raised:  # noqa: PT011 - MLflow's own type, whatever it is
+                call(each, run_id)
+            errors.append((type(raised.value), str(raised.value).replace(run_id, "<id>")))
+        return errors
+
+    def changed(each, run_id):
+        each.log_batch(run_id, params=[Param("lr", "0.1")], synchronous=True)
+        each.log_batch(run_id, params=[Param("lr", "0.2")], synchronous=True)
+
+    def deleted(each, run_id):
+        client.delete_run(run_id)
+        each.set_tag(run_id, "note", "x")
+
+    def deleted_end(each, run_id):
+        client.delete_run(run_id)
+        each.set_terminated(run_id, "FINISHED")
+
+    cases = {
+        "a param name MLflow refuses": lambda each, run_id: each.log_batch(run_id, params=[Param("a!b", "1")]),
+        "a tag name MLflow refuses": lambda each, run_id: each.set_tag(run_id, "../up", "1"),
+        "a param changed": changed,
+        "a deleted run's tag": deleted,
+        "a deleted run's status": deleted_end,
+        "a status MLflow does not know": lambda each, run_id: each.set_terminated(run_id, "DONE"),
+    }
+    for case, call in cases.items():
+        by_mlflow, by_direct = both(call)
+        assert by_direct == by_mlflow, case
+    # a renamed run (the run-name tag changes the run's name too)
+    run_id = direct.create_run(experiment, run_name="before").info.run_id
+    direct.set_tag(run_id, "mlflow.runName", "after")
+    assert client.get_run(run_id).info.run_name == "after"
+    gone = client.create_experiment("gone")
+    client.delete_experiment(gone)
+    messages = []
+    for each in (client, direct):
+        with pytest.raises(MlflowException) as raised:
+            each.create_run(gone, run_name="r")
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert direct._mlflow_client is not None  # these went to MLflow
+
+
+@given(st.one_of(st.text(max_size=12), st.text(alphabet="ab./_- :\\!é", max_size=8),
+                 st.sampled_from(["", ".", "..", "a/../b", "/a", "a//b", "a/", "./a", "x" * 250, "x" * 251,
+                                  "Objective/loss", "param/a.0", "exp_avg_sq/w.3", "a:b"])))
+@settings(max_examples=300, deadline=None)
+def test_the_name_rule_is_mlflow_s(name):
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.validation import _validate_length_limit, _validate_param_name
+
+    from experiments.tracking.names import MAX_KEY_LENGTH, is_valid_name
+
+    try:
+        _validate_param_name(name)
+        _validate_length_limit("Param key", MAX_KEY_LENGTH, name)
+        accepted = True
+    except MlflowException:
+        accepted = False
+    assert is_valid_name(name) == accepted
+
+
+def test_the_schema_head_known_for_the_installed_mlflow_is_its_own():
+    from mlflow.store.db.utils import _get_latest_schema_revision
+
+    from experiments.tracking.bulk import REVISIONS
+    from experiments.tracking.direct import installed_head
+
+    assert installed_head() == _get_latest_schema_revision()
+    assert installed_head() in REVISIONS
+
+
+def test_stores_it_does_not_cover_go_through_mlflow(tmp_path, monkeypatch):
+    from experiments.tracking.direct import direct_client
+    from experiments.tracking.store import sqlite_uri
+
+    database = tmp_path / "mlflow.db"
+    uri = sqlite_uri(database)
+    assert direct_client(uri, database, 5) is None  # no store yet: MLflow creates it
+    client_for(tmp_path).search_experiments()
+    assert direct_client(uri, database, 5) is not None
+    monkeypatch.setenv("MLFLOW_ENABLE_WORKSPACES", "true")
+    assert direct_client(uri, database, 5) is None
+    monkeypatch.delenv("MLFLOW_ENABLE_WORKSPACES")
+    with sqlite3.connect(database) as db:
+        db.execute("INSERT INTO workspaces (name) VALUES ('team')")
+        db.execute("INSERT INTO experiments (name, lifecycle_stage, workspace) VALUES ('theirs', 'active', 'team')")
+    assert direct_client(uri, database, 5) is None
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM experiments WHERE workspace = 'team'")
+        db.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+    assert direct_client(uri, database, 5) is None
+
+
+@pytest.mark.slow
+def test_a_run_on_an_existing_store_does_not_import_mlflow(tmp_path):
+    """The first run creates the store through MLflow; the next one writes it directly, and MLflow reads back
+    both alike."""
+    args = ["steps=30", "optimizer=adam", "logging.plots=false", "checkpoint.every=10"]
+    first = run_id_from(run_cli(args, tmp_path).stdout)
+    result = run_cli(args, tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")]
+    assert "experiments.tracking.direct" in imported
+    assert not [name for name in imported if name.split(".")[0] in ("mlflow", "sqlalchemy", "alembic")]
+    second = run_id_from(result.stdout)
+    client = client_for(tmp_path)
+    one, other = client.get_run(first), client.get_run(second)
+    assert other.info.status == one.info.status == "FINISHED"
+    assert set(other.data.metrics) == set(one.data.metrics)
+    assert other.data.metrics == one.data.metrics  # the same optimisation, the same last values
+    params = dict(one.data.params)
+    assert {k: v for k, v in other.data.params.items()} == params
+    assert set(other.data.tags) == set(one.data.tags)
+    assert other.data.tags["mlflow.runName"] == one.data.tags["mlflow.runName"] == other.info.run_name
+    for key in ("Objective/loss", "param/a.0"):
+        assert ([(m.step, m.value) for m in client.get_metric_history(second, key)]
+                == [(m.step, m.value) for m in client.get_metric_history(first, key)])
+    names = lambda run_id: sorted(a.path for a in client.list_artifacts(run_id))  # noqa: E731
+    assert names(second) == names(first)  # the checkpoints are gone at the end, as before
