@@ -170,8 +170,32 @@ class TrajectoryBuffer:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        np.savez_compressed(path, **self.arrays())
+        write_npz(path, self.arrays())
         return path
+
+
+COMPRESSION_SAMPLE = 1 << 20  # bytes of an array tried before deflating all of it
+COMPRESSION_PAYS = 0.8  # deflated only when the sample shrinks to less than this share
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An ``.npz`` archive of ``arrays`` (what ``np.load`` reads, as ``np.savez_compressed`` writes it), each member
+    deflated only where that pays. The trajectory of many elements is mostly float noise in its low bits: Adam's
+    four columns for 10,000 weights over 1,000 steps (160 MB) deflate by 9% in 6 s, where storing them takes 0.15 s;
+    steps, losses and smooth short paths shrink a lot, cheaply. A sample of each array (its first MB) decides."""
+    import time
+    import zipfile
+    import zlib
+
+    with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+        for key, array in arrays.items():
+            array = np.ascontiguousarray(array)
+            sample = array.reshape(-1)[:max(1, COMPRESSION_SAMPLE // max(array.itemsize, 1))].tobytes()
+            pays = not sample or len(zlib.compress(sample, 1)) < COMPRESSION_PAYS * len(sample)
+            member = zipfile.ZipInfo(f"{key}.npy", date_time=time.localtime()[:6])
+            member.compress_type = zipfile.ZIP_DEFLATED if pays else zipfile.ZIP_STORED
+            with archive.open(member, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, array, allow_pickle=False)
 
 
 def load(run_id: str, tracking_uri: str | None = None) -> dict[str, np.ndarray]:

@@ -26,6 +26,12 @@ ATOL = 1e-12
 # entries of size up to ~1), so each step's update may differ by 5% of the step size:
 # |theta_ours - theta_torch| <= 0.05 * sum of the adjusted learning rates so far.
 MUON_BF16_STEP_TOLERANCE = 0.05
+# torch itself computes the same trajectories differently in the last bits on different CPUs (its kernels for
+# AVX2 and AVX-512 round differently): up to 1e-9 relative, after L-BFGS's history amplifies it, between the machine
+# that made the golden data and an AVX-512 one. The golden data stands for torch within that, three orders of
+# magnitude inside the parity tolerance above.
+TORCH_CPU_RTOL = 1e-9
+TORCH_CPU_ATOL = 1e-12
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +145,7 @@ def test_golden_data_is_what_torch_computes(golden):
     fresh = make_optimizer_golden.trajectories()
     assert sorted(fresh) == sorted(golden)
     for key, values in fresh.items():
-        np.testing.assert_array_equal(values, golden[key], err_msg=key)
+        np.testing.assert_allclose(values, golden[key], rtol=TORCH_CPU_RTOL, atol=TORCH_CPU_ATOL, err_msg=key)
 
 
 def test_golden_text_is_what_torch_prints():
