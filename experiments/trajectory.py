@@ -189,8 +189,8 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
     with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
         for key, array in arrays.items():
-            array = np.ascontiguousarray(array)
-            sample = array.reshape(-1)[:max(1, COMPRESSION_SAMPLE // max(array.itemsize, 1))].tobytes()
+            array = np.asanyarray(array)
+            sample = array.ravel(order="K")[:max(1, COMPRESSION_SAMPLE // max(array.itemsize, 1))].tobytes()
             pays = not sample or len(zlib.compress(sample, 1)) < COMPRESSION_PAYS * len(sample)
             member = zipfile.ZipInfo(f"{key}.npy", date_time=time.localtime()[:6])
             member.compress_type = zipfile.ZIP_DEFLATED if pays else zipfile.ZIP_STORED

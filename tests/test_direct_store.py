@@ -105,7 +105,7 @@ def test_a_run_written_directly_reads_back_as_one_written_through_mlflow(tmp_pat
 
 
 def test_what_is_not_the_plain_case_gets_mlflow_s_own_answer(tmp_path):
-    from mlflow.entities import Param
+    from mlflow.entities import Param, RunTag
     from mlflow.exceptions import MlflowException
 
     client, direct, experiment = _store(tmp_path)
@@ -132,8 +132,19 @@ def test_what_is_not_the_plain_case_gets_mlflow_s_own_answer(tmp_path):
         client.delete_run(run_id)
         each.set_terminated(run_id, "FINISHED")
 
+    def half_good_tags(each, run_id):
+        try:
+            each.log_batch(run_id, params=[Param("lr", "0.1")], tags=[RunTag("fine", "1"), RunTag("../up", "1")])
+        finally:  # nothing was written: the call is checked whole before any write
+            assert client.get_run(run_id).data.params == {} and "fine" not in client.get_run(run_id).data.tags
+
+    reserved = tmp_path / ".artifact.uploading.x"
+    reserved.write_text("x")
     cases = {
         "a param name MLflow refuses": lambda each, run_id: each.log_batch(run_id, params=[Param("a!b", "1")]),
+        "a param without a name": lambda each, run_id: each.log_batch(run_id, params=[Param(None, "1")]),
+        "a tag MLflow refuses, after good ones": half_good_tags,
+        "an artifact named as MLflow's staging files": lambda each, run_id: each.log_artifact(run_id, str(reserved)),
         "a tag name MLflow refuses": lambda each, run_id: each.set_tag(run_id, "../up", "1"),
         "a param changed": changed,
         "a deleted run's tag": deleted,
@@ -175,6 +186,47 @@ def test_the_name_rule_is_mlflow_s(name):
     except MlflowException:
         accepted = False
     assert is_valid_name(name) == accepted
+
+
+def test_a_transaction_that_cannot_commit_is_rolled_back_and_the_store_stays_usable(tmp_path, monkeypatch):
+    """A reader holding the store past the lock timeout (the UI on a large store, a backup) makes a write fail with
+    SQLite's "database is locked", which the runner retries; the connection must not stay in the transaction."""
+    from experiments.tracking import direct as module
+
+    client, direct, experiment = _store(tmp_path)
+    run_id = direct.create_run(experiment, run_name="r").info.run_id
+    monkeypatch.setattr(module, "LOCK_TIMEOUT", 0.2)
+    direct.close()  # reconnects with the short timeout
+    reader = sqlite3.connect(tmp_path / "mlflow.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM tags").fetchone()  # a shared lock: no commit can happen meanwhile
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        direct.set_tag(run_id, "note", "first")
+    assert not direct._connection.in_transaction
+    reader.execute("ROLLBACK")
+    reader.close()
+    direct.set_tag(run_id, "note", "second")
+    other = sqlite3.connect(tmp_path / "mlflow.db", timeout=1)
+    other.execute("UPDATE runs SET name = name WHERE run_uuid = ?", (run_id,))  # another writer gets in
+    other.commit()
+    other.close()
+    assert client.get_run(run_id).data.tags["note"] == "second"
+
+
+@given(st.lists(st.text(alphabet="ab._-", min_size=1, max_size=4), min_size=1, max_size=4), st.booleans(),
+       st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_run_artifact_folders_are_named_as_mlflow_names_them(parts, as_uri, trailing):
+    from mlflow.utils.uri import append_to_uri_path
+
+    from experiments.tracking.direct import _joined, _local_folder
+
+    location = ("file://" if as_uri else "") + "/" + "/".join(parts) + ("/" if trailing else "")
+    if _local_folder(location) is None:  # MLflow decides for such a location
+        assert trailing or any(p in (".", "..") for p in parts)
+        return
+    assert _joined(location, "0123abcd", "artifacts") == append_to_uri_path(location, "0123abcd", "artifacts")
+    assert str(_local_folder(location)) == "/" + "/".join(parts)
 
 
 def test_the_schema_head_known_for_the_installed_mlflow_is_its_own():

@@ -90,3 +90,24 @@ def test_a_stretch_missing_is_refused_not_misnumbered():
     buffer = filled(30)
     with pytest.raises(ValueError, match="trajectory rows from 20 follow 10 rows"):
         TrajectoryBuffer.from_state(filled(10).state(0), buffer.state(20))
+
+
+def test_the_archive_reads_back_every_array_as_written_deflating_only_what_shrinks(tmp_path):
+    import zipfile
+
+    from experiments.trajectory import read_arrays, write_npz
+
+    noise = np.random.default_rng(0).standard_normal((300, 1000)).astype(np.float32)  # 1.2 MB: does not shrink
+    arrays = {"step": np.arange(300, dtype=np.int64), "loss": np.linspace(3.0, 0.1, 300), "param/w": noise,
+              "grad/w": np.asfortranarray(noise[:, :7]), "lr": np.float64(0.1), "empty": np.zeros((0, 3)),
+              "flag": np.array([True, False]), "big-endian": np.arange(4, dtype=">f8")}
+    write_npz(tmp_path / "t.npz", arrays)
+    back = read_arrays(tmp_path / "t.npz")
+    assert sorted(back) == sorted(arrays)
+    for key, array in arrays.items():
+        assert back[key].dtype == np.asarray(array).dtype and back[key].shape == np.shape(array), key
+        np.testing.assert_array_equal(back[key], array, err_msg=key)
+    with zipfile.ZipFile(tmp_path / "t.npz") as archive:
+        methods = {info.filename: info.compress_type for info in archive.infolist()}
+    assert methods["param/w.npy"] == zipfile.ZIP_STORED
+    assert methods["step.npy"] == zipfile.ZIP_DEFLATED

@@ -190,9 +190,9 @@ class BulkWriter:
 
     def _validate_key(self, key: str) -> None:
         if not is_valid_name(key):
-            from mlflow.utils.validation import _validate_metric_name
+            from mlflow.utils.validation import _validate_metric
 
-            _validate_metric_name(key)  # MLflow's error for the name
+            _validate_metric(key, 0.0, 0, 0)  # MLflow's error for the name (log_batch's check: its length too)
         self._valid_keys.add(key)
 
 

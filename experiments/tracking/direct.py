@@ -10,13 +10,14 @@ value, a run renamed, an artifact location that is not a local folder), is passe
 first need, which gives MLflow's own answer; so is creating an experiment, done once per experiment.
 
 Used only where its rows are known to be MLflow's (:func:`direct_client`): an SQLite store in a file, already at
-the schema revision of the installed MLflow, one the tests cover (:data:`SCHEMA_HEADS`), and MLflow's workspaces
+the schema revision of the installed MLflow, one the tests cover (:data:`.bulk.REVISIONS`), and MLflow's workspaces
 off. A new store, a store needing a migration, another MLflow and every other kind of store go through MLflow.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -25,39 +26,48 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+from .bulk import REVISIONS
 from .names import (MAX_PARAM_VALUE_LENGTH, MAX_PARAMS_OR_TAGS_PER_BATCH, MAX_TAG_VALUE_LENGTH, is_valid_name)
 from .sqlite import read_state
 
-# MLflow versions (major.minor) whose store schema head this module writes, with that head (alembic revision).
-# tests/test_direct_store.py checks the installed MLflow's head against this table.
-SCHEMA_HEADS = {"3.17": "dc11669786a5"}
 WORKSPACE = "default"  # the workspace of every experiment while MLflow's workspaces are off
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
 STATUSES = frozenset({"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"})
 ARTIFACTS_FOLDER = "artifacts"
-_STAGING_PREFIX = ".mlflow-staging-"  # MLflow's local artifact repository writes through such a file too
+_STAGING_PREFIX = ".artifact.uploading."  # MLflow's own staging prefix: its listings hide such files
 LOCK_TIMEOUT = 20.0  # seconds SQLite waits on a lock (MLflow's busy timeout); the callers retry beyond it
 
 
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*=\s*["'](\w+)["']""", re.MULTILINE)
+
+
 def installed_head() -> str | None:
-    """The schema head of the installed MLflow if this module knows it, found without importing MLflow."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The schema head of the installed MLflow (its newest migration), read from its migration scripts without
+    importing MLflow; None when that cannot be told."""
+    from importlib.util import find_spec
 
     try:
-        major_minor = ".".join(version("mlflow").split(".")[:2])
-    except PackageNotFoundError:
+        spec = find_spec("mlflow")
+    except (ImportError, ValueError):
         return None
-    return SCHEMA_HEADS.get(major_minor)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    revisions, parents = set(), set()
+    for folder in spec.submodule_search_locations:
+        for script in Path(folder, "store", "db_migrations", "versions").glob("*.py"):
+            for kind, revision in _REVISION_LINE.findall(script.read_text(errors="replace")):
+                (revisions if kind == "revision" else parents).add(revision)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
 
 
 def direct_client(uri: str, database: Path, lock_timeout: float) -> "DirectClient | None":
     """A :class:`DirectClient` for the SQLite store ``database`` when it is ready for the installed MLflow at a
     revision this module writes, else None (the caller opens the store through MLflow)."""
     head = installed_head()
-    if head is None or os.environ.get("MLFLOW_ENABLE_WORKSPACES", "").strip().lower() in ("true", "1"):
+    if head not in REVISIONS or os.environ.get("MLFLOW_ENABLE_WORKSPACES", "").strip().lower() in ("true", "1"):
         return None
     if not read_state(database, lock_timeout).ready(head):
         return None
@@ -179,7 +189,7 @@ class DirectClient:
     def log_params(self, run_id: str, params) -> None:
         """``params``, ``(key, value)`` pairs of text, as ``log_batch(run_id, params=...)`` stores them: a param
         already there with the same value is left, one with another value is MLflow's error."""
-        params = [(str(k), v) for k, v in params]
+        params = [(k, v) for k, v in params]
         keys = [k for k, _ in params]
         try:
             if (len(params) > MAX_PARAMS_OR_TAGS_PER_BATCH or len(set(keys)) != len(keys)
@@ -205,8 +215,9 @@ class DirectClient:
     def log_batch(self, run_id: str, metrics=(), params=(), tags=(), synchronous=None) -> None:
         """Params and tags (``.key``, ``.value``) here; a batch with metrics goes to MLflow (the runner's metric
         points go through :mod:`.bulk`)."""
-        if metrics:
-            self.mlflow().log_batch(run_id, metrics=list(metrics), params=list(params), tags=list(tags),
+        params, tags = list(params), list(tags)
+        if metrics or not all(_plain_tag(t.key, t.value) for t in tags):  # checked whole first, as MLflow does
+            self.mlflow().log_batch(run_id, metrics=list(metrics), params=params, tags=tags,
                                     synchronous=True if synchronous is None else synchronous)
             return
         if params:
@@ -217,7 +228,7 @@ class DirectClient:
     def set_tag(self, run_id: str, key: str, value, synchronous=None) -> None:
         value = str(value)
         try:
-            if not is_valid_name(key) or key == RUN_NAME_TAG or len(value) > MAX_TAG_VALUE_LENGTH:
+            if not _plain_tag(key, value):
                 raise _Delegate
             with self._writing() as connection:
                 self._check_active(connection, run_id)
@@ -244,7 +255,7 @@ class DirectClient:
         """A copy of the file ``local_path`` in the run's artifact folder (under ``artifact_path``), written to a
         staging file beside it and renamed into place, its permissions and times kept, as MLflow does."""
         folder = self._artifact_folder(run_id, artifact_path)
-        if folder is None or not os.path.isfile(local_path):
+        if folder is None or not os.path.isfile(local_path) or os.path.basename(local_path).startswith(_STAGING_PREFIX):
             self.mlflow().log_artifact(run_id, local_path, artifact_path)
             return
         folder.mkdir(parents=True, exist_ok=True)
@@ -333,13 +344,27 @@ class _Transaction:
             self.connection = self.client._connect()
             self.connection.execute("BEGIN IMMEDIATE")
         except BaseException:
-            self.client._lock.release()
+            self._end()
             raise
         return self.connection
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            try:
+                self.connection.execute("COMMIT")  # a busy COMMIT leaves the transaction open: rolled back below
+            except BaseException:
+                self._end()
+                raise
+        self._end()
+
+    def _end(self) -> None:
+        """Roll back whatever is still open (nothing after a commit), then let the next caller in."""
         try:
-            self.connection.execute("COMMIT" if exc_type is None else "ROLLBACK")
+            connection = self.client._connection
+            if connection is not None and connection.in_transaction:
+                connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # a connection that cannot even roll back: SQLite ends the transaction when it is closed
         finally:
             self.client._lock.release()
 
@@ -355,6 +380,12 @@ def _int(experiment_id) -> int:
         raise _Delegate from None
 
 
+def _plain_tag(key, value) -> bool:
+    """A tag MLflow takes as it is, that does not rename the run."""
+    return (is_valid_name(key) and key != RUN_NAME_TAG and isinstance(value, str)
+            and len(value) <= MAX_TAG_VALUE_LENGTH)
+
+
 def _all_text(tags: dict) -> bool:
     return all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())
 
@@ -364,20 +395,18 @@ def _is_plain_relative(path: str) -> bool:
     return all(part not in ("", ".", "..") for part in parts) and "\\" not in path
 
 
+# file:///a/b or /a/b: no empty, "." or ".." part, no query, fragment, escape or backslash
+_PLAIN_LOCATION = re.compile(r"^(file://)?(/(?!\.\.?(/|$))[^/?#%\\]+)+$")
+
+
 def _local_folder(location: str | None) -> Path | None:
-    """The folder of an artifact location that is a local one (an absolute path or a plain ``file://`` URI)."""
-    if not location:
+    """The folder of an artifact location written the plain way (``file:///a/b`` or ``/a/b``, as the runner writes
+    them), None for any other (MLflow decides: another scheme, a host, a query, escapes, ``//``, a trailing ``/``)."""
+    if not location or not _PLAIN_LOCATION.match(location):
         return None
-    parsed = urlparse(location)
-    if parsed.scheme == "file" and parsed.netloc in ("", "localhost") and not parsed.query and not parsed.fragment:
-        path = unquote(parsed.path)
-    elif parsed.scheme == "" and os.path.isabs(location):
-        path = location
-    else:
-        return None
-    return Path(path) if os.path.isabs(path) else None
+    return Path(location[len("file://"):] if location.startswith("file://") else location)
 
 
 def _joined(location: str, *parts: str) -> str:
-    """``location`` with ``parts`` appended to its path (a local location: no query string to keep)."""
-    return "/".join([location.rstrip("/"), *parts])
+    """A plain ``location`` (see :func:`_local_folder`) with ``parts`` appended, as MLflow appends them."""
+    return "/".join([location, *parts])
