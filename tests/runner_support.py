@@ -95,13 +95,19 @@ def wait_for_run(client, experiment: str, process: subprocess.Popen | None = Non
     raise AssertionError(f"no run of {experiment!r} with {min_points} points of {metric!r} within {timeout} s")
 
 
-def every_point_present(client, run_id: str, steps: int) -> dict[str, int]:
+def histories(client, run_id: str) -> dict[str, list[tuple[int, float]]]:
+    """Every metric of the run: key -> its ``history``."""
+    return {key: history(client, run_id, key) for key in client.get_run(run_id).data.metrics}
+
+
+def every_point_present(client, run_id: str, steps: int, read: dict | None = None) -> dict[str, int]:
     """Metric key -> number of points, asserting one point per step 0..steps-1 (and step ``steps`` for the keys
-    logged after the last update) for every per-step key, with no gap and no duplicate, and the ``Summary/*`` keys once at step ``steps``."""
-    run = client.get_run(run_id)
+    logged after the last update) for every per-step key, with no gap and no duplicate, and the ``Summary/*`` keys
+    once at step ``steps``. ``read``: the run's ``histories`` when the caller has them already."""
+    read = histories(client, run_id) if read is None else read
     counts = {}
-    for key in run.data.metrics:
-        seen = sorted(m.step for m in client.get_metric_history(run_id, key))
+    for key, points in read.items():
+        seen = [step for step, _ in points]
         if key.startswith("Summary/"):  # once, when the run ends
             assert seen == [steps], (key, seen)
             counts[key] = 1

@@ -97,7 +97,7 @@ def test_a_run_written_directly_reads_back_as_one_written_through_mlflow(tmp_pat
         made, copied = (root / run / "artifacts" / path for run in (by_mlflow, by_direct))
         assert copied.read_bytes() == made.read_bytes()
         assert (copied.stat().st_mode, copied.stat().st_mtime) == (made.stat().st_mode, made.stat().st_mtime)
-    assert not list(root.rglob(".mlflow-staging-*"))
+    assert not list(root.rglob(".artifact.uploading.*"))
     found = client.search_runs([experiment], "tags.optimizer = 'adam' and params.steps = '100'",
                                order_by=["attributes.start_time"])
     assert sorted(r.info.run_id for r in found) == sorted([by_mlflow, by_direct])
@@ -219,14 +219,14 @@ def test_a_transaction_that_cannot_commit_is_rolled_back_and_the_store_stays_usa
 def test_run_artifact_folders_are_named_as_mlflow_names_them(parts, as_uri, trailing):
     from mlflow.utils.uri import append_to_uri_path
 
-    from experiments.tracking.direct import _joined, _local_folder
+    from experiments.tracking.artifact_files import joined, local_folder
 
     location = ("file://" if as_uri else "") + "/" + "/".join(parts) + ("/" if trailing else "")
-    if _local_folder(location) is None:  # MLflow decides for such a location
+    if local_folder(location) is None:  # MLflow decides for such a location
         assert trailing or any(p in (".", "..") for p in parts)
         return
-    assert _joined(location, "0123abcd", "artifacts") == append_to_uri_path(location, "0123abcd", "artifacts")
-    assert str(_local_folder(location)) == "/" + "/".join(parts)
+    assert joined(location, "0123abcd", "artifacts") == append_to_uri_path(location, "0123abcd", "artifacts")
+    assert str(local_folder(location)) == "/" + "/".join(parts)
 
 
 def test_the_schema_head_known_for_the_installed_mlflow_is_its_own():

@@ -11,7 +11,7 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "experiments" / "tracking"
 
 LAYERS = [
-    {"points", "metric_rows", "names"},
+    {"points", "metric_rows", "names", "artifact_files"},
     {"disk", "lease", "bulk"},
     {"sqlite"},
     {"direct"},

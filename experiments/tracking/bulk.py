@@ -5,10 +5,10 @@ speed of the database rather than of MLflow's per-point Python.
 session and merges the latest value of each key one by one: about 10,000 points per second on SQLite, where the
 database itself takes more than ten times that. :func:`log_points` writes the same rows with SQL compiled from
 MLflow's own table definitions (``SqlMetric``, ``SqlLatestMetric``, ``SqlRun``; kept here as text for the schema
-revisions it covers, and checked against MLflow's definitions by the tests): multi-row inserts into ``metrics`` and one pass over ``latest_metrics`` per batch, in one transaction
-(:mod:`.metric_rows`, on a connection of this process for a short run, in a process of its own for a long one).
-The batch is built column by column in numpy from the steps' blocks (:mod:`.points`), not point by point in
-Python.
+revisions it covers, and checked against MLflow's definitions by the tests): multi-row inserts into ``metrics``
+and one pass over ``latest_metrics`` per batch, in one transaction (:mod:`.metric_rows`, on a connection of this
+process for a short run, in a process of its own for a long one). The batch is built column by column in numpy
+from the steps' blocks (:mod:`.points`), not point by point in Python.
 
 It keeps MLflow's semantics, so everything MLflow reads back is what ``log_batch`` would have stored (the tests
 compare the two point for point): NaN is stored as 0 with ``is_nan``, +/-infinity as the largest finite double;

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import artifact_files
 from .bulk import REVISIONS
 from .names import (MAX_PARAM_VALUE_LENGTH, MAX_PARAMS_OR_TAGS_PER_BATCH, MAX_TAG_VALUE_LENGTH, is_valid_name)
 from .sqlite import read_state
@@ -36,7 +35,6 @@ RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
 STATUSES = frozenset({"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"})
 ARTIFACTS_FOLDER = "artifacts"
-_STAGING_PREFIX = ".artifact.uploading."  # MLflow's own staging prefix: its listings hide such files
 LOCK_TIMEOUT = 20.0  # seconds SQLite waits on a lock (MLflow's busy timeout); the callers retry beyond it
 
 
@@ -169,9 +167,9 @@ class DirectClient:
                 row = connection.execute("SELECT artifact_location, lifecycle_stage FROM experiments WHERE "
                                          "experiment_id = ? AND workspace = ?", (_int(experiment_id), WORKSPACE)
                                          ).fetchone()
-                if row is None or row[1] != "active" or _local_folder(row[0]) is None:
+                if row is None or row[1] != "active" or artifact_files.local_folder(row[0]) is None:
                     raise _Delegate
-                artifact_uri = _joined(row[0], run_id, ARTIFACTS_FOLDER)
+                artifact_uri = artifact_files.joined(row[0], run_id, ARTIFACTS_FOLDER)
                 connection.execute(
                     "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
                     "start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, "
@@ -252,23 +250,13 @@ class DirectClient:
     # --- artifacts -----------------------------------------------------------------------------------------------
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
-        """A copy of the file ``local_path`` in the run's artifact folder (under ``artifact_path``), written to a
-        staging file beside it and renamed into place, its permissions and times kept, as MLflow does."""
+        """A copy of the file ``local_path`` in the run's artifact folder (under ``artifact_path``), as MLflow's local
+        artifact repository makes it (:func:`.artifact_files.copy_into`)."""
         folder = self._artifact_folder(run_id, artifact_path)
-        if folder is None or not os.path.isfile(local_path) or os.path.basename(local_path).startswith(_STAGING_PREFIX):
+        if folder is None or not artifact_files.can_copy(local_path):
             self.mlflow().log_artifact(run_id, local_path, artifact_path)
             return
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / os.path.basename(local_path)
-        handle, staging = tempfile.mkstemp(dir=folder, prefix=_STAGING_PREFIX)
-        try:
-            with os.fdopen(handle, "wb") as copy, open(local_path, "rb") as source:
-                shutil.copyfileobj(source, copy, length=1 << 20)
-            shutil.copystat(local_path, staging)
-            os.replace(staging, target)
-        except BaseException:
-            Path(staging).unlink(missing_ok=True)
-            raise
+        artifact_files.copy_into(folder, local_path)
 
     def delete_artifacts(self, run_id: str, artifact_path: str) -> None:
         """Remove one artifact (a file or a folder) of the run; nothing when it is not there."""
@@ -280,15 +268,12 @@ class DirectClient:
                                                  tracking_uri=self.tracking_uri)
             repository.delete_artifacts(artifact_path)
             return
-        if folder.is_dir() and not folder.is_symlink():
-            shutil.rmtree(folder)
-        elif folder.exists() or folder.is_symlink():
-            folder.unlink()
+        artifact_files.remove(folder)
 
     def _artifact_folder(self, run_id: str, artifact_path: str | None) -> Path | None:
         """The local folder of the run's ``artifact_path``, None when MLflow must decide (an artifact location that
         is not a local folder, or a path that is not a plain relative one)."""
-        if artifact_path and not _is_plain_relative(artifact_path):
+        if artifact_path and not artifact_files.is_plain_relative(artifact_path):
             return None
         uri = self._artifact_uris.get(run_id)
         if uri is None:
@@ -296,7 +281,7 @@ class DirectClient:
             if row is None:
                 return None
             uri = self._artifact_uris[run_id] = row[0]
-        root = _local_folder(uri)
+        root = artifact_files.local_folder(uri)
         if root is None:
             return None
         return root / artifact_path if artifact_path else root
@@ -388,25 +373,3 @@ def _plain_tag(key, value) -> bool:
 
 def _all_text(tags: dict) -> bool:
     return all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())
-
-
-def _is_plain_relative(path: str) -> bool:
-    parts = path.split("/")
-    return all(part not in ("", ".", "..") for part in parts) and "\\" not in path
-
-
-# file:///a/b or /a/b: no empty, "." or ".." part, no query, fragment, escape or backslash
-_PLAIN_LOCATION = re.compile(r"^(file://)?(/(?!\.\.?(/|$))[^/?#%\\]+)+$")
-
-
-def _local_folder(location: str | None) -> Path | None:
-    """The folder of an artifact location written the plain way (``file:///a/b`` or ``/a/b``, as the runner writes
-    them), None for any other (MLflow decides: another scheme, a host, a query, escapes, ``//``, a trailing ``/``)."""
-    if not location or not _PLAIN_LOCATION.match(location):
-        return None
-    return Path(location[len("file://"):] if location.startswith("file://") else location)
-
-
-def _joined(location: str, *parts: str) -> str:
-    """A plain ``location`` (see :func:`_local_folder`) with ``parts`` appended, as MLflow appends them."""
-    return "/".join([location, *parts])

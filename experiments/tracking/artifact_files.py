@@ -1,0 +1,63 @@
+"""A run's artifacts in a local artifact folder, handled as MLflow's local artifact repository handles them, for
+:mod:`.direct`: which locations are plain local folders (and how MLflow names a run's folder in one), a file copied
+in through a staging file renamed into place (its mode and times kept), an artifact removed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+STAGING_PREFIX = ".artifact.uploading."  # MLflow's own: its listings hide such files, and it refuses such names
+
+# file:///a/b or /a/b: no empty, "." or ".." part, no query, fragment, escape or backslash
+_PLAIN_LOCATION = re.compile(r"^(file://)?(/(?!\.\.?(/|$))[^/?#%\\]+)+$")
+
+
+def local_folder(location: str | None) -> Path | None:
+    """The folder of an artifact location written the plain way (``file:///a/b`` or ``/a/b``, as the runner writes
+    them), None for any other (MLflow decides: another scheme, a host, a query, escapes, ``//``, a trailing ``/``)."""
+    if not location or not _PLAIN_LOCATION.match(location):
+        return None
+    return Path(location[len("file://"):] if location.startswith("file://") else location)
+
+
+def joined(location: str, *parts: str) -> str:
+    """A plain ``location`` (see :func:`local_folder`) with ``parts`` appended, as MLflow appends them."""
+    return "/".join([location, *parts])
+
+
+def is_plain_relative(path: str) -> bool:
+    """An artifact path of plain parts (``checkpoint``, ``plots/deeper``): nothing MLflow would normalise."""
+    return all(part not in ("", ".", "..") for part in path.split("/")) and "\\" not in path
+
+
+def can_copy(local_path: str) -> bool:
+    """A file MLflow copies as it is: it exists, and its name is not one MLflow reserves for staging."""
+    return os.path.isfile(local_path) and not os.path.basename(local_path).startswith(STAGING_PREFIX)
+
+
+def copy_into(folder: Path, local_path: str) -> None:
+    """``local_path`` copied into ``folder`` (made if missing) under its own name, through a staging file beside
+    it renamed into place, so that a reader never sees half a file; permissions and times as the source's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(dir=folder, prefix=STAGING_PREFIX)
+    try:
+        with os.fdopen(handle, "wb") as copy, open(local_path, "rb") as source:
+            shutil.copyfileobj(source, copy, length=1 << 20)
+        shutil.copystat(local_path, staging)
+        os.replace(staging, folder / os.path.basename(local_path))
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+
+
+def remove(path: Path) -> None:
+    """An artifact file or folder removed; nothing when it is not there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
