@@ -16,6 +16,7 @@ off. A new store, a store needing a migration, another MLflow and every other ki
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -41,6 +42,7 @@ LOCK_TIMEOUT = 20.0  # seconds SQLite waits on a lock (MLflow's busy timeout); t
 _REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*=\s*["'](\w+)["']""", re.MULTILINE)
 
 
+@functools.lru_cache(maxsize=1)
 def installed_head() -> str | None:
     """The schema head of the installed MLflow (its newest migration), read from its migration scripts without
     importing MLflow; None when that cannot be told."""
@@ -162,10 +164,11 @@ class DirectClient:
             if not run_name or (named is not None and named != run_name) or not _all_text(tags):
                 raise _Delegate
             start_time = start_time or _now_ms()
+            experiment = _int(experiment_id)
             run_id = uuid.uuid4().hex
             with self._writing() as connection:
                 row = connection.execute("SELECT artifact_location, lifecycle_stage FROM experiments WHERE "
-                                         "experiment_id = ? AND workspace = ?", (_int(experiment_id), WORKSPACE)
+                                         "experiment_id = ? AND workspace = ?", (experiment, WORKSPACE)
                                          ).fetchone()
                 if row is None or row[1] != "active" or artifact_files.local_folder(row[0]) is None:
                     raise _Delegate
@@ -174,7 +177,7 @@ class DirectClient:
                     "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
                     "start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, "
                     "deleted_time) VALUES (?, ?, 'UNKNOWN', '', '', ?, 'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)",
-                    (run_id, run_name, tags.get(USER_TAG, "unknown"), start_time, artifact_uri, _int(experiment_id)))
+                    (run_id, run_name, tags.get(USER_TAG, "unknown"), start_time, artifact_uri, experiment))
                 rows = [(key, value, run_id) for key, value in tags.items()]
                 if named is None:
                     rows.append((RUN_NAME_TAG, run_name, run_id))
@@ -258,17 +261,14 @@ class DirectClient:
             return
         artifact_files.copy_into(folder, local_path)
 
-    def delete_artifacts(self, run_id: str, artifact_path: str) -> None:
-        """Remove one artifact (a file or a folder) of the run; nothing when it is not there."""
+    def delete_local_artifact(self, run_id: str, artifact_path: str) -> bool:
+        """Remove one artifact (a file or a folder) of the run from its local artifact folder (nothing when it is
+        not there); False, removing nothing, when the run's artifacts are not in a plain local folder."""
         folder = self._artifact_folder(run_id, artifact_path)
         if folder is None:
-            from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
-            repository = get_artifact_repository(self.mlflow().get_run(run_id).info.artifact_uri,
-                                                 tracking_uri=self.tracking_uri)
-            repository.delete_artifacts(artifact_path)
-            return
+            return False
         artifact_files.remove(folder)
+        return True
 
     def _artifact_folder(self, run_id: str, artifact_path: str | None) -> Path | None:
         """The local folder of the run's ``artifact_path``, None when MLflow must decide (an artifact location that

@@ -273,8 +273,9 @@ def delete_artifact(client, run_id: str, artifact_path: str) -> None:
     """Remove one artifact of a run (older checkpoints); stores that cannot delete keep it."""
     try:
         if isinstance(client, DirectClient):
-            client.delete_artifacts(run_id, artifact_path)
-            return
+            if client.delete_local_artifact(run_id, artifact_path):
+                return
+            client = client.mlflow()  # a run whose artifacts are elsewhere: MLflow's repository for them
         from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
         repository = get_artifact_repository(client.get_run(run_id).info.artifact_uri,
