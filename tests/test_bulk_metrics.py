@@ -7,6 +7,8 @@ import math
 import sqlite3
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("mlflow")
 
@@ -49,7 +51,7 @@ def client_at(path):
 def _history(client, run_id: str, key: str) -> list:
     points = [(m.step, m.timestamp, "nan" if math.isnan(m.value) else m.value)
               for m in client.get_metric_history(run_id, key)]
-    return sorted(points, key=repr)
+    return points  # in the order MLflow returns them
 
 
 def _latest(client, run_id: str) -> dict:
@@ -81,6 +83,32 @@ def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form, where):
         assert _history(client, by_bulk, key) == _history(client, by_batch, key), key
     assert _latest(client, by_bulk) == _latest(client, by_batch)
     assert len(_latest(client, by_bulk)) == len(keys)
+
+
+VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.0, NAN, INF]))
+# Few keys, steps and timestamps: ties, repeats, rising and falling steps within a key, identical points.
+POINT = st.tuples(st.sampled_from(["a", "b", "c/d"]), VALUES, st.integers(0, 3), st.integers(0, 4))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(POINT, min_size=1, max_size=25), min_size=1, max_size=3), blocks=st.booleans())
+def test_any_batches_read_back_as_log_batch_stores_them(tmp_path, batches, blocks):
+    """Whatever the points (steps rising, falling or tied within a key), each key's history in the order MLflow
+    returns it and each key's latest value are those ``log_batch`` leaves."""
+    from mlflow.entities import Metric
+
+    from experiments.tracking import bulk
+
+    client = client_at(tmp_path)  # one store for all examples: two new runs each
+    experiment = client.get_experiment_by_name("any") or client.get_experiment(client.create_experiment("any"))
+    by_batch, by_bulk = (client.create_run(experiment.experiment_id).info.run_id for _ in range(2))
+    writer = bulk.writer_for(client)
+    for points in batches:
+        client.log_batch(by_batch, metrics=[Metric(*p) for p in points], synchronous=True)
+        assert writer.write(by_bulk, as_blocks(points) if blocks else points) is True
+    for key in {p[0] for batch in batches for p in batch}:
+        assert _history(client, by_bulk, key) == _history(client, by_batch, key), key
+    assert _latest(client, by_bulk) == _latest(client, by_batch)
 
 
 def test_runs_order_by_a_metric_the_same_way(tmp_path):
