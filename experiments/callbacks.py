@@ -6,7 +6,10 @@ the experiment and the parent run, and writes the parent's id to the sweep direc
 launcher's process) finds it and creates its run with ``mlflow.parentRunId`` set explicitly.
 ``on_multirun_end`` draws the comparison of the children onto the parent and ends it. Interrupted (Ctrl-C,
 SIGTERM: :mod:`experiments.sweep`), the sweep ends its parent KILLED once its jobs have stopped; if it dies first, an
-``atexit`` hook still ends the parent (FAILED, or KILLED when interrupted), so no run stays RUNNING.
+``atexit`` hook still ends the parent (FAILED, or KILLED when interrupted), so no run stays RUNNING. A launcher
+killed hard runs no hook: its parent holds a lease (:mod:`experiments.tracking.lease`, renewed while the sweep
+runs), and the same sweep run again, taking over its runs, ends a parent whose launcher is gone KILLED
+(:func:`experiments.reuse.adopt`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .errors import TrackingUnavailable, UserError, exit_with
 from .tracking.parent import ParentRun
 
 _open_parents: list[ParentRun] = []  # parents this process opened and has not ended yet
+_heartbeats: dict = {}  # parent run id -> the Heartbeat renewing its lease while this process has it open
 
 
 def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None, overrides: list[str] = (),
@@ -33,6 +37,8 @@ def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None, overrid
     from .tags import constant_overrides, parent_tags
     from .tracking.parent import CONSTANT_TAG
     from .tracking import TrackedRun, get_or_create_experiment, open_client, resolve_uri
+    from .tracking.lease import TAG as LEASE_TAG
+    from .tracking.lease import Heartbeat, Lease
     from .tracking.store import default_artifact_location
 
     uri = resolve_uri(cfg.tracking.get("uri"), launch_dir)
@@ -44,9 +50,12 @@ def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None, overrid
     if sweep_dir:
         tags["sweep_dir"] = str(sweep_dir)
         tags[CONSTANT_TAG] = json.dumps(constant)
+    lease = Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
+    tags[LEASE_TAG] = lease.text()
     run = TrackedRun.start(client, experiment_id, name, tags=tags)
     run.writer.close()  # a parent logs its summary through the client when it ends
     parent = ParentRun(run.run_id, experiment_id, uri, constant)
+    _heartbeats[parent.run_id] = Heartbeat(lambda text: client.set_tag(parent.run_id, LEASE_TAG, text), lease).start()
     _open_parents.append(parent)
     atexit.register(_end_if_open, parent)
     return parent
@@ -62,6 +71,9 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> str:
 
     if parent in _open_parents:
         _open_parents.remove(parent)
+    heartbeat = _heartbeats.pop(parent.run_id, None)
+    if heartbeat is not None:
+        heartbeat.stop()  # the final status ends the lease: nothing renews it after
     client = open_client(parent.tracking_uri)
     try:
         children = child_runs(client, parent.run_id)
@@ -138,6 +150,9 @@ def _end_if_open(parent: ParentRun) -> None:
     from .compare import child_runs
     from .tracking import open_client
 
+    heartbeat = _heartbeats.pop(parent.run_id, None)
+    if heartbeat is not None:
+        heartbeat.stop()
     try:
         client = open_client(parent.tracking_uri)
         if client.get_run(parent.run_id).info.status != "RUNNING":

@@ -17,8 +17,9 @@ the two share their params). Then, with ``sweep.rerun=unfinished`` (the default)
 A run skipped or resumed (once its resumption ends) moves under the new sweep's parent run (its tag
 ``mlflow.parentRunId``), so that the new parent holds every configuration of the sweep: its comparison, its study
 report and the MLflow UI's nesting see them all. The run is tagged ``sweep.reused`` (``finished`` or ``resumed``) and ``sweep.adopted_from`` (the parent
-it was under), and that earlier parent ``sweep.continued_by`` (the new one). ``sweep.rerun=all`` runs every
-configuration anew.
+it was under), and that earlier parent ``sweep.continued_by`` (the new one). An earlier parent still RUNNING whose
+launcher is gone (killed hard, so no exit hook ended it: its lease names a process that no longer runs, or one on
+another machine that stopped renewing it) is ended KILLED then. ``sweep.rerun=all`` runs every configuration anew.
 """
 
 from __future__ import annotations
@@ -139,6 +140,21 @@ def adopt(client, run, parent, how: str) -> None:
         retrying(client.set_tag, run_id, ADOPTED_FROM_TAG, previous)
         retrying(client.set_tag, run_id, PARENT_TAG, parent.run_id)
         retrying(client.set_tag, previous, CONTINUED_BY_TAG, parent.run_id)
+        end_if_abandoned(client, previous)
+
+
+def end_if_abandoned(client, parent_id: str) -> None:
+    """End the earlier sweep's parent ``parent_id`` KILLED when it is still RUNNING with a lease no live process
+    holds (its launcher was killed hard); a parent without a lease (made by an older version) is left as it is."""
+    from .tracking.lease import TAG, Lease
+
+    run = retrying(client.get_run, parent_id)
+    if Lease.parse(run.data.tags.get(TAG)) is None or run.info.status != "RUNNING" or is_alive(run) is not None:
+        return
+    retrying(client.set_tag, parent_id, FAILURE_TAG, "the sweep stopped before its end (its launcher is gone)")
+    retrying(client.set_terminated, parent_id, "KILLED")
+    print(f"The earlier sweep's parent run {parent_id} was still RUNNING, its launcher gone: it ended KILLED.",
+          flush=True)
 
 
 def stored_result(client, run, tracking_uri: str) -> RunResult:

@@ -152,7 +152,13 @@ def test_a_study_run_again_skips_what_finished_resumes_what_was_stopped_and_repo
     assert (parent.data.tags["children"], parent.data.tags["children_skipped"],
             parent.data.tags["children_resumed"]) == ("4", "1", "1")
     assert "4 runs (1 skipped and 1 resumed from earlier runs)" in again.stdout.strip().splitlines()[-1]
-    assert client.get_run(first).data.tags["sweep.continued_by"] == second
+    earlier = client.get_run(first)
+    assert earlier.data.tags["sweep.continued_by"] == second
+    # killed hard, the first sweep's launcher left its parent RUNNING; taking over its runs ends it (its lease's
+    # process is gone)
+    assert earlier.info.status == "KILLED"
+    ended = f"The earlier sweep's parent run {first} was still RUNNING, its launcher gone: it ended KILLED."
+    assert (ended in again.stdout) == (signum == signal.SIGKILL), again.stdout
     report = Path(client.download_artifacts(second, "steps_to_target.csv", str(tmp_path)))
     assert {line.split(",")[0] for line in report.read_text().splitlines()[1:]} == set(children)
     if signum == signal.SIGKILL:
