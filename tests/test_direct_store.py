@@ -5,6 +5,7 @@ not import MLflow at all."""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 
 import pytest
@@ -169,6 +170,74 @@ def test_what_is_not_the_plain_case_gets_mlflow_s_own_answer(tmp_path):
     assert direct._mlflow_client is not None  # these went to MLflow
 
 
+def test_an_experiment_created_directly_reads_back_as_one_created_through_mlflow(tmp_path):
+    from experiments.tracking.store import EXPERIMENT_TAGS, default_artifact_location, sqlite_uri
+
+    client, direct, _ = _store(tmp_path)
+    uri = sqlite_uri(tmp_path / "mlflow.db")
+    made = {}
+    for name, each in (("by mlflow", client), ("by direct", direct)):
+        made[name] = each.create_experiment(name, artifact_location=default_artifact_location(uri, name),
+                                            tags=EXPERIMENT_TAGS)
+    assert direct._mlflow_client is None  # created without MLflow
+    assert int(made["by direct"]) == int(made["by mlflow"]) + 1  # the next id, as MLflow numbers them
+    database = tmp_path / "mlflow.db"
+    rows = {name: _row(database, "experiments", "experiment_id", int(i))[0] for name, i in made.items()}
+    for name, row in rows.items():
+        assert row.pop("creation_time") == row.pop("last_update_time") > 0
+        assert (row.pop("experiment_id"), row.pop("name")) == (int(made[name]), name)
+        row["artifact_location"] = row["artifact_location"].replace("by_direct", "X").replace("by_mlflow", "X")
+    assert rows["by direct"] == rows["by mlflow"]
+    tags = {name: [{k: v for k, v in r.items() if k != "experiment_id"}
+                   for r in _row(database, "experiment_tags", "experiment_id", int(i))] for name, i in made.items()}
+    assert tags["by direct"] == tags["by mlflow"] and len(tags["by direct"]) == len(EXPERIMENT_TAGS)
+    one, other = (client.get_experiment(made[name]) for name in ("by mlflow", "by direct"))
+    assert (other.tags, other.lifecycle_stage) == (one.tags, one.lifecycle_stage)
+    assert other.artifact_location == default_artifact_location(uri, "by direct")
+    assert client.get_experiment_by_name("by direct").experiment_id == made["by direct"]
+    run_id = direct.create_run(made["by direct"], run_name="r").info.run_id  # a run in it, written directly too
+    assert client.get_run(run_id).info.experiment_id == made["by direct"]
+    assert direct._mlflow_client is None
+
+    def both(call):
+        errors = []
+        for each in (client, direct):
+            with pytest.raises(Exception) as raised:  # noqa: PT011 - MLflow's own type, whatever it is
+                call(each)
+            errors.append((type(raised.value), re.sub(r"\b\d{13}\b", "<ms>", str(raised.value))))  # times in SQL
+        return errors
+
+    location = default_artifact_location(uri, "x")
+    cases = {
+        "a name taken": lambda each: each.create_experiment("by mlflow", artifact_location=location),
+        "no name": lambda each: each.create_experiment("", artifact_location=location),
+        "a name too long": lambda each: each.create_experiment("n" * 501, artifact_location=location),
+        "a tag MLflow refuses": lambda each: each.create_experiment("t", artifact_location=location,
+                                                                    tags={"../up": "1"}),
+        "a trace archival tag MLflow cannot read": lambda each: each.create_experiment(
+            "u", artifact_location=location, tags={"mlflow.trace.archivalRetention": "soon"}),
+    }
+    for case, call in cases.items():
+        by_mlflow, by_direct = both(call)
+        assert by_direct[0] is by_mlflow[0] and by_direct[1] == by_mlflow[1], case
+    derived = direct.create_experiment("derived")  # no location given: MLflow derives it
+    assert client.get_experiment(derived).artifact_location.endswith(f"/{derived}")
+
+
+def test_the_limits_kept_beside_the_name_rule_are_mlflow_s():
+    from mlflow.environment_variables import MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH
+    from mlflow.tracing.constant import TraceExperimentTagKey
+    from mlflow.utils import validation
+
+    from experiments.tracking import direct, names
+
+    assert names.MAX_EXPERIMENT_NAME_LENGTH == validation.MAX_EXPERIMENT_NAME_LENGTH
+    assert names.MAX_EXPERIMENT_TAG_VALUE_LENGTH == validation.MAX_EXPERIMENT_TAG_VAL_LENGTH
+    assert names.MAX_KEY_LENGTH == validation.MAX_EXPERIMENT_TAG_KEY_LENGTH
+    assert names.MAX_ARTIFACT_LOCATION_LENGTH == MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH.default
+    assert direct.TRACE_ARCHIVAL_TAGS == {v for k, v in vars(TraceExperimentTagKey).items() if not k.startswith("_")}
+
+
 @given(st.one_of(st.text(max_size=12), st.text(alphabet="ab./_- :\\!é", max_size=8),
                  st.sampled_from(["", ".", "..", "a/../b", "/a", "a//b", "a/", "./a", "x" * 250, "x" * 251,
                                   "Objective/loss", "param/a.0", "exp_avg_sq/w.3", "a:b"])))
@@ -264,7 +333,7 @@ def test_stores_it_does_not_cover_go_through_mlflow(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_a_run_on_an_existing_store_does_not_import_mlflow(tmp_path):
     """The first run creates the store through MLflow; the next one writes it directly, and MLflow reads back
-    both alike."""
+    both alike; so does a run in a new experiment, created directly."""
     args = ["steps=30", "optimizer=adam", "logging.plots=false", "checkpoint.every=10"]
     first = run_id_from(run_cli(args, tmp_path).stdout)
     result = run_cli(args, tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
@@ -286,3 +355,12 @@ def test_a_run_on_an_existing_store_does_not_import_mlflow(tmp_path):
                 == [(m.step, m.value) for m in client.get_metric_history(first, key)])
     names = lambda run_id: sorted(a.path for a in client.list_artifacts(run_id))  # noqa: E731
     assert names(second) == names(first)  # the checkpoints are gone at the end, as before
+    # a run in an experiment the store does not have yet creates it without MLflow too
+    result = run_cli([*args, "tracking.experiment=another"], tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")]
+    assert not [name for name in imported if name.split(".")[0] in ("mlflow", "sqlalchemy", "alembic")]
+    third = client.get_run(run_id_from(result.stdout))
+    experiment = client.get_experiment_by_name("another")
+    assert third.info.experiment_id == experiment.experiment_id and third.info.status == "FINISHED"
+    assert experiment.tags == client.get_experiment(one.info.experiment_id).tags
+    assert names(third.info.run_id) == names(first)

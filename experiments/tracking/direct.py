@@ -7,7 +7,8 @@ its old checkpoints) with the same rows and files MLflow's own ``SqlAlchemyStore
 write: tests/test_direct_store.py creates runs both ways and compares everything MLflow reads back. Every other call,
 and any call outside the plain case (a name MLflow would refuse, a deleted run, a param logged again with another
 value, a run renamed, an artifact location that is not a local folder), is passed to an ``MlflowClient`` made on
-first need, which gives MLflow's own answer; so is creating an experiment, done once per experiment.
+first need, which gives MLflow's own answer. A new experiment is created here too when the runner names its
+artifact folder (a local store's experiments keep their artifacts beside the database).
 
 Used only where its rows are known to be MLflow's (:func:`direct_client`): an SQLite store in a file, already at
 the schema revision of the installed MLflow, one the tests cover (:data:`.bulk.REVISIONS`), and MLflow's workspaces
@@ -28,12 +29,14 @@ from pathlib import Path
 
 from . import artifact_files
 from .bulk import REVISIONS
-from .names import (MAX_PARAM_VALUE_LENGTH, MAX_PARAMS_OR_TAGS_PER_BATCH, MAX_TAG_VALUE_LENGTH, is_valid_name)
+from .names import (MAX_ARTIFACT_LOCATION_LENGTH, MAX_EXPERIMENT_NAME_LENGTH, MAX_EXPERIMENT_TAG_VALUE_LENGTH,
+                    MAX_PARAM_VALUE_LENGTH, MAX_PARAMS_OR_TAGS_PER_BATCH, MAX_TAG_VALUE_LENGTH, is_valid_name)
 from .sqlite import read_state
 
 WORKSPACE = "default"  # the workspace of every experiment while MLflow's workspaces are off
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
+TRACE_ARCHIVAL_TAGS = frozenset({"mlflow.trace.archivalRetention", "mlflow.trace.archiveNow"})
 STATUSES = frozenset({"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"})
 ARTIFACTS_FOLDER = "artifacts"
 LOCK_TIMEOUT = 20.0  # seconds SQLite waits on a lock (MLflow's busy timeout); the callers retry beyond it
@@ -148,7 +151,32 @@ class DirectClient:
         return None if row is None else ExperimentRow(str(row[0]), row[1], row[2], row[3])
 
     def create_experiment(self, name: str, artifact_location: str | None = None, tags=None) -> str:
-        return self.mlflow().create_experiment(name, artifact_location=artifact_location, tags=tags)
+        """A new active experiment with ``tags`` (a dict of text), as ``MlflowClient.create_experiment`` makes it,
+        when its artifact location is a plain local folder. A location MLflow derives itself (none given), a name,
+        tag or length MLflow refuses, and a name taken already (another process made it first) go to MLflow, which
+        answers with its own error."""
+        tags = dict(tags or {})
+        try:
+            if (not isinstance(name, str) or not name or len(name) > MAX_EXPERIMENT_NAME_LENGTH
+                    or not artifact_location or artifact_files.local_folder(artifact_location) is None
+                    or len(artifact_location) > MAX_ARTIFACT_LOCATION_LENGTH
+                    or os.environ.get("MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH")
+                    or not all(_plain_experiment_tag(k, v) for k, v in tags.items())):
+                raise _Delegate
+            now = _now_ms()
+            with self._writing() as connection:
+                try:
+                    experiment_id = connection.execute(
+                        "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
+                        "last_update_time, workspace) VALUES (?, ?, 'active', ?, ?, ?)",
+                        (name, artifact_location, now, now, WORKSPACE)).lastrowid
+                except sqlite3.IntegrityError:  # the name is taken
+                    raise _Delegate from None
+                connection.executemany("INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?)",
+                                       [(k, v, experiment_id) for k, v in tags.items()])
+        except _Delegate:
+            return self.mlflow().create_experiment(name, artifact_location=artifact_location, tags=tags or None)
+        return str(experiment_id)
 
     def has_other_workspaces(self) -> bool:
         return self._read("SELECT 1 FROM experiments WHERE workspace IS NOT NULL AND workspace != ? LIMIT 1",
@@ -369,6 +397,12 @@ def _plain_tag(key, value) -> bool:
     """A tag MLflow takes as it is, that does not rename the run."""
     return (is_valid_name(key) and key != RUN_NAME_TAG and isinstance(value, str)
             and len(value) <= MAX_TAG_VALUE_LENGTH)
+
+
+def _plain_experiment_tag(key, value) -> bool:
+    """An experiment tag MLflow takes as it is (the two that configure trace archival have values it parses)."""
+    return (is_valid_name(key) and key not in TRACE_ARCHIVAL_TAGS and isinstance(value, str)
+            and len(value) <= MAX_EXPERIMENT_TAG_VALUE_LENGTH)
 
 
 def _all_text(tags: dict) -> bool:

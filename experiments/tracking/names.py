@@ -14,6 +14,9 @@ MAX_KEY_LENGTH = 250  # metric, param and tag names
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_PARAMS_OR_TAGS_PER_BATCH = 100
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
+MAX_ARTIFACT_LOCATION_LENGTH = 2048  # an experiment's; MLflow's default (MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH sets it)
 
 _ALLOWED = re.compile(r"^[/\w.\- :]*$")  # alphanumerics, _, -, ., space, colon and slash (POSIX systems)
 
