@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -298,6 +299,32 @@ def test_run_artifact_folders_are_named_as_mlflow_names_them(parts, as_uri, trai
     assert str(local_folder(location)) == "/" + "/".join(parts)
 
 
+@given(st.lists(st.text(alphabet=st.characters(exclude_characters="/\\\0", exclude_categories=("Cs",)), min_size=1,
+                        max_size=6), min_size=1, max_size=3),
+       st.lists(st.sampled_from(["%20", "%25", "%2F", "%2E", "%zz", "%", "a", "."]), max_size=4), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_escaped_locations_are_read_as_mlflow_reads_them(parts, escapes, as_uri):
+    """The runner's own form for a folder whose name needs escapes (``Path.as_uri()``: a space is ``%20``) is taken,
+    and any location taken names the folder MLflow's local artifact repository uses, its run folder as MLflow
+    appends it."""
+    from mlflow.utils.file_utils import local_file_uri_to_path
+    from mlflow.utils.uri import append_to_uri_path
+
+    from experiments.tracking.artifact_files import joined, local_folder
+
+    folder = Path("/", *parts)
+    if all(p not in (".", "..") for p in parts):
+        assert local_folder(folder.as_uri()) == folder
+    location = ("file://" if as_uri else "") + "/" + "/".join(parts) + "/" + "".join(escapes)
+    taken = local_folder(location)
+    if taken is None:  # MLflow decides for such a location
+        return
+    assert taken == Path(local_file_uri_to_path(location))
+    assert joined(location, "0123abcd", "artifacts") == append_to_uri_path(location, "0123abcd", "artifacts")
+    assert local_folder(joined(location, "0123abcd", "artifacts")) == Path(
+        local_file_uri_to_path(append_to_uri_path(location, "0123abcd", "artifacts")))
+
+
 def test_the_schema_head_known_for_the_installed_mlflow_is_its_own():
     from mlflow.store.db.utils import _get_latest_schema_revision
 
@@ -364,3 +391,24 @@ def test_a_run_on_an_existing_store_does_not_import_mlflow(tmp_path):
     assert third.info.experiment_id == experiment.experiment_id and third.info.status == "FINISHED"
     assert experiment.tags == client.get_experiment(one.info.experiment_id).tags
     assert names(third.info.run_id) == names(first)
+
+
+@pytest.mark.slow
+def test_a_project_folder_whose_name_needs_escapes_is_written_directly_too(tmp_path):
+    """A space in the project folder's name is ``%20`` in the artifact location: the second run still writes the
+    store directly, and MLflow finds its artifacts."""
+    folder = tmp_path / "my project é"
+    folder.mkdir()
+    args = ["steps=5", "optimizer=sgd", "logging.plots=false"]
+    run_cli(args, folder)
+    result = run_cli(args, folder, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")]
+    assert not [name for name in imported if name.split(".")[0] in ("mlflow", "sqlalchemy", "alembic")]
+    client = client_for(folder)
+    run = client.get_run(run_id_from(result.stdout))
+    assert "%20" in run.info.artifact_uri and run.info.status == "FINISHED"
+    assert {"config.yaml", "trajectory.npz"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
+    from mlflow.utils.file_utils import local_file_uri_to_path
+
+    stored = Path(local_file_uri_to_path(run.info.artifact_uri))
+    assert stored.parent.parent.parent == folder / "mlruns" and (stored / "config.yaml").is_file()

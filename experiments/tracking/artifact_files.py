@@ -10,19 +10,26 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote
 
 STAGING_PREFIX = ".artifact.uploading."  # MLflow's own: its listings hide such files, and it refuses such names
 
-# file:///a/b or /a/b: no empty, "." or ".." part, no query, fragment, escape or backslash
-_PLAIN_LOCATION = re.compile(r"^(file://)?(/(?!\.\.?(/|$))[^/?#%\\]+)+$")
+# file:///a/b or /a/b: no empty, "." or ".." part, no query, fragment, backslash, or tab or line break (which URL
+# parsing drops); %XX escapes (Path.as_uri()'s, for a folder whose name holds a space, say) stand for the characters
+# they escape, as MLflow reads them
+_PLAIN_LOCATION = re.compile(r"^(file://)?(/(?!\.\.?(/|$))([^/?#%\\\t\n\r]|%[0-9A-Fa-f]{2})+)+$")
 
 
 def local_folder(location: str | None) -> Path | None:
     """The folder of an artifact location written the plain way (``file:///a/b`` or ``/a/b``, as the runner writes
-    them), None for any other (MLflow decides: another scheme, a host, a query, escapes, ``//``, a trailing ``/``)."""
+    them, ``%20`` and other escapes read as MLflow reads them), None for any other (MLflow decides: another scheme, a
+    host, a query, ``//``, a trailing ``/``, an escape that makes a part empty, ``.`` or ``..``)."""
     if not location or not _PLAIN_LOCATION.match(location):
         return None
-    return Path(location[len("file://"):] if location.startswith("file://") else location)
+    path = unquote(location[len("file://"):] if location.startswith("file://") else location)
+    if "\\" in path or "\0" in path or any(part in ("", ".", "..") for part in path.split("/")[1:]):
+        return None
+    return Path(path)
 
 
 def joined(location: str, *parts: str) -> str:
