@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import ConfigError
+from .tracking.artifact_files import local_path
 
 GB = 1e9
 BYTES_PER_POINT = 250  # one metric point in MLflow's SQL store, its indexes and latest_metrics row included
@@ -143,9 +144,9 @@ def local_places(uri: str, artifact_location: str | None) -> dict[str, str]:
     if uri.startswith("sqlite:///"):
         places["store"] = str(Path(uri[len("sqlite:///"):]).parent)
     elif urlparse(uri).scheme == "file":
-        places["store"] = urlparse(uri).path
+        places["store"] = local_path(uri)
     if artifact_location and urlparse(artifact_location).scheme in ("file", ""):
-        places["artifacts"] = urlparse(artifact_location).path or artifact_location
+        places["artifacts"] = local_path(artifact_location)  # as MLflow reads it: %20 is a space
     return places
 
 

@@ -71,9 +71,6 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> str:
 
     if parent in _open_parents:
         _open_parents.remove(parent)
-    heartbeat = _heartbeats.pop(parent.run_id, None)
-    if heartbeat is not None:
-        heartbeat.stop()  # the final status ends the lease: nothing renews it after
     client = open_client(parent.tracking_uri)
     try:
         children = child_runs(client, parent.run_id)
@@ -88,8 +85,15 @@ def close_parent(parent: ParentRun, status: str = "FINISHED") -> str:
             attach_comparison(client, parent.run_id)
             attach_study(client, parent.run_id)  # a study's report (experiments.studies); nothing for other sweeps
     finally:
+        _stop_heartbeat(parent)  # renewed until the final status, which ends the lease: nothing renews it after
         retrying(client.set_terminated, parent.run_id, status)
     return _closing_line(parent, status, children, best, reused)
+
+
+def _stop_heartbeat(parent: ParentRun) -> None:
+    heartbeat = _heartbeats.pop(parent.run_id, None)
+    if heartbeat is not None:
+        heartbeat.stop()
 
 
 def _reused(children: list) -> dict[str, int]:
@@ -150,9 +154,7 @@ def _end_if_open(parent: ParentRun) -> None:
     from .compare import child_runs
     from .tracking import open_client
 
-    heartbeat = _heartbeats.pop(parent.run_id, None)
-    if heartbeat is not None:
-        heartbeat.stop()
+    _stop_heartbeat(parent)
     try:
         client = open_client(parent.tracking_uri)
         if client.get_run(parent.run_id).info.status != "RUNNING":

@@ -7,7 +7,7 @@ import math
 import sqlite3
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("mlflow")
@@ -87,11 +87,14 @@ def test_the_fast_path_stores_what_log_batch_stores(tmp_path, form, where):
 
 VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.0, NAN, INF]))
 # Few keys, steps and timestamps: ties, repeats, rising and falling steps within a key, identical points.
-POINT = st.tuples(st.sampled_from(["a", "b", "c/d"]), VALUES, st.integers(0, 3), st.integers(0, 4))
+# Steps at int64's ends as well: a difference of two steps overflows there.
+STEPS = st.one_of(st.integers(0, 4), st.sampled_from([-5 * 10 ** 18, 5 * 10 ** 18]))
+POINT = st.tuples(st.sampled_from(["a", "b", "c/d"]), VALUES, st.integers(0, 3), STEPS)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.lists(POINT, min_size=1, max_size=25), min_size=1, max_size=3), blocks=st.booleans())
+@example(batches=[[("a", 1.0, 0, 5 * 10 ** 18), ("a", 2.0, 0, -5 * 10 ** 18)]], blocks=False)  # a falling step
 def test_any_batches_read_back_as_log_batch_stores_them(tmp_path, batches, blocks):
     """Whatever the points (steps rising, falling or tied within a key), each key's history in the order MLflow
     returns it and each key's latest value are those ``log_batch`` leaves."""

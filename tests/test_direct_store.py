@@ -301,7 +301,8 @@ def test_run_artifact_folders_are_named_as_mlflow_names_them(parts, as_uri, trai
 
 @given(st.lists(st.text(alphabet=st.characters(exclude_characters="/\\\0", exclude_categories=("Cs",)), min_size=1,
                         max_size=6), min_size=1, max_size=3),
-       st.lists(st.sampled_from(["%20", "%25", "%2F", "%2E", "%zz", "%", "a", "."]), max_size=4), st.booleans())
+       st.lists(st.sampled_from(["%20", "%25", "%2F", "%2E", "%E9", "%C3%A9", "%zz", "%", ";", "a", "."]), max_size=4),
+       st.booleans())
 @settings(max_examples=300, deadline=None)
 def test_escaped_locations_are_read_as_mlflow_reads_them(parts, escapes, as_uri):
     """The runner's own form for a folder whose name needs escapes (``Path.as_uri()``: a space is ``%20``) is taken,
@@ -412,3 +413,4 @@ def test_a_project_folder_whose_name_needs_escapes_is_written_directly_too(tmp_p
 
     stored = Path(local_file_uri_to_path(run.info.artifact_uri))
     assert stored.parent.parent.parent == folder / "mlruns" and (stored / "config.yaml").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my project é"]  # no folder named my%20project...

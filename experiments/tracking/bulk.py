@@ -219,7 +219,8 @@ def _batch(run_id: str, keys: list, values, timestamps, steps) -> Batch:
     by_key = np.argsort(key_codes, kind="stable")
     grouped = key_codes[by_key]
     last_of_key = np.append(grouped[1:] != grouped[:-1], True)
-    if np.all((np.diff(steps[by_key]) > 0) | last_of_key[:-1]):
+    ordered = steps[by_key]
+    if np.all((ordered[1:] > ordered[:-1]) | last_of_key[:-1]):  # compared, not subtracted: no int64 overflow
         ends = by_key[last_of_key].tolist()
     else:
         first_last = -np.arange(len(keys))  # among equals, the first point sorts last

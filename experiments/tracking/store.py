@@ -254,7 +254,9 @@ def check_artifact_location(location: str | None, experiment: str) -> None:
     parsed = urlparse(location)
     if parsed.scheme not in ("file", ""):
         return  # a server's or object store's root: its own checks apply
-    folder = Path(parsed.path if parsed.scheme == "file" else location)
+    from .artifact_files import local_path
+
+    folder = Path(local_path(location))  # as MLflow reads it: a project folder named "my project" is my%20project
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # A new file of a name nobody has (created exclusively), so the file deleted is the one made here.
