@@ -50,7 +50,7 @@ def open_parent(cfg, launch_dir: Path, name: str, sweep_dir: str | None, overrid
     if sweep_dir:
         tags["sweep_dir"] = str(sweep_dir)
         tags[CONSTANT_TAG] = json.dumps(constant)
-    lease = Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
+    lease = Lease.configured(cfg.tracking)
     tags[LEASE_TAG] = lease.text()
     run = TrackedRun.start(client, experiment_id, name, tags=tags)
     run.writer.close()  # a parent logs its summary through the client when it ends

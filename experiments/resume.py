@@ -106,9 +106,7 @@ def claim_lease(client, run_id: str, cfg):
     the meantime (two resumes started together: the later claim wins, the earlier one gives way)."""
     from .tracking.lease import CLAIM_SETTLE, TAG, Lease
 
-    tracking = cfg.get("tracking") or {}
-    claim = Lease.mine(float(tracking.get("lease_heartbeat", 30)), float(tracking.get("lease_timeout", 90)))
-    claim = claim.as_claim()
+    claim = Lease.configured(cfg.get("tracking")).as_claim()
     client.set_tag(run_id, TAG, claim.text())
     time.sleep(CLAIM_SETTLE)
     now = Lease.parse(client.get_run(run_id).data.tags.get(TAG))

@@ -149,7 +149,8 @@ def end_if_abandoned(client, parent_id: str) -> None:
     from .tracking.lease import TAG, Lease
 
     run = retrying(client.get_run, parent_id)
-    if Lease.parse(run.data.tags.get(TAG)) is None or run.info.status != "RUNNING" or is_alive(run) is not None:
+    lease = Lease.parse(run.data.tags.get(TAG))
+    if lease is None or run.info.status != "RUNNING" or lease.live() is not None:
         return
     retrying(client.set_tag, parent_id, FAILURE_TAG, "the sweep stopped before its end (its launcher is gone)")
     retrying(client.set_terminated, parent_id, "KILLED")

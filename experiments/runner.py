@@ -124,7 +124,7 @@ def _lease(cfg):
     """This process's claim on the run it writes, renewed every ``lease_heartbeat`` seconds."""
     from .tracking.lease import Lease
 
-    return Lease.mine(float(cfg.tracking.get("lease_heartbeat", 30)), float(cfg.tracking.get("lease_timeout", 90)))
+    return Lease.configured(cfg.tracking)
 
 
 def _resumed_run(client, cfg, resumption, experiment_id, uri, spooling):

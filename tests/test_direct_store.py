@@ -358,6 +358,15 @@ def test_stores_it_does_not_cover_go_through_mlflow(tmp_path, monkeypatch):
     assert direct_client(uri, database, 5) is None
 
 
+def imported_by(result) -> list[str]:
+    """The modules a run started with PYTHONPROFILEIMPORTTIME=1 imported."""
+    return [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")]
+
+
+def mlflow_modules(imported: list[str]) -> list[str]:
+    return [name for name in imported if name.split(".")[0] in ("mlflow", "sqlalchemy", "alembic")]
+
+
 @pytest.mark.slow
 def test_a_run_on_an_existing_store_does_not_import_mlflow(tmp_path):
     """The first run creates the store through MLflow; the next one writes it directly, and MLflow reads back
@@ -365,9 +374,9 @@ def test_a_run_on_an_existing_store_does_not_import_mlflow(tmp_path):
     args = ["steps=30", "optimizer=adam", "logging.plots=false", "checkpoint.every=10"]
     first = run_id_from(run_cli(args, tmp_path).stdout)
     result = run_cli(args, tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
-    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")]
+    imported = imported_by(result)
     assert "experiments.tracking.direct" in imported
-    assert not [name for name in imported if name.split(".")[0] in ("mlflow", "sqlalchemy", "alembic")]
+    assert not mlflow_modules(imported)
     second = run_id_from(result.stdout)
     client = client_for(tmp_path)
     one, other = client.get_run(first), client.get_run(second)
@@ -385,8 +394,7 @@ def test_a_run_on_an_existing_store_does_not_import_mlflow(tmp_path):
     assert names(second) == names(first)  # the checkpoints are gone at the end, as before
     # a run in an experiment the store does not have yet creates it without MLflow too
     result = run_cli([*args, "tracking.experiment=another"], tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
-    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")]
-    assert not [name for name in imported if name.split(".")[0] in ("mlflow", "sqlalchemy", "alembic")]
+    assert not mlflow_modules(imported_by(result))
     third = client.get_run(run_id_from(result.stdout))
     experiment = client.get_experiment_by_name("another")
     assert third.info.experiment_id == experiment.experiment_id and third.info.status == "FINISHED"
@@ -403,8 +411,7 @@ def test_a_project_folder_whose_name_needs_escapes_is_written_directly_too(tmp_p
     args = ["steps=5", "optimizer=sgd", "logging.plots=false"]
     run_cli(args, folder)
     result = run_cli(args, folder, env={"PYTHONPROFILEIMPORTTIME": "1"})
-    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")]
-    assert not [name for name in imported if name.split(".")[0] in ("mlflow", "sqlalchemy", "alembic")]
+    assert not mlflow_modules(imported_by(result))
     client = client_for(folder)
     run = client.get_run(run_id_from(result.stdout))
     assert "%20" in run.info.artifact_uri and run.info.status == "FINISHED"

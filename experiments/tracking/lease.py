@@ -83,6 +83,13 @@ class Lease:
                    float(heartbeat))
 
     @classmethod
+    def configured(cls, tracking) -> "Lease":
+        """A lease held by this process, renewed every ``tracking.lease_heartbeat`` seconds and valid
+        ``tracking.lease_timeout`` seconds without a renewal (a run's ``tracking`` settings)."""
+        tracking = tracking or {}
+        return cls.mine(float(tracking.get("lease_heartbeat", 30)), float(tracking.get("lease_timeout", 90)))
+
+    @classmethod
     def parse(cls, text: str | None) -> "Lease | None":
         """The lease in a ``lease`` tag; None when there is none or it cannot be read."""
         try:
